@@ -1,0 +1,23 @@
+"""The command line: `nndoctor demo | explain | rules | --version`. Thin over the API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nndoctor import __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nndoctor.commands import COMMANDS, build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,476 @@
+"""`check_gradients`: is the user's backprop the gradient of the user's cost?
+
+Per parameter block: a directional check (4 cost evaluations when it passes), independent of the
+block's size. A failing block gets a second direction, a classification (classify.py) and its
+worst entries (localize.py). The textbook per-coordinate loop is available as ``method="full"``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from nndoctor.findings import Finding, Location, Severity
+from nndoctor.gradcheck import localize, messages
+from nndoctor.gradcheck.classify import Diagnosis, Measured, classify
+from nndoctor.gradcheck.numeric import Probe, Tolerance, initial_step, probe, tolerance_for
+from nndoctor.gradcheck.oracle import Oracle, UnusableOutput, detect_style
+from nndoctor.gradcheck.result import GradientCheck, ParameterCheck, WorstEntry
+from nndoctor.params import Leaf, flatten, gradient_keys, match_gradients
+from nndoctor.usercode import UserCodeError, definition_site, function_name, gradient_site
+
+MAX_ATTEMPTS = 5  # directions tried per block before a parameter is called inconclusive
+WORST_ENTRIES = 3
+# A verified entry this far off (relatively) makes the finding an error even when the block as a
+# whole is close: one wrong entry among 250,000 barely moves the block's relative error.
+ENTRY_ERROR_RTOL = 1e-2
+
+
+def check_gradients(
+    cost_fn: Callable[..., Any],
+    grad_fn: Callable[..., Any],
+    params: Any,
+    *,
+    eps: float | None = None,
+    seed: int | None = None,
+    method: str = "directional",
+    style: str = "auto",
+    precision: str = "auto",
+    n_examples: int | None = None,
+    n_classes: int | None = None,
+    worst_entries: int = WORST_ENTRIES,
+) -> GradientCheck:
+    """Check ``grad_fn`` against numerical derivatives of ``cost_fn`` at ``params``.
+
+    Args:
+        cost_fn: ``cost_fn(params) -> float`` (pure), or ``cost_fn() -> float`` reading arrays that
+            the check perturbs in place (stateful, for class-based networks). ``(cost, cache)``
+            tuples are accepted.
+        grad_fn: ``grad_fn(params) -> grads`` or ``grad_fn() -> grads``. ``grads`` has the structure
+            of ``params`` or is a course-style dict keyed ``d`` + name (``dW1``); extra entries such
+            as ``dA1``/``dZ2`` are ignored.
+        params: a dict (possibly nested), list or tuple of float arrays. Never modified.
+        eps: per-entry step of the finite differences. Default: cbrt(machine eps) x the parameter's
+            RMS, refined automatically.
+        seed: seed of the random directions (a private generator; numpy's global state is untouched).
+        method: ``"directional"`` (default; cost independent of the parameter count) or ``"full"``
+            (the textbook loop, two evaluations per entry).
+        style: ``"auto"`` (from cost_fn's signature), ``"pure"`` or ``"stateful"``.
+        precision: ``"auto"`` evaluates float32 parameters in float64 when the user's functions
+            allow it (pure style); ``"native"`` keeps the user's dtype (a weaker guarantee).
+        n_examples, n_classes: let the report name a wrong factor ("off by m = 209").
+        worst_entries: how many worst entries to report per failing parameter.
+
+    Returns:
+        GradientCheck: ``.ok``, ``.parameters[name]``, ``.findings``, ``.evaluations``.
+
+    Raises:
+        InvalidInputError: ``params`` is empty or holds non-float arrays, or an argument is invalid.
+    """
+    from nndoctor.errors import InvalidInputError
+
+    if method not in ("directional", "full"):
+        raise InvalidInputError(f"method must be 'directional' or 'full', not {method!r}.")
+    if precision not in ("auto", "native"):
+        raise InvalidInputError(f"precision must be 'auto' or 'native', not {precision!r}.")
+    if eps is not None and not (np.isfinite(eps) and eps > 0):
+        raise InvalidInputError(f"eps must be a positive finite step, not {eps!r}.")
+    for fn, label in ((cost_fn, "cost_fn"), (grad_fn, "grad_fn")):
+        if not callable(fn):
+            raise InvalidInputError(f"{label} must be a function, not {type(fn).__name__}.")
+    leaves = flatten(params)  # raises on empty / integer / non-array parameters
+    if style == "auto":
+        style = detect_style(cost_fn)
+    if style not in ("pure", "stateful"):
+        raise InvalidInputError(f"style must be 'auto', 'pure' or 'stateful', not {style!r}.")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**63))  # fresh entropy, global state untouched
+    return _Checker(cost_fn, grad_fn, params, leaves, style, precision, eps, seed, method,
+                    n_examples, n_classes, worst_entries).run()
+
+
+class _Checker:
+    def __init__(self, cost_fn, grad_fn, params, leaves: list[Leaf], style, precision, eps, seed, method,
+                 n_examples, n_classes, worst_entries) -> None:
+        self.cost_fn, self.grad_fn, self.params, self.leaves = cost_fn, grad_fn, params, leaves
+        self.style, self.precision, self.eps_step, self.seed, self.method = style, precision, eps, seed, method
+        self.n_examples, self.n_classes, self.k = n_examples, n_classes, worst_entries
+        self.rng = np.random.default_rng(seed)
+        self.findings: list[Finding] = []
+        self.table = {leaf.name: ParameterCheck(leaf.name, tuple(leaf.array.shape), str(leaf.array.dtype))
+                      for leaf in leaves}
+        self.grad_name = function_name(grad_fn)
+        self.grad_file, self.grad_line = definition_site(grad_fn)
+        self.stochastic = False
+        self.precision_label = ""
+        self.gradient_code: list[Any] = []
+
+    # --- orchestration ---------------------------------------------------------------------
+    def run(self) -> GradientCheck:
+        started = time.perf_counter()
+        oracle = self._make_oracle()
+        try:
+            self._check_all(oracle)
+        finally:
+            oracle.close()
+        return GradientCheck(
+            parameters=self.table, findings=self.findings, evaluations=oracle.evaluations,
+            seconds=time.perf_counter() - started, method=self.method, precision=self.precision_label,
+            seed=self.seed, stochastic=self.stochastic, style=self.style,
+            gradient_function=self.grad_name, cost_function=function_name(self.cost_fn),
+        )
+
+    def _make_oracle(self) -> Oracle:
+        narrow = [leaf for leaf in self.leaves if np.finfo(leaf.array.dtype).eps > np.finfo(np.float64).eps]
+        if narrow and self.style == "pure" and self.precision == "auto":
+            return Oracle(self.cost_fn, self.grad_fn, self.params, style="pure", work_dtype=np.dtype(np.float64))
+        return Oracle(self.cost_fn, self.grad_fn, self.params, style=self.style)
+
+    def _check_all(self, oracle: Oracle) -> None:
+        try:
+            start = self._starting_point(oracle)
+        except UserCodeError as err:
+            self.findings.append(user_code_finding(err))
+            return
+        except UnusableOutput as err:
+            self.findings.append(unusable_finding(err))
+            return
+        if start is None:
+            return
+        cost0, grads = start
+        self.gradient_code = oracle.gradient_code
+        matched = match_gradients(self.leaves, grads)
+        available = sorted(str(k) for k in grads) if isinstance(grads, dict) else []
+        eps = self._working_eps(oracle, matched)
+        tol = tolerance_for(eps)
+        self.precision_label = tol.label + (" (float32 parameters evaluated in float64)"
+                                            if oracle.work_dtype is not None else "")
+        for block, leaf in enumerate(self.leaves):
+            try:
+                self._check_block(oracle, block, leaf, matched[leaf.name], cost0, eps, tol, available)
+            except UserCodeError as err:
+                self.findings.append(user_code_finding(err, parameter=leaf.name))
+                self.table[leaf.name].status = "not-checked"
+            except UnusableOutput as err:
+                self.findings.append(unusable_finding(err))
+                self.table[leaf.name].status = "not-checked"
+
+    def _starting_point(self, oracle: Oracle) -> tuple[float, Any] | None:
+        """The cost and gradients at the user's parameters; detects a random cost (dropout)."""
+        first = oracle.cost().cost
+        if not np.isfinite(first):
+            self.findings.append(Finding(
+                "non-finite",
+                f"The cost is {first} at the starting parameters, so nothing can be compared with it.",
+                Severity.ERROR, Location(function=function_name(self.cost_fn)),
+                {"array": "cost", "count": 1, "size": 1, "first_index": [], "first_value": str(first)},
+                "A cost of inf usually means log(0): the output sigmoid is saturated (weights initialized too "
+                "large, e.g. randn * 10) or a label is outside {0, 1}. Scale the initialization down "
+                "(He: randn * sqrt(2 / n_prev)) or clip the predictions before the log.",
+            ))
+            return None
+        oracle.replay = False  # one evaluation drawing fresh random numbers
+        second = oracle.cost().cost
+        oracle.replay = True
+        if second != first:
+            self.stochastic = True
+            replayed = oracle.cost().cost
+            ok = replayed == first
+            self.findings.append(stochastic_finding(first, second, ok, function_name(self.cost_fn)))
+            if not ok:
+                for p in self.table.values():
+                    p.status, p.note = "inconclusive", "the cost is random and its randomness could not be replayed"
+                return None
+        if oracle.work_dtype is not None:
+            grads = oracle.gradients()
+            if not _is_wide(grads):
+                # the user's code narrows to float32 internally: check in the user's own dtype
+                oracle.use_native_dtype()
+                first = oracle.cost().cost
+                return first, oracle.gradients()
+            return first, grads
+        return first, oracle.gradients()
+
+    def _working_eps(self, oracle: Oracle, matched: dict[str, tuple[str, Any] | None]) -> float:
+        eps = max(np.finfo(b.dtype).eps for b in oracle.base)
+        eps = max(eps, np.finfo(oracle.cost_dtype).eps)
+        for hit in matched.values():
+            if hit is not None and isinstance(hit[1], np.ndarray) and np.issubdtype(hit[1].dtype, np.floating):
+                eps = max(eps, np.finfo(hit[1].dtype).eps)
+        return float(eps)
+
+    # --- one parameter ---------------------------------------------------------------------
+    def _location(self, name: str, key: str | None) -> Location:
+        """Where the gradient of ``name`` is computed: the user line assigning ``key`` if found."""
+        site = gradient_site(self.gradient_code, key) if key else None
+        if site is not None:
+            function, file, line = site
+            return Location(parameter=name, function=function, file=file, line=line)
+        return Location(parameter=name, function=self.grad_name, file=self.grad_file, line=self.grad_line)
+
+    def _check_block(self, oracle: Oracle, block: int, leaf: Leaf, hit, cost0: float, eps: float,
+                     tol: Tolerance, available: list[str]) -> None:
+        p = self.table[leaf.name]
+        if hit is None:
+            p.status = "missing"
+            self.findings.append(messages.missing_finding(
+                leaf.name, gradient_keys(leaf.name), self._location(leaf.name, None), available))
+            return
+        key, value = hit
+        p.gradient_key = key
+        location = self._location(leaf.name, key)
+        try:
+            g = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise UnusableOutput(self.grad_name, f"{self.grad_name} returned {key!r} as a {type(value).__name__}, "
+                                 f"which is not an array of numbers.", value, "a float array") from None
+        p.gradient_shape = tuple(g.shape)
+        if not np.all(np.isfinite(g)):
+            p.status, p.kind = "non-finite", "non-finite"
+            self.findings.append(messages.non_finite_finding(key, g, tuple(g.shape), location, "The gradient"))
+            return
+        shape = tuple(leaf.array.shape)
+        if g.shape != shape:
+            self._check_shape(oracle, block, leaf, g, cost0, eps, tol, location)
+            return
+        before = oracle.evaluations
+        if self.method == "full":
+            diag, directional = self._full(oracle, block, leaf, g.ravel(), cost0, eps, tol)
+        else:
+            diag, directional = self._directional(oracle, block, leaf, g.ravel(), cost0, eps, tol)
+        p.evaluations = oracle.evaluations - before
+        if diag is None:
+            return
+        self._report_mismatch(p, diag, key, location, directional, tol)
+
+    def _check_shape(self, oracle, block, leaf, g, cost0, eps, tol, location) -> None:
+        p = self.table[leaf.name]
+        shape = tuple(leaf.array.shape)
+        values = None
+        if g.size == leaf.array.size:
+            candidates = [("match-after-reshape", g.reshape(shape))]
+            if g.ndim == 2 and g.shape == shape[::-1]:
+                candidates.insert(0, ("match-after-transpose", g.T))
+            values = "wrong"
+            for label, candidate in candidates:
+                before = oracle.evaluations
+                verdict = self._directional(oracle, block, leaf, np.ascontiguousarray(candidate).ravel(),
+                                            cost0, eps, tol, diagnose=False)[0]
+                p.evaluations += oracle.evaluations - before
+                if verdict is None and p.status == "ok":
+                    values = label
+                    break
+        try:
+            works = np.broadcast_shapes(shape, g.shape) == shape
+        except ValueError:
+            works = False
+        p.status, p.kind = "shape", "shape"
+        p.worst_entries = []
+        p.relative_error = 0.0 if values and values.startswith("match") else p.relative_error
+        severity = Severity.WARNING if works and values and values.startswith("match") else Severity.ERROR
+        self.findings.append(messages.shape_finding(p, p.gradient_key or leaf.name, location, values, severity))
+
+    def _directional(self, oracle, block, leaf, g_a, cost0, eps, tol,
+                     diagnose: bool = True) -> tuple[Diagnosis | None, dict]:
+        """Verify one block; returns (None, {}) when it passes or is inconclusive.
+
+        With ``diagnose=False`` only the verdict is wanted (p.status): no classification,
+        localization or inconclusive finding.
+        """
+        p = self.table[leaf.name]
+        theta = oracle.base[block].astype(np.float64).ravel()
+        t = self.eps_step if self.eps_step is not None else initial_step(eps, theta)
+        norm_ga = float(np.linalg.norm(g_a))
+        mismatches: list[Measured] = []
+        last: Probe | None = None
+        attempts = 0
+        while attempts < MAX_ATTEMPTS and len(mismatches) < 2:
+            attempts += 1
+            v = self.rng.standard_normal(g_a.size)
+            pr = probe(oracle, block, g_a, v, t, cost0, eps)
+            last = pr
+            scale = max(norm_ga, abs(pr.analytic), abs(pr.numeric) if np.isfinite(pr.numeric) else 0.0)
+            verdict = pr.verdict(scale, tol)
+            if verdict == "mismatch":
+                mismatches.append(Measured(pr, v))
+                continue
+            if verdict == "match" and not mismatches:
+                p.status, p.step, p.directions = "ok", t, attempts
+                p.relative_error = abs(pr.discrepancy) / max(norm_ga + abs(pr.numeric), 1e-300)
+                if scale == 0.0:
+                    p.relative_error = 0.0
+                return None, {}
+            if verdict == "match":
+                break  # one direction disagreed, this one agrees: a real but direction-dependent error
+            # inconclusive: adjust the step to the error that dominated, and draw a new direction
+            if self.eps_step is None:
+                t = t * 4.0 if pr.dominant_error == "roundoff" else t / 4.0
+        p.directions, p.step = attempts, t
+        if not mismatches:
+            p.status = "inconclusive"
+            if not diagnose:
+                return None, {}
+            bound = last.bound if last else float("nan")
+            p.note = f"every direction tried was dominated by {last.dominant_error if last else 'noise'} error"
+            self.findings.append(inconclusive_finding(leaf.name, attempts, bound, last, self._location(leaf.name, p.gradient_key)))
+            return None, {}
+        p.status = "mismatch"
+        first = mismatches[0].probe
+        if not diagnose:
+            return Diagnosis("other", 1.0), {}
+        directional = {"analytic": first.analytic, "numeric": first.numeric, "error_bound": first.bound}
+        if len(mismatches) < 2:
+            rel = abs(first.discrepancy) / max(norm_ga + abs(first.numeric), 1e-300)
+            diag = Diagnosis("other", min(rel, 1.0))
+        else:
+            diag = classify(g_a, theta, tuple(leaf.array.shape), mismatches)
+        self._localize(oracle, block, leaf, g_a, diag, t, cost0, eps)
+        return diag, directional
+
+    def _localize(self, oracle, block, leaf, g_a, diag: Diagnosis, t, cost0, eps) -> None:
+        p = self.table[leaf.name]
+        shape = tuple(leaf.array.shape)
+        if diag.predicted_error is not None and not diag.numeric_is_zero:
+            entries, agree = localize.confirm_predicted(oracle, block, g_a, diag.predicted_error, shape, t, self.k)
+            if not agree:  # the entries contradict the hypothesis: say less, not something wrong
+                diag.kind, diag.factor, diag.coefficient = "other", None, None
+            p.worst_entries = entries
+        else:
+            p.worst_entries = localize.bisect(oracle, block, g_a, shape, t, self.rng, cost0, eps, self.k)
+
+    def _full(self, oracle, block, leaf, g_a, cost0, eps, tol) -> tuple[Diagnosis | None, dict]:
+        """The textbook loop: a central difference per entry (2 evaluations each)."""
+        p = self.table[leaf.name]
+        theta = oracle.base[block].astype(np.float64).ravel()
+        t = self.eps_step if self.eps_step is not None else initial_step(eps, theta)
+        numeric = np.empty_like(g_a)
+        for i in range(g_a.size):
+            _, numeric[i] = localize.coordinate(oracle, block, g_a, i, t)
+        rel = relative_difference(g_a, numeric)
+        p.relative_error, p.step, p.directions = rel, t, g_a.size
+        noise = localize._noise(cost0, eps, t) * np.sqrt(g_a.size)
+        if rel <= tol.passes_below or np.linalg.norm(g_a - numeric) <= 4 * noise:
+            p.status = "ok"
+            return None, {}
+        p.status = "mismatch"
+        # classify with exact projections of the full vectors on a few random directions
+        measured = []
+        for _ in range(3):
+            v = self.rng.standard_normal(g_a.size)
+            a, n = float(v @ g_a), float(v @ numeric)
+            pr = Probe(a, n, noise * 1e-3 + 1e-300, t, 0.0, 0.0, noise, 0)
+            measured.append(Measured(pr, v))
+        diag = classify(g_a, theta, tuple(leaf.array.shape), measured)
+        diag.relative_error = rel
+        order = np.argsort(-np.abs(g_a - numeric), kind="stable")[: self.k]
+        p.worst_entries = [WorstEntry(tuple(int(j) for j in np.unravel_index(i, leaf.array.shape)),
+                                      float(g_a[i]), float(numeric[i])) for i in order]
+        return diag, {"analytic": float(np.linalg.norm(g_a)), "numeric": float(np.linalg.norm(numeric)),
+                      "error_bound": float(noise)}
+
+    def _report_mismatch(self, p: ParameterCheck, diag: Diagnosis, key: str, location: Location,
+                         directional: dict, tol: Tolerance) -> None:
+        p.kind, p.relative_error = diag.kind, diag.relative_error
+        p.factor, p.coefficient = diag.factor, diag.coefficient
+        entry_wrong = any(
+            w.error > ENTRY_ERROR_RTOL * max(abs(w.analytic), abs(w.numeric)) for w in p.worst_entries
+        )
+        big = diag.relative_error >= tol.error_above or entry_wrong
+        severity = Severity.ERROR if big else Severity.WARNING
+        if severity is Severity.WARNING:
+            p.status = "suspicious"
+        self.findings.append(messages.mismatch_finding(
+            p, diag, key, location, directional, severity, self.n_examples, self.n_classes, tol.label))
+
+
+def _is_wide(grads: Any) -> bool:
+    try:
+        leaves = flatten(grads, what="grads")
+    except Exception:  # noqa: BLE001 - odd structures are handled by the normal path
+        return False
+    return all(np.finfo(leaf.array.dtype).eps <= np.finfo(np.float64).eps for leaf in leaves)
+
+
+def relative_difference(grad: Any, gradapprox: Any) -> float:
+    """The course's relative difference ||grad - gradapprox||_2 / (||grad||_2 + ||gradapprox||_2).
+
+    Accepts arrays or matching structures of arrays (compared as one long vector). Returns 0.0 when
+    both are zero. Below 1e-7 is right, around 1e-5 suspicious, above 1e-3 a bug (float64).
+    """
+    a = _as_vector(grad)
+    b = _as_vector(gradapprox)
+    if a.shape != b.shape:
+        from nndoctor.errors import InvalidInputError
+
+        raise InvalidInputError(f"grad has {a.size} entries but gradapprox has {b.size}; they must match.")
+    denominator = np.linalg.norm(a) + np.linalg.norm(b)
+    if denominator == 0:
+        return 0.0
+    return float(np.linalg.norm(a - b) / denominator)
+
+
+def _as_vector(x: Any) -> np.ndarray:
+    if isinstance(x, np.ndarray) or np.isscalar(x):
+        return np.asarray(x, dtype=np.float64).ravel()
+    return np.concatenate([leaf.array.astype(np.float64).ravel() for leaf in flatten(x)])
+
+
+# --- findings that are not about one gradient's values -----------------------------------
+
+def user_code_finding(err: UserCodeError, parameter: str | None = None) -> Finding:
+    exc = err.exception
+    return Finding(
+        "user-code-error",
+        f"{err.function} raised {type(exc).__name__}: {exc}",
+        Severity.ERROR,
+        Location(parameter=parameter, function=err.function, file=err.file, line=err.line),
+        {"exception": type(exc).__name__, "exception_message": str(exc), "function": err.function,
+         "file": err.file, "line": err.line, "traceback": err.traceback_text},
+        "Fix the exception first: the check needs the function to run at these parameters.",
+    )
+
+
+def unusable_finding(err: UnusableOutput) -> Finding:
+    returned = err.returned
+    return Finding(
+        "unexpected-output", str(err), Severity.ERROR, Location(function=err.function),
+        {"function": err.function, "returned_type": type(returned).__name__,
+         "returned_shape": list(getattr(returned, "shape", ()) or []) or None, "expected": err.expected},
+        f"Make {err.function} return {err.expected}.",
+    )
+
+
+def stochastic_finding(first: float, second: float, replayed: bool, function: str) -> Finding:
+    if replayed:
+        message = (f"{function} is random (two evaluations at the same point gave {first:.10g} and "
+                   f"{second:.10g}: dropout?); the check replayed numpy's random state before every "
+                   f"evaluation, so all of them saw the same masks.")
+        fix = "Nothing to fix: the gradients were checked with the dropout masks held fixed."
+        severity = Severity.INFO
+    else:
+        message = (f"{function} is random ({first:.10g} then {second:.10g}) and replaying numpy's global random "
+                   f"state does not make it repeatable, so no gradient could be checked.")
+        fix = ("Draw the randomness from np.random (seeded globally) or pass a generator seeded anew for each "
+               "call; or switch dropout off (keep_prob=1) for the check.")
+        severity = Severity.WARNING
+    return Finding("stochastic-cost", message, severity, Location(function=function),
+                   {"first": first, "second": second, "replayed": replayed}, fix)
+
+
+def inconclusive_finding(name: str, attempts: int, bound: float, last: Probe | None, location: Location) -> Finding:
+    reason = last.dominant_error if last else "noise"
+    why = {
+        "kink": "every direction crossed a kink of a ReLU or max (the cost is not smooth there)",
+        "roundoff": "round-off noise in the cost drowned the differences",
+        "truncation": "the cost curves too strongly for the step sizes tried",
+    }.get(reason, "the measurements were too noisy")
+    return Finding(
+        "check-inconclusive",
+        f"The gradient of {name} could not be verified: {why} ({attempts} directions tried).",
+        Severity.WARNING, location,
+        {"parameter": name, "attempts": attempts, "error_bound": bound, "reason": reason},
+        "Run the check at another point (e.g. after a few training steps, or with pre-activations away from 0), "
+        "or pass eps= to choose the step yourself.",
+    )
