@@ -21,7 +21,7 @@ from nndoctor.gradcheck.result import GradientCheck, ParameterCheck, WorstEntry
 from nndoctor.params import Leaf, flatten, gradient_keys, match_gradients
 from nndoctor.usercode import UserCodeError, definition_site, function_name, gradient_site
 
-MAX_ATTEMPTS = 5  # directions tried per block before a parameter is called inconclusive
+MAX_ATTEMPTS = 6  # directions tried per block: 1 detection + 2 for classification + retries
 WORST_ENTRIES = 3
 # A verified entry this far off (relatively) makes the finding an error even when the block as a
 # whole is close: one wrong entry among 250,000 barely moves the block's relative error.
@@ -286,15 +286,24 @@ class _Checker:
         mismatches: list[Measured] = []
         last: Probe | None = None
         attempts = 0
-        while attempts < MAX_ATTEMPTS and len(mismatches) < 2:
+        while attempts < MAX_ATTEMPTS and len(mismatches) < 3:
             attempts += 1
             v = self.rng.standard_normal(g_a.size)
+            if not mismatches and norm_ga > 0:
+                # Detection direction: random plus 3 units of the analytic gradient's own direction,
+                # signed to add up, so |<g_a, v>| >= 3 |g_a| and a wrong factor or sign can never
+                # hide in a direction nearly orthogonal to g_a. Small next to the random part
+                # (norm ~sqrt(n)), so it barely changes the step. Classification uses pure random ones.
+                along = float(np.dot(g_a, v))
+                v = v + (3.0 if along >= 0 else -3.0) * g_a / norm_ga
             pr = probe(oracle, block, g_a, v, t, cost0, eps)
             last = pr
             scale = max(norm_ga, abs(pr.analytic), abs(pr.numeric) if np.isfinite(pr.numeric) else 0.0)
             verdict = pr.verdict(scale, tol)
             if verdict == "mismatch":
                 mismatches.append(Measured(pr, v))
+                if not diagnose:
+                    break
                 continue
             if verdict == "match" and not mismatches:
                 p.status, p.step, p.directions = "ok", t, attempts
@@ -321,11 +330,12 @@ class _Checker:
         if not diagnose:
             return Diagnosis("other", 1.0), {}
         directional = {"analytic": first.analytic, "numeric": first.numeric, "error_bound": first.bound}
-        if len(mismatches) < 2:
+        random_ones = mismatches[1:]
+        if len(random_ones) < 2:
             rel = abs(first.discrepancy) / max(norm_ga + abs(first.numeric), 1e-300)
             diag = Diagnosis("other", min(rel, 1.0))
         else:
-            diag = classify(g_a, theta, tuple(leaf.array.shape), mismatches)
+            diag = classify(g_a, theta, tuple(leaf.array.shape), random_ones)
         self._localize(oracle, block, leaf, g_a, diag, t, cost0, eps)
         return diag, directional
 

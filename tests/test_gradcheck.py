@@ -1,0 +1,390 @@
+"""The gradient checker: each planted bug is found in its block with its kind; correct twins pass."""
+
+import numpy as np
+import pytest
+
+import nets
+import nndoctor
+from nndoctor import InvalidInputError, check_gradients
+
+DIMS = [6, 5, 4, 1]
+
+
+def run(bug=None, dims=DIMS, m=20, lambd=0.0, hidden="relu", seed=1, **kwargs):
+    X, Y, p = nets.problem(dims, m, seed=seed)
+    cost_fn, grad_fn = nets.functions(X, Y, hidden=hidden, lambd=lambd, bug=bug)
+    return check_gradients(cost_fn, grad_fn, p, seed=seed, **kwargs)
+
+
+def flagged(result):
+    return {name: p for name, p in result.parameters.items() if not p.ok}
+
+
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh", "lrelu"])
+def test_correct_network_passes(hidden):
+    result = run(hidden=hidden)
+    assert result.ok and result.verdict == "pass"
+    assert result.findings == []
+    assert all(p.relative_error < 1e-6 for p in result.parameters.values())
+
+
+def test_correct_network_with_l2_passes():
+    assert run(lambd=0.7).ok
+
+
+def test_scale_is_found_with_its_factor():
+    result = run(bug=("scale", 2, 2.0))
+    assert set(flagged(result)) == {"W2"}
+    w2 = result["W2"]
+    assert w2.kind == "scale" and w2.factor == pytest.approx(2.0, rel=1e-6)
+    assert w2.relative_error == pytest.approx(1 / 3, rel=1e-6)
+    (finding,) = result.findings
+    assert finding.rule == "gradient-mismatch" and finding.severity.label == "error"
+    assert finding.location.parameter == "W2"
+    assert finding.evidence["factor"] == pytest.approx(2.0, rel=1e-6)
+    # the worst entries are verified numerically: analytic = 2 x numeric
+    for entry in w2.worst_entries:
+        assert entry.analytic == pytest.approx(2 * entry.numeric, rel=1e-4)
+
+
+def test_factor_named_as_number_of_examples():
+    result = run(bug=("scale", 1, 20.0), n_examples=20)
+    (finding,) = result.findings
+    assert "m = 20" in finding.message and finding.evidence["factor_name"] == "m = 20"
+
+
+def test_factor_named_as_number_of_classes():
+    result = run(bug=("scale", 3, 1 / 7), n_classes=7)
+    (finding,) = result.findings
+    assert "1/C" in finding.message
+
+
+def test_sign_flip():
+    result = run(bug=("sign", 1))
+    assert set(flagged(result)) == {"W1"} and result["W1"].kind == "sign"
+    assert result["W1"].factor == pytest.approx(-1.0, rel=1e-6)
+
+
+def test_transpose_of_square_matrix():
+    result = run(bug=("transpose", 2), dims=[6, 5, 5, 1])
+    assert set(flagged(result)) == {"W2"} and result["W2"].kind == "transpose"
+
+
+def test_forgotten_l2_term_with_its_coefficient():
+    result = run(bug=("forget-l2", 2), lambd=0.7, n_examples=20)
+    assert set(flagged(result)) == {"W2"}
+    w2 = result["W2"]
+    assert w2.kind == "missing-term"
+    assert w2.coefficient == pytest.approx(0.7 / 20, rel=1e-5)
+    assert "lambd = 0.7" in result.findings[0].message
+
+
+def test_wrong_sigmoid_derivative_is_other_in_layer_one_only():
+    result = run(bug=("sigmoid-derivative", 1), hidden="sigmoid")
+    assert set(flagged(result)) == {"W1", "b1"}
+    assert {p.kind for p in flagged(result).values()} == {"other"}
+    assert result["W1"].worst_entries, "bisection must pin down at least one wrong entry"
+
+
+def test_single_wrong_entry_is_localized_exactly():
+    result = run(bug=("entry", 1, 17), dims=[40, 30, 4, 1], m=25)
+    assert set(flagged(result)) == {"W1"}
+    w1 = result["W1"]
+    assert w1.kind == "other"
+    assert w1.worst_entries[0].index == np.unravel_index(17, (30, 40))
+    assert result.findings[0].severity.label == "error"
+
+
+def test_flat_bias_gradient_is_a_shape_finding():
+    result = run(bug=("flat-db", 1))
+    b1 = result["b1"]
+    assert b1.status == "shape" and b1.gradient_shape == (5,)
+    (finding,) = result.findings
+    assert finding.evidence["kind"] == "shape"
+    assert finding.evidence["values"] == "match-after-reshape"
+    assert "keepdims=True" in finding.fix
+
+
+def test_transposed_shape_says_values_match_after_transpose():
+    X, Y, p = nets.problem(DIMS, 20, seed=1)
+    cost_fn, grad_fn = nets.functions(X, Y)
+
+    def transposed(params):
+        grads = grad_fn(params)
+        grads["dW2"] = grads["dW2"].T
+        return grads
+
+    result = check_gradients(cost_fn, transposed, p, seed=0)
+    assert result["W2"].status == "shape"
+    assert result.findings[0].evidence["values"] == "match-after-transpose"
+
+
+def test_missing_gradient_is_named():
+    result = run(bug=("drop", "dW2"))
+    assert result["W2"].status == "missing"
+    (finding,) = result.findings
+    assert finding.evidence["kind"] == "missing" and "'dW2'" in finding.message
+    assert all(p.ok for n, p in result.parameters.items() if n != "W2")
+
+
+def test_nan_in_gradient_is_non_finite():
+    result = run(bug=("nan", 1))
+    assert result["W1"].status == "non-finite"
+    (finding,) = result.findings
+    assert finding.rule == "non-finite" and finding.evidence["first_index"] == [0, 0]
+
+
+def test_dA_and_dZ_entries_are_ignored_and_lowercase_keys_work():
+    X, Y, p = nets.problem(DIMS, 20, seed=1)
+    cost_fn, grad_fn = nets.functions(X, Y)
+    lower = {k.lower(): v for k, v in p.items()}
+
+    def course(q):
+        return {k.replace("w", "W"): v for k, v in q.items()}
+
+    def cost_lower(q):
+        return cost_fn(course(q))
+
+    def grad_lower(q):  # returns dw1, db1, ..., da1, dz1 (lowercase, with non-parameter entries)
+        return {k.lower(): v for k, v in grad_fn(course(q)).items()}
+
+    result = check_gradients(cost_lower, grad_lower, lower, seed=0)
+    assert result.ok and set(result.parameters) == set(lower)
+
+
+def test_nested_and_list_parameters():
+    X, Y, p = nets.problem(DIMS, 20, seed=1)
+    cost_fn, grad_fn = nets.functions(X, Y)
+    nested = {"layers": [{"weight": p[f"W{l}"], "bias": p[f"b{l}"]} for l in (1, 2, 3)]}
+
+    def flat(q):
+        return {f"{k}{l + 1}": q["layers"][l]["weight" if k == "W" else "bias"] for l in range(3) for k in "Wb"}
+
+    def grads(q):
+        g = grad_fn(flat(q))
+        return {"layers": [{"weight": g[f"dW{l}"], "bias": g[f"db{l}"]} for l in (1, 2, 3)]}
+
+    result = check_gradients(lambda q: cost_fn(flat(q)), grads, nested, seed=0)
+    assert result.ok and "layers.0.weight" in result.parameters
+
+    as_list = [p[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3")]
+    names = ["W1", "b1", "W2", "b2", "W3", "b3"]
+    result = check_gradients(
+        lambda q: cost_fn(dict(zip(names, q))),
+        lambda q: [grad_fn(dict(zip(names, q)))["d" + n] for n in names],
+        as_list, seed=0,
+    )
+    assert result.ok and list(result.parameters) == ["0", "1", "2", "3", "4", "5"]
+
+
+class TinyNet:
+    """Class-based network: cost() and gradients() read self.params (stateful style)."""
+
+    def __init__(self, bug=None):
+        self.X, self.Y, self.params = nets.problem(DIMS, 20, seed=3)
+        self.bug = bug
+
+    def cost(self):
+        return nets.cost(nets.forward(self.X, self.params)[0], self.Y)
+
+    def gradients(self):
+        AL, caches = nets.forward(self.X, self.params)
+        return nets.backward(AL, self.Y, caches, self.params, bug=self.bug)
+
+
+def test_stateful_style_checks_and_restores_arrays():
+    net = TinyNet()
+    before = {k: v.copy() for k, v in net.params.items()}
+    ids = {k: id(v) for k, v in net.params.items()}
+    result = check_gradients(net.cost, net.gradients, net.params, seed=0)
+    assert result.style == "stateful" and result.ok
+    assert all(np.array_equal(before[k], net.params[k]) for k in before)
+    assert all(id(net.params[k]) == ids[k] for k in ids)
+    bad = check_gradients(TinyNet(("scale", 3, 0.5)).cost, TinyNet(("scale", 3, 0.5)).gradients,
+                          TinyNet().params, seed=0)
+    assert bad.style == "stateful"
+
+
+def test_stateful_planted_bug():
+    net = TinyNet(("sign", 2))
+    result = check_gradients(net.cost, net.gradients, net.params, seed=0)
+    assert set(flagged(result)) == {"W2"} and result["W2"].kind == "sign"
+
+
+def test_dropout_network_is_checked_with_replayed_masks():
+    X, Y, p = nets.problem(DIMS, 30, seed=1)
+    cost_fn, grad_fn = nets.functions(X, Y, keep_prob=0.7)
+    np.random.seed(11)
+    state = np.random.get_state()
+    result = check_gradients(cost_fn, grad_fn, p, seed=0)
+    assert result.stochastic and result.ok
+    assert [f.rule for f in result.findings] == ["stochastic-cost"]
+    assert result.findings[0].severity.label == "info" and result.findings[0].evidence["replayed"] is True
+    after = np.random.get_state()
+    assert after[0] == state[0] and np.array_equal(after[1], state[1]) and after[2:] == state[2:]
+    buggy = nets.functions(X, Y, keep_prob=0.7, bug=("scale", 2, 3.0))
+    result = check_gradients(*buggy, p, seed=0)
+    assert set(flagged(result)) == {"W2"} and result["W2"].kind == "scale"
+
+
+def test_randomness_that_cannot_be_replayed_is_inconclusive_not_a_bug():
+    X, Y, p = nets.problem(DIMS, 30, seed=1)
+    gen = np.random.default_rng(0)
+    cost_fn, grad_fn = nets.functions(X, Y, keep_prob=0.7, rng_factory=lambda: gen)
+    result = check_gradients(cost_fn, grad_fn, p, seed=0)
+    assert not result.ok and result.verdict == "inconclusive"
+    assert [f.rule for f in result.findings] == ["stochastic-cost"]
+    assert result.findings[0].severity.label == "warning"
+
+
+def test_float32_parameters_are_checked_in_float64_when_possible():
+    X, Y, p = nets.problem(DIMS, 20, seed=1, dtype=np.float32)
+    result = check_gradients(*nets.functions(X, Y), p, seed=0)
+    assert result.ok and "float64" in result.precision
+    assert all(v.dtype == np.float32 for v in p.values())
+    bad = check_gradients(*nets.functions(X, Y, bug=("scale", 2, 1.5)), p, seed=0)
+    assert set(flagged(bad)) == {"W2"}
+
+
+def test_float32_native_finds_a_gross_error_without_false_alarm():
+    X, Y, p = nets.problem([5, 4, 1], 20, seed=2, dtype=np.float32, scale=0.5)
+    for k in p:
+        if k.startswith("b"):
+            p[k] += 1.0  # keep pre-activations away from the ReLU kink
+    cost_fn, grad_fn = nets.functions(X, Y)
+    good = check_gradients(cost_fn, grad_fn, p, seed=0, precision="native")
+    assert good.precision == "float32"
+    assert not any(f.severity.label == "error" for f in good.findings)
+    bad = check_gradients(*nets.functions(X, Y, bug=("scale", 1, 2.0)), p, seed=0, precision="native")
+    assert "W1" in flagged(bad) and bad["W1"].kind == "scale"
+
+
+def test_full_textbook_mode_matches_directional_verdicts():
+    result = run(bug=("scale", 2, 2.0), method="full")
+    assert set(flagged(result)) == {"W2"} and result["W2"].kind == "scale"
+    assert result["W2"].relative_error == pytest.approx(1 / 3, rel=1e-5)
+    assert result.evaluations == 1 + 1 + 2 * sum(v.size for v in nets.problem(DIMS, 20, seed=1)[2].values())
+
+
+def test_relative_difference_is_the_course_formula():
+    g = np.array([1.0, 2.0, 3.0])
+    assert nndoctor.relative_difference(g, g) == 0.0
+    assert nndoctor.relative_difference(2 * g, g) == pytest.approx(1 / 3)
+    assert nndoctor.relative_difference({"a": g}, {"a": -g}) == pytest.approx(1.0)
+    assert nndoctor.relative_difference(np.zeros(2), np.zeros(2)) == 0.0
+    with pytest.raises(InvalidInputError):
+        nndoctor.relative_difference(g, g[:2])
+
+
+def test_evaluations_do_not_grow_with_parameter_count():
+    small = run(dims=[4, 3, 1], m=10)
+    large = run(dims=[400, 60, 1], m=10)
+    assert small.ok and large.ok
+    # 4 per block plus the starting point and the randomness probe, whatever the block size
+    assert small.evaluations == large.evaluations == 2 + 4 * 4
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+def test_empty_params_is_a_clear_error():
+    with pytest.raises(InvalidInputError, match="empty"):
+        check_gradients(lambda p: 0.0, lambda p: {}, {})
+
+
+def test_integer_arrays_are_a_clear_error():
+    with pytest.raises(InvalidInputError, match="dtype int"):
+        check_gradients(lambda p: 0.0, lambda p: {}, {"W1": np.ones((2, 2), dtype=int)})
+
+
+def test_non_array_parameter_is_a_clear_error():
+    with pytest.raises(InvalidInputError, match="not a numpy array"):
+        check_gradients(lambda p: 0.0, lambda p: {}, {"W1": [[1.0, 2.0]]})
+
+
+def test_invalid_method_and_style():
+    params = {"W": np.ones(2)}
+    with pytest.raises(InvalidInputError):
+        check_gradients(lambda p: 0.0, lambda p: p, params, method="fast")
+    with pytest.raises(InvalidInputError):
+        check_gradients(lambda p: 0.0, lambda p: p, params, style="weird")
+    with pytest.raises(InvalidInputError):
+        check_gradients("cost", lambda p: p, params)
+
+
+def test_cost_returning_an_array_is_an_unexpected_output_finding():
+    params = {"W": np.ones((2, 3))}
+    result = check_gradients(lambda p: p["W"].sum(axis=0), lambda p: {"dW": np.ones((2, 3))}, params)
+    (finding,) = result.findings
+    assert finding.rule == "unexpected-output" and "shape (3,)" in finding.message
+    assert not result.ok
+
+
+def test_cost_as_one_element_array_and_tuple_is_accepted():
+    params = {"W": np.array([[1.0, -2.0]])}
+    result = check_gradients(lambda p: (np.sum(p["W"] ** 2, keepdims=True), "cache"),
+                             lambda p: {"dW": 2 * p["W"]}, params, seed=0)
+    assert result.ok
+
+
+def test_nan_cost_at_start_is_a_non_finite_finding():
+    params = {"W": np.ones(3)}
+    result = check_gradients(lambda p: float("inf"), lambda p: {"dW": np.ones(3)}, params)
+    (finding,) = result.findings
+    assert finding.rule == "non-finite" and finding.evidence["array"] == "cost"
+    assert "log(0)" in finding.fix
+
+
+def raising_backward(params):
+    grads = {"dW": 2 * params["W"]}
+    return grads["db"]  # KeyError: the user's own line
+
+
+def test_grad_fn_that_raises_is_reported_with_its_line():
+    result = check_gradients(lambda p: float(np.sum(p["W"] ** 2)), raising_backward, {"W": np.ones(3)})
+    (finding,) = result.findings
+    assert finding.rule == "user-code-error"
+    assert finding.evidence["exception"] == "KeyError"
+    assert finding.location.function == "raising_backward"
+    assert finding.location.file.endswith("test_gradcheck.py")
+    assert finding.location.line == raising_backward.__code__.co_firstlineno + 2
+
+
+def test_grad_fn_returning_none():
+    result = check_gradients(lambda p: float(np.sum(p["W"] ** 2)), lambda p: None, {"W": np.ones(3)})
+    assert result.findings[0].rule == "unexpected-output" and "returned None" in result.findings[0].message
+
+
+def test_parameter_not_used_in_cost():
+    params = {"W": np.ones(3), "unused": np.ones(2)}
+    result = check_gradients(lambda p: float(np.sum(p["W"] ** 2)),
+                             lambda p: {"dW": 2 * p["W"], "dunused": np.ones(2)}, params, seed=0)
+    assert result["W"].ok and result["unused"].status == "mismatch"
+    assert "does not change" in result.findings[0].message
+
+
+def test_all_zero_gradient_is_scale_zero():
+    params = {"W": np.array([[0.5, -1.0, 2.0]])}
+    result = check_gradients(lambda p: float(np.sum(np.sin(p["W"]))), lambda p: {"dW": np.zeros((1, 3))},
+                             params, seed=0)
+    assert result["W"].kind == "scale" and result["W"].factor == 0.0
+    assert "all zeros" in result.findings[0].message
+
+
+def test_epsilon_in_cost_is_at_most_a_warning():
+    """log(A + 1e-3) in the cost while the backward ignores it: real, small, not an error."""
+    X, Y, p = nets.problem(DIMS, 20, seed=1)
+
+    def cost_fn(q):
+        AL, _ = nets.forward(X, q)
+        return -np.sum(Y * np.log(AL + 1e-5) + (1 - Y) * np.log(1 - AL + 1e-5)) / 20
+
+    _, grad_fn = nets.functions(X, Y)
+    result = check_gradients(cost_fn, grad_fn, p, seed=0)
+    assert not any(f.severity.label == "error" for f in result.findings)
+
+
+def test_seed_makes_the_check_reproducible():
+    a = run(bug=("sigmoid-derivative", 1), hidden="sigmoid", seed=4)
+    b = run(bug=("sigmoid-derivative", 1), hidden="sigmoid", seed=4)
+    assert a.evaluations == b.evaluations
+    assert [w.index for w in a["W1"].worst_entries] == [w.index for w in b["W1"].worst_entries]
