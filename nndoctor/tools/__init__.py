@@ -1,0 +1,1 @@
+"""Maintenance tools run from the repository (not part of the public API)."""

@@ -1,0 +1,85 @@
+"""Invariants of the gradient checker over random architectures (hypothesis)."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import nets
+from nndoctor import check_gradients
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+dims_strategy = st.lists(st.integers(1, 8), min_size=1, max_size=3).flatmap(
+    lambda hidden: st.tuples(st.integers(1, 10), st.just(hidden))
+).map(lambda t: [t[0], *t[1], 1])
+
+
+@SETTINGS
+@given(dims=dims_strategy, m=st.integers(1, 12), seed=st.integers(0, 2**16),
+       hidden=st.sampled_from(["relu", "tanh", "sigmoid", "lrelu"]))
+def test_correct_random_networks_never_fail(dims, m, seed, hidden):
+    X, Y, p = nets.problem(dims, m, seed=seed)
+    result = check_gradients(*nets.functions(X, Y, hidden=hidden), p, seed=seed)
+    assert not any(f.severity.label == "error" for f in result.findings), str(result)
+
+
+@SETTINGS
+@given(dims=dims_strategy, m=st.integers(2, 12), seed=st.integers(0, 2**16),
+       kind=st.sampled_from(["scale", "sign"]), data=st.data())
+def test_planted_factor_is_found_in_exactly_its_block(dims, m, seed, kind, data):
+    X, Y, p = nets.problem(dims, m, seed=seed)
+    layers = len(dims) - 1
+    layer = data.draw(st.integers(1, layers), label="layer")
+    factor = data.draw(st.sampled_from([2.0, 0.5, 3.0, 10.0]), label="factor")
+    bug = ("scale", layer, factor) if kind == "scale" else ("sign", layer)
+    # a gradient that is exactly zero has no factor to find
+    _, clean_grad = nets.functions(X, Y)
+    if not np.any(clean_grad(p)[f"dW{layer}"]):
+        return
+    result = check_gradients(*nets.functions(X, Y, bug=bug), p, seed=seed)
+    wrong = {name for name, q in result.parameters.items() if q.status in ("mismatch", "suspicious")}
+    assert f"W{layer}" in wrong, str(result)
+    assert wrong == {f"W{layer}"}, str(result)
+    assert result[f"W{layer}"].kind in (kind, "other"), str(result)
+
+
+@SETTINGS
+@given(dims=dims_strategy, m=st.integers(1, 12), seed=st.integers(0, 2**16),
+       keep_prob=st.sampled_from([1.0, 0.8]))
+def test_parameters_and_global_random_state_untouched(dims, m, seed, keep_prob):
+    X, Y, p = nets.problem(dims, m, seed=seed)
+    copies = {k: v.copy() for k, v in p.items()}
+    np.random.seed(seed)
+    state = np.random.get_state()
+    check_gradients(*nets.functions(X, Y, keep_prob=keep_prob, bug=("scale", 1, 2.0)), p, seed=seed)
+    after = np.random.get_state()
+    assert after[0] == state[0] and np.array_equal(after[1], state[1]) and after[2:] == state[2:]
+    for k in p:
+        assert p[k].tobytes() == copies[k].tobytes()
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), width=st.integers(20, 60))
+def test_kink_heavy_relu_networks_give_no_false_alarm(seed, width):
+    """Zero biases and many units put pre-activations near the ReLU kink along every direction."""
+    X, Y, p = nets.problem([8, width, width, 1], 40, seed=seed)
+    for key in p:
+        if key.startswith("b"):
+            p[key][:] = 0.0
+    result = check_gradients(*nets.functions(X, Y), p, seed=seed)
+    assert not any(f.severity.label == "error" for f in result.findings), str(result)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), lambd=st.floats(0.05, 2.0), data=st.data())
+def test_forgotten_l2_is_found_with_its_coefficient(seed, lambd, data):
+    dims = [5, 6, 4, 1]
+    layer = data.draw(st.integers(1, 3), label="layer")
+    X, Y, p = nets.problem(dims, 15, seed=seed)
+    result = check_gradients(*nets.functions(X, Y, lambd=lambd, bug=("forget-l2", layer)), p, seed=seed)
+    q = result[f"W{layer}"]
+    assert q.status in ("mismatch", "suspicious")
+    if q.kind == "missing-term":
+        assert abs(q.coefficient - lambd / 15) <= 1e-4 * lambd / 15
+    # the others are never blamed (a very noisy cost may leave one inconclusive, never wrong)
+    assert all(r.status in ("ok", "inconclusive") for name, r in result.parameters.items() if name != f"W{layer}")
