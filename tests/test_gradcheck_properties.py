@@ -1,13 +1,15 @@
 """Invariants of the gradient checker over random architectures (hypothesis)."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nets
 from nndoctor import check_gradients
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI runs the same examples every time; wider random runs are done by hand (max_examples=300)
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 dims_strategy = st.lists(st.integers(1, 8), min_size=1, max_size=3).flatmap(
     lambda hidden: st.tuples(st.integers(1, 10), st.just(hidden))
@@ -83,3 +85,11 @@ def test_forgotten_l2_is_found_with_its_coefficient(seed, lambd, data):
         assert abs(q.coefficient - lambd / 15) <= 1e-4 * lambd / 15
     # the others are never blamed (a very noisy cost may leave one inconclusive, never wrong)
     assert all(r.status in ("ok", "inconclusive") for name, r in result.parameters.items() if name != f"W{layer}")
+
+
+@pytest.mark.xfail(strict=True, reason="known limitation: an output sigmoid within ~1e-9 of 1 on a label-0 example "
+                   "makes log(1 - A) far noisier than the round-off model assumes; see the open note in issue 2")
+def test_saturated_output_cost_noise_gives_no_false_alarm():
+    X, Y, p = nets.problem([10, 8, 1, 1], 10, seed=332)
+    result = check_gradients(*nets.functions(X, Y, hidden="relu"), p, seed=332)
+    assert not any(f.severity.label == "error" for f in result.findings)
