@@ -15,6 +15,7 @@ measuring the same thing whatever the test suite's helpers become.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -45,9 +46,12 @@ UNIT_RUNS = 7  # forward+backward timings; the median is the unit
 TEXTBOOK_EPS = 1e-7  # as in the course's gradient_check_n
 TEXTBOOK_SAMPLE = 200  # coordinates actually timed for the textbook loop
 L2_LAMBDA = 0.7  # the course's regularization exercise
-# torch's slow mode perturbs every entry of the blocks it checks; blocks larger than this are held
-# fixed (requires_grad=False) so the run ends, and the per-coordinate time is extrapolated.
-TORCH_SLOW_BLOCK_LIMIT = 10_000
+# torch's slow mode perturbs every entry of the blocks it checks; blocks larger than this (W1) are
+# held fixed (requires_grad=False) so the run ends, and the per-coordinate time is extrapolated:
+# every coordinate costs two forward passes of the whole network, whatever block it is in. Checked
+# once on --quick with the limit raised: 6.8 s measured over all 5,333 coordinates, 6.9 s
+# extrapolated from 213.
+TORCH_SLOW_BLOCK_LIMIT = 1_000
 
 
 # --- the network (course style: examples as columns, params W1, b1, ..., ReLU then sigmoid) ---
@@ -215,11 +219,12 @@ def planted_bugs(params, X, Y) -> list[PlantedBug]:
     return [
         PlantedBug("dW1 x 2", "dW1 x 2 (scale)", "W1", 0.0, lambda g, p: {**g, "dW1": 2 * g["dW1"]}),
         PlantedBug("dW3 sign", "dW3 sign flipped", "W3", 0.0, lambda g, p: {**g, "dW3": -g["dW3"]}),
-        # the cost has the L2 term; the backward pass forgets lambd/m * W2 in dW2 only
+        # The cost has the L2 term; removing lambd/m * W2 from the correct dW2 is exactly the
+        # backward pass that forgot it in layer 2 (and only there).
         PlantedBug("L2 forgotten in dW2", f"L2 (lambd={L2_LAMBDA}) forgotten in dW2", "W2", L2_LAMBDA,
                    lambda g, p: {**g, "dW2": g["dW2"] - L2_LAMBDA / m * p["W2"]}),
-        PlantedBug("one dW1 entry +50%", f"one entry of dW1 +50% (dW1[{index[0]},{index[1]}] = {g_entry:.3g})", "W1", 0.0,
-                   wrong_entry, entry=index),
+        PlantedBug("one dW1 entry +50%", f"one entry of dW1 +50% (dW1[{index[0]},{index[1]}] = {g_entry:.3g})",
+                   "W1", 0.0, wrong_entry, entry=index),
     ]
 
 
@@ -392,12 +397,17 @@ def warm_up_torch(torch) -> None:
 
 def bench_torch(X, Y, params, unit: float) -> list[Row]:
     print("\n== torch.autograd.gradcheck (checks torch's own autograd of the same cost) ==")
+    # torch's OpenMP threads spin between parallel regions and starve numpy's OpenBLAS threads (and
+    # the reverse) when cores are few: on a 2-core machine the same slow gradcheck took 1 s to 78 s
+    # from run to run. Passive waiting makes the timing repeatable. Read when torch loads, so here.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import torch
     except ImportError:
         print("skipped: torch is not installed")
         return []
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     warm_up_torch(torch)
     names = list(params)
     total = n_parameters(params)
