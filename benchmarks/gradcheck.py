@@ -163,25 +163,25 @@ def load_data(dims: list[int], m: int) -> tuple[np.ndarray, np.ndarray, str]:
 
 # --- timing helpers ------------------------------------------------------------------------
 
-def time_forward_backward(grad_fn, params) -> float:
-    """Median seconds of one forward+backward pass: the unit every cost is expressed in."""
-    grad_fn(params)  # warm-up (allocations, BLAS threads)
+def median_seconds(fn, params) -> float:
+    """Median seconds of one call, after one untimed warm-up (allocations, BLAS threads)."""
+    fn(params)
     times = []
     for _ in range(UNIT_RUNS):
         start = time.perf_counter()
-        grad_fn(params)
+        fn(params)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def time_forward_backward(grad_fn, params) -> float:
+    """One forward+backward pass: the unit every cost is expressed in."""
+    return median_seconds(grad_fn, params)
 
 
 def time_cost(cost_fn, params) -> float:
-    """Median seconds of one cost evaluation (forward only), for reading the other columns."""
-    times = []
-    for _ in range(UNIT_RUNS):
-        start = time.perf_counter()
-        cost_fn(params)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """One cost evaluation (forward only), for reading the other columns."""
+    return median_seconds(cost_fn, params)
 
 
 @dataclass
