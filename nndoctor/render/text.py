@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from nndoctor.findings import Finding, Report, Severity
+from nndoctor.findings import Finding, Report, Severity, _jsonable
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", "pass": "32"}
 WIDTH = 100
@@ -32,6 +32,7 @@ def _fmt_value(value: Any) -> str:
 def evidence_line(finding: Finding) -> str:
     parts = []
     for key, value in finding.evidence.items():
+        value = _jsonable(value)
         if key in ("kind", "traceback", "worst_entries") or value is None or value == [] or value == {}:
             continue
         parts.append(f"{key} {_fmt_value(value)}")

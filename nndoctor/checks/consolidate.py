@@ -1,0 +1,34 @@
+"""Folding symptoms into their cause, so a learner reads one finding per problem.
+
+A layer that died from a too-high learning rate also has zero gradients and a flat cost; zero
+weights also give zero gradients and a cost frozen at ln 2. The cause keeps the numbers of its
+symptoms in its evidence; the symptoms are dropped.
+"""
+
+from __future__ import annotations
+
+from nndoctor.findings import Finding
+
+# cause (rule, kind or None for any) -> symptoms it explains within one run ("rule" or "rule:kind")
+EXPLAINS: dict[tuple[str, str | None], tuple[str, ...]] = {
+    ("symmetric-init", None): ("zero-gradient", "cost-plateau", "dead-relu", "parameters-not-updated",
+                               "vanishing-gradient", "learning-rate:too-low", "init-scale"),
+    ("learning-rate", "too-high"): ("dead-relu", "zero-gradient", "cost-plateau", "cost-divergence",
+                                    "cost-oscillation", "exploding-gradient"),
+    ("parameters-not-updated", None): ("cost-plateau", "learning-rate:too-low"),
+    ("non-finite", None): ("cost-divergence", "cost-oscillation"),
+    ("init-scale", "too-small"): ("cost-plateau", "learning-rate:too-low"),
+    ("vanishing-gradient", None): ("cost-plateau", "learning-rate:too-low"),
+}
+
+
+def consolidate(findings: list[Finding]) -> list[Finding]:
+    causes = {(f.rule, f.kind) for f in findings} | {(f.rule, None) for f in findings}
+    kept = []
+    for f in findings:
+        names = (f.rule, f"{f.rule}:{f.kind}")
+        explained = any(cause in causes and cause[0] != f.rule and any(n in symptoms for n in names)
+                        for cause, symptoms in EXPLAINS.items())
+        if not explained:
+            kept.append(f)
+    return kept

@@ -1,0 +1,29 @@
+"""user-code-error: what the user's functions raised while watched (the exception passed through)."""
+
+from __future__ import annotations
+
+from nndoctor.checks.context import Context
+from nndoctor.findings import Finding, Location
+
+
+def check_user_errors(ctx: Context) -> list[Finding]:
+    findings = []
+    seen = set()
+    for err in ctx.trace.errors:
+        key = (err.function, err.exception, err.file, err.line)
+        if key in seen:
+            continue  # the same failure at every call is one finding
+        seen.add(key)
+        run = ctx.trace.runs[err.run].label if err.run < len(ctx.trace.runs) and len(ctx.trace.runs) > 1 else None
+        where = f" at iteration {err.iteration}" if err.iteration is not None else ""
+        findings.append(Finding(
+            rule="user-code-error",
+            message=f"{err.function} raised {err.exception}: {err.message}{where}.",
+            location=Location(function=err.function, file=err.file, line=err.line, iteration=err.iteration, run=run),
+            evidence={"exception": err.exception, "message": err.message, "role": err.role,
+                      "traceback": err.traceback},
+            fix="Read the last line of the traceback: it is the line of your code that failed."))
+    return findings
+
+
+CHECKS = (check_user_errors,)

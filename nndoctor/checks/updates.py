@@ -1,0 +1,189 @@
+"""parameters-not-updated and learning-rate: does the update step move the weights, and how far."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from nndoctor import roles as R
+from nndoctor.checks.context import Context, fmt, weight_layers
+from nndoctor.checks.cost import check_divergence, check_oscillation, finite_curve, plateau
+from nndoctor.checks.units import layer_series
+from nndoctor.findings import Finding
+from nndoctor.trace import Run
+
+MIN_SAMPLES = 3
+TOO_LOW_UPDATE_RATIO = 1e-5  # ||dW step|| / ||W|| per iteration
+TOO_LOW_PROGRESS = 0.01  # the cost fell by less than 1% over the probe
+TOO_LOW_MIN_ITERATIONS = 50
+
+
+def _grads_nonzero(run: Run) -> bool:
+    return any(g.norm > 0 for it in run.sampled() for g in it.grads.values())
+
+
+def check_not_updated(run: Run, ctx: Context) -> list[Finding]:
+    sampled = [it for it in run.sampled() if it.param_fingerprint is not None]
+    if len(sampled) < MIN_SAMPLES or not _grads_nonzero(run):
+        return []
+    if any(it.param_fingerprint != sampled[0].param_fingerprint for it in sampled[1:]):
+        return []
+    updates = [it.update for it in run.sampled() if it.update is not None]
+    moved = [u for u in updates if any(c > 0 for c in u.change.values())]
+    n = sampled[-1].index
+    if moved:
+        u = moved[0]
+        message = (f"{u.function} computes new parameters, but the forward pass receives the same values at "
+                   f"every iteration (0 to {n}): the result of the update is never used.")
+        fix = (f"Keep what the update returns: parameters = {u.function}(parameters, grads, learning_rate); "
+               f"or change the arrays in place (parameters['W1'] -= learning_rate * grads['dW1']).")
+        location = ctx.location(function=u.function)
+    elif updates:
+        u = updates[0]
+        lr = f" (learning rate {u.learning_rate:g})" if u.learning_rate is not None else ""
+        message = (f"{u.function}{lr} leaves every parameter exactly as it was, although the gradients are not "
+                   f"zero: the parameters are the same at every iteration from 0 to {n}.")
+        fix = ("Inside the update, write the new value back into the dict the loop uses, e.g. "
+               "parameters['W' + str(l)] = parameters['W' + str(l)] - learning_rate * grads['dW' + str(l)]; "
+               "updating a copy or a loop variable changes nothing. Check the learning rate is not 0.")
+        location = ctx.location(function=u.function)
+    else:
+        message = (f"The parameters the forward pass receives are the same at every iteration from 0 to {n}, "
+                   f"although the gradients are not zero: nothing updates them.")
+        fix = "Call the update step after the backward pass at every iteration and keep its result."
+        location = ctx.location(R.FORWARD)
+    return [Finding(rule="parameters-not-updated", message=message,
+                    location=replace(location, iteration=0),
+                    evidence={"iterations_checked": len(sampled), "last_iteration": n,
+                              "update_function": updates[0].function if updates else None},
+                    fix=fix)]
+
+
+def layer_death(run: Run) -> dict | None:
+    """A ReLU layer alive at the start that is entirely dead later: the classic too-high step."""
+    for layer in sorted(run.layer_kinds()):
+        series = [(i, a) for i, a in layer_series(run, layer) if a.kind == "relu"]
+        if len(series) < 2:
+            continue
+        first = series[0][1]
+        if first.dead_units == first.units:
+            continue
+        died = None
+        for i, a in series:
+            if a.dead_units == a.units:
+                died = died if died is not None else i
+            else:
+                died = None
+        if died is not None:
+            return {"layer": layer, "iteration": died, "units": first.units,
+                    "dead_at_start": first.dead_units, "examples": first.examples}
+    return None
+
+
+def _update_ratio(run: Run, early: bool = True) -> float | None:
+    ratios = []
+    for it in run.sampled():
+        if it.update is None:
+            continue
+        for key, change in it.update.change.items():
+            before = it.update.before.get(key)
+            if before:
+                ratios.append(change / before)
+    if not ratios:
+        return None
+    return float(np.median(ratios[: max(len(ratios) // 4, 1)] if early else ratios))
+
+
+def check_learning_rate(run: Run, ctx: Context) -> list[Finding]:
+    lr = run.learning_rate
+    lr_text = f"The learning rate {lr:g}" if lr is not None else "The learning rate"
+    idx, costs = finite_curve(run)
+    evidence: dict = {"learning_rate": lr}
+    death = layer_death(run)
+    if death is not None:
+        layer = death["layer"]
+        keys = dict((pos, key) for pos, (_, key) in enumerate(weight_layers(run), start=1))
+        key = keys.get(layer)
+        grad_text = ""
+        if key is not None:
+            norms = [(it.index, it.grads[key].norm) for it in run.sampled() if key in it.grads]
+            if norms:
+                evidence[f"norm_d{key}"] = [norms[0], next(((i, g) for i, g in norms if i >= death["iteration"]), norms[-1])]
+                grad_text = f", so d{key} is exactly 0 from then on"
+        p = plateau(run)
+        stuck = f" and the cost stays at {p['value']:.6g} from iteration {p['iteration']}" if p else ""
+        evidence.update(death)
+        evidence["kind"] = "too-high"
+        if costs.size:
+            evidence["cost"] = [float(costs[0]), float(costs[-1])]
+        ratio = _update_ratio(run)
+        if ratio is not None:
+            evidence["update_ratio_early"] = ratio
+        return [Finding(
+            rule="learning-rate",
+            message=(f"{lr_text} is too high: at iteration {death['iteration']} every ReLU of layer {layer} "
+                     f"outputs 0 for all {death['examples']} examples ({death['dead_at_start']}/{death['units']} "
+                     f"dead at the start){grad_text}{stuck}. The update steps pushed the units' weights so far "
+                     f"that they never activate again."),
+            location=ctx.location(R.UPDATE, parameter=key, layer=layer, iteration=death["iteration"]),
+            evidence=evidence,
+            fix=_sweep_fix(lr, down=True))]
+    diverging = check_divergence(run, ctx) or [f for f in check_oscillation(run, ctx) if f.severity.label != "info"]
+    nonfinite_after = _nonfinite_after_finite(run)
+    if diverging or nonfinite_after is not None:
+        evidence["kind"] = "too-high"
+        ratio = _update_ratio(run)
+        if ratio is not None:
+            evidence["update_ratio_early"] = ratio
+        if nonfinite_after is not None:
+            evidence["non_finite_from"] = nonfinite_after
+            what = f"the cost becomes NaN/inf at iteration {nonfinite_after} after being finite"
+        else:
+            what = diverging[0].message[0].lower() + diverging[0].message[1:].rstrip(".")
+            evidence["symptom"] = diverging[0].rule
+        return [Finding(
+            rule="learning-rate",
+            message=f"{lr_text} is too high: {what}.",
+            location=ctx.location(R.UPDATE),
+            evidence=evidence, fix=_sweep_fix(lr, down=True))]
+    # too low: a steady, tiny decrease with tiny steps
+    if costs.size >= TOO_LOW_MIN_ITERATIONS and costs[0] > 0:
+        progress = (costs[0] - costs[-1]) / costs[0]
+        ratio = _update_ratio(run, early=False)
+        steady = float(np.mean(np.diff(costs) <= 0)) > 0.9
+        if 0 < progress < TOO_LOW_PROGRESS and steady and ratio is not None and ratio < TOO_LOW_UPDATE_RATIO:
+            evidence.update({"kind": "too-low", "progress": progress, "update_ratio": ratio,
+                             "cost": [float(costs[0]), float(costs[-1])], "iterations": int(idx[-1])})
+            return [Finding(
+                rule="learning-rate", severity="warning",
+                message=(f"{lr_text} is too low: the cost decreases at every iteration but only by "
+                         f"{progress:.2%} over {int(idx[-1])} iterations ({fmt(costs[0])} -> {fmt(costs[-1])}); "
+                         f"each step changes the weights by {ratio:.1e} of their size."),
+                location=ctx.location(R.UPDATE), evidence=evidence, fix=_sweep_fix(lr, down=False))]
+    return []
+
+
+def _nonfinite_after_finite(run: Run) -> int | None:
+    idx, costs = run.costs()
+    seen_finite = False
+    for i, c in zip(idx, costs):
+        if math.isfinite(c):
+            seen_finite = True
+        elif seen_finite:
+            return int(i)
+    return None
+
+
+def _sweep_fix(lr: float | None, down: bool) -> str:
+    if lr is None:
+        return ("Try learning rates a factor of about 3 apart (0.0075, 0.02, 0.06, 0.18, 0.54) and keep the one "
+                "whose cost curve falls fastest without spiking.")
+    factors = (1 / 3, 1 / 9, 1 / 27, 1 / 81) if down else (3, 9, 27, 81)
+    values = ", ".join(f"{lr * f:.2g}" for f in factors)
+    return (f"{'Lower' if down else 'Raise'} it by factors of about 3 ({values}) and keep the value whose cost "
+            f"curve falls fastest without spiking.")
+
+
+CHECKS = (check_not_updated, check_learning_rate)

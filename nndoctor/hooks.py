@@ -1,0 +1,609 @@
+"""Watching the user's own functions while they train: `Doctor` and its decorators.
+
+    doctor = nndoctor.Doctor()
+
+    @doctor.forward
+    def L_model_forward(X, parameters): ...
+
+    doctor.watch(my_module)      # or: wrap every function a module defines, no decorators
+    ...train as usual...
+    print(doctor.report())
+
+A wrapped function keeps its signature, docstring, return value and exceptions; the hooks only
+read the arrays that flow through it and keep a few numbers per iteration (trace.py). Roles
+(forward, cost, backward, update, activation, derivative helper) are given by the decorator or
+recognized: activations and derivative helpers by sampling them numerically when wrapped, the
+others from what each call receives and returns (roles.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import io
+import os
+import sys
+import types
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+
+import numpy as np
+
+from nndoctor import roles as R
+from nndoctor.trace import (
+    ActivationStats,
+    ArrayStats,
+    CallSite,
+    DerivativeCall,
+    Iteration,
+    RecordedError,
+    Run,
+    Trace,
+    UpdateStats,
+    WeightInit,
+)
+from nndoctor.usercode import UserCodeError, definition_site, function_name
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SIGMOID_TAIL = 0.01  # sigmoid output below 0.01 or above 0.99: slope s(1-s) < 0.0099, |z| > 4.6
+TANH_TAIL = 0.99  # |tanh| above 0.99: slope 1 - a^2 < 0.02, |z| > 2.65
+ROLE_SETTLES_AFTER = 3  # a recognized role is trusted after this many consistent calls
+
+
+class _Site:
+    """Per wrapped function: its name, definition site, role (given or recognized)."""
+
+    def __init__(self, func: Callable[..., Any], role: str | None, kind: str | None,
+                 derivative_of: str | None = None) -> None:
+        self.func = func
+        self.name = function_name(func)
+        self.file, self.line = definition_site(func)
+        self.fixed_role = role
+        self.kind = kind
+        self.derivative_of = derivative_of
+        self.seen: dict[str, int] = {}
+        try:
+            self.arg_names = list(inspect.signature(func).parameters)
+        except (TypeError, ValueError):
+            self.arg_names = []
+
+    @property
+    def role(self) -> str | None:
+        if self.fixed_role is not None:
+            return self.fixed_role
+        if not self.seen:
+            return None
+        role, count = max(self.seen.items(), key=lambda kv: kv[1])
+        return role
+
+    def settled(self) -> bool:
+        return self.fixed_role is not None or (len(self.seen) == 1 and max(self.seen.values()) >= ROLE_SETTLES_AFTER)
+
+
+class Doctor:
+    """Records what the user's forward, cost, backward, update and activation functions do.
+
+    Args:
+        every: compute the full statistics (activations, gradient and parameter norms, update
+            sizes) every ``every`` iterations; the cost and its finiteness are watched at every
+            iteration. ``every=1`` sees everything; ``every=10`` keeps the overhead negligible.
+        max_iterations: stop recording after this many iterations per run (the user's code keeps
+            running normally).
+    """
+
+    def __init__(self, every: int = 1, *, max_iterations: int | None = None) -> None:
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer, not {every!r}")
+        self.every = every
+        self.max_iterations = max_iterations
+        self.trace = Trace(every=every)
+        self._originals: list[tuple[Any, str, Any]] = []  # (namespace, name, original) to restore
+        self._depth = 0
+        self._forward_depth = 0
+        self._busy = False
+        self._run: Run | None = None
+        self._it: Iteration | None = None
+        self._advance = False
+        self._advance_reason = ""
+        self._backward_seen = False
+        self._layer_counter = 0
+        self._z_layers: dict[int, int] = {}
+        self._params: Mapping[str, np.ndarray] | None = None
+        self._top_calls = 0
+        self._top_label: str | None = None
+        self._run_key_value: Any = None
+        self._internal_errors: list[str] = []
+
+    # ----------------------------------------------------------------- decorators
+    def forward(self, func: F) -> F:
+        """Mark the function that maps (X, parameters) to the output (``A`` or ``(A, caches)``)."""
+        return self._wrap(func, R.FORWARD)
+
+    def cost(self, func: F) -> F:
+        """Mark the function that maps the output (and labels) to the scalar cost."""
+        return self._wrap(func, R.COST)
+
+    def backward(self, func: F) -> F:
+        """Mark the function that returns the gradient dict (``dW1``, ``db1``, ...)."""
+        return self._wrap(func, R.BACKWARD)
+
+    def update(self, func: F) -> F:
+        """Mark the parameter update step (receives parameters, gradients, learning rate)."""
+        return self._wrap(func, R.UPDATE)
+
+    def activation(self, func: F | None = None, *, kind: str | None = None) -> Any:
+        """Mark an activation function; its kind (relu, sigmoid, ...) is recognized numerically
+        unless given: ``@doctor.activation(kind="relu")``."""
+        if func is None:
+            return lambda f: self._wrap(f, R.ACTIVATION, kind=kind)
+        return self._wrap(func, R.ACTIVATION, kind=kind)
+
+    def derivative(self, func: F | None = None, *, of: str | None = None) -> Any:
+        """Mark an activation's derivative helper (``relu_backward(dA, cache)``, ``lrelu_der(z)``)."""
+        if func is None:
+            return lambda f: self._wrap(f, R.DERIVATIVE, derivative_of=of)
+        return self._wrap(func, R.DERIVATIVE, derivative_of=of)
+
+    # ------------------------------------------------------------------ modules
+    def watch(self, namespace: Any, names: Iterable[str] | None = None) -> "Doctor":
+        """Wrap every function a module (or a dict of globals) defines, in place.
+
+        Functions call each other through the module's globals, so replacing them there is
+        enough for course-style code to be watched with no decorator. `unwatch()` restores them.
+        """
+        space = namespace if isinstance(namespace, dict) else vars(namespace)
+        module_name = space.get("__name__")
+        chosen = set(names) if names is not None else None
+        for name, obj in list(space.items()):
+            if chosen is not None and name not in chosen:
+                continue
+            if not inspect.isfunction(obj) or getattr(obj, "__nndoctor_wrapped__", False):
+                continue
+            if chosen is None and obj.__module__ != module_name:
+                continue  # imported helpers (np.dot, another module's function) stay as they are
+            self.trace.module_functions[name] = obj
+            wrapped = self._wrap(obj, *self._recognize(obj))
+            self._originals.append((space, name, obj))
+            space[name] = wrapped
+        return self
+
+    def unwatch(self) -> None:
+        """Put back every function `watch` replaced."""
+        for space, name, original in reversed(self._originals):
+            space[name] = original
+        self._originals.clear()
+
+    def __enter__(self) -> "Doctor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.unwatch()
+
+    def _recognize(self, func: Callable[..., Any]) -> tuple[str | None, str | None, str | None]:
+        """(role, activation kind, derivative-of) for functions recognizable by sampling."""
+        try:
+            from nndoctor import activations
+        except ImportError:  # pragma: no cover - shipped with the package
+            return None, None, None
+        with _quiet():
+            act = activations.identify_activation(func)
+            if act is not None:
+                return R.ACTIVATION, act.kind, None
+            der = activations.identify_derivative(func)
+        if der is not None:
+            return R.DERIVATIVE, None, der.of
+        if activations.looks_like_derivative_name(function_name(func)):
+            return R.DERIVATIVE, None, None
+        return None, None, None
+
+    # ------------------------------------------------------------------ report
+    def report(self, target: str | None = None) -> Any:
+        """The diagnosis of everything recorded so far, as a `Report`."""
+        from nndoctor.checks import diagnose
+
+        return diagnose(self.trace, target=target, internal_errors=list(self._internal_errors))
+
+    # ----------------------------------------------------------------- wrapping
+    def _wrap(self, func: F, role: str | None, kind: str | None = None,
+              derivative_of: str | None = None) -> F:
+        if role == R.ACTIVATION and kind is None:
+            with _quiet():
+                from nndoctor import activations
+
+                act = activations.identify_activation(func)
+            kind = act.kind if act is not None else None
+        if role == R.DERIVATIVE and derivative_of is None:
+            with _quiet():
+                from nndoctor import activations
+
+                der = activations.identify_derivative(func)
+            derivative_of = der.of if der is not None else None
+        site = _Site(func, role, kind, derivative_of)
+        doctor = self
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if doctor._busy:  # called by nndoctor itself (e.g. while recognizing): no recording
+                return func(*args, **kwargs)
+            state = doctor._enter(site, args, kwargs)
+            doctor._depth += 1
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                doctor._depth -= 1
+                doctor._leave_forward(site, state)
+                doctor._record_error(site, exc)
+                raise
+            doctor._depth -= 1
+            doctor._exit(site, args, kwargs, result, state)
+            return result
+
+        wrapper.__nndoctor_wrapped__ = True  # type: ignore[attr-defined]
+        wrapper.__nndoctor_site__ = site  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    # ----------------------------------------------------------- call tracking
+    def _enter(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        state: dict[str, Any] = {"forward": False}
+        try:
+            self.trace.sites.setdefault(site.name, CallSite(site.name, site.role or R.OTHER, site.file, site.line))
+            self.trace.sites[site.name].calls += 1
+            role = site.role or R.predict_role(args, kwargs, self._params)
+            if self._depth == 0:
+                self._top_calls += 1
+                self._top_label = _call_label(site, args, kwargs)
+            if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
+                self._begin_step()
+                self._forward_depth += 1
+                state["forward"] = True
+                self._layer_counter = 0
+                self._z_layers.clear()
+                if self._it is not None:
+                    self._it.activations.clear()
+                self._on_forward_start(args, kwargs)
+            elif role == R.BACKWARD and self._advance and self._advance_reason == "forward":
+                self._advance = False  # the forward completed the step only until a backward exists
+            elif role == R.UPDATE and self._it is not None and self._it.sampled:
+                state["before"] = self._snapshot_params(args, kwargs)
+        except Exception as exc:  # noqa: BLE001 - recording must never break the user's code
+            self._internal(f"before {site.name}", exc)
+        return state
+
+    def _leave_forward(self, site: _Site, state: Mapping[str, Any]) -> None:
+        if state.get("forward"):
+            self._forward_depth -= 1
+
+    def _exit(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+              state: Mapping[str, Any]) -> None:
+        self._leave_forward(site, state)
+        self._busy = True
+        try:
+            role = site.fixed_role
+            if role is None:
+                role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params)
+                site.seen[role] = site.seen.get(role, 0) + 1
+                self.trace.sites[site.name].role = site.role or R.OTHER
+            if role == R.ACTIVATION:
+                self._on_activation(site, args, kwargs, result)
+            elif role == R.DERIVATIVE:
+                self._on_derivative(site, args, kwargs)
+            elif role in (R.FORWARD, R.FORWARD_COST):
+                if not state.get("forward") and self._forward_depth == 0 and self._it is None:
+                    self._begin_step()  # recognized only now, from its output
+                    self._on_forward_start(args, kwargs)
+                self._on_forward_end(site, args, kwargs, result, role)
+            elif role == R.COST:
+                self._on_cost(args, kwargs, result)
+            elif role == R.BACKWARD:
+                self._on_backward(site, args, kwargs, result)
+            elif role == R.UPDATE:
+                self._on_update(site, args, kwargs, result, state.get("before"))
+            elif role == R.INIT:
+                if self._run is not None and self._run.completed:
+                    self._close_run()  # fresh parameters: the next steps are another experiment
+                params = R.first(result)
+                if R.is_parameter_dict(params):
+                    self._params = params
+        except Exception as exc:  # noqa: BLE001
+            self._internal(f"after {site.name}", exc)
+        finally:
+            self._busy = False
+
+    # ------------------------------------------------------------ iterations
+    def _run_key(self) -> tuple[Any, str]:
+        """Which run a step belongs to: a step called from the top level (a module-level loop)
+        belongs to "main"; a step inside a top-level call (``model(...)``) to that call."""
+        if self._depth == 0:
+            return ("main",), "main"
+        return ("call", self._top_calls), self._top_label or "main"
+
+    def _begin_step(self) -> None:
+        """A forward pass starts: open a new iteration unless the current one is still open."""
+        key, label = self._run_key()
+        if self._run is not None and self._run_key_value != key:
+            if self._run.completed:
+                self._close_run()
+            else:  # nothing trained under the old key (a predict() call): reuse it
+                self._run.label = self._unique_label(label)
+                self._run_key_value = key
+        if self._run is None:
+            self._run = Run(index=len(self.trace.runs), label=self._unique_label(label))
+            self._run_key_value = key
+            self.trace.runs.append(self._run)
+        run = self._run
+        if self._it is None or self._advance:
+            index = (self._it.index + 1) if (self._it is not None and self._it.completed) else \
+                (self._it.index if self._it is not None else 0)
+            if self._it is not None and not self._it.completed and self._it in run.iterations:
+                run.iterations.remove(self._it)  # an evaluation-only forward: not a training step
+            self._it = Iteration(index=index, sampled=index % self.every == 0 or index == 1)
+            if self.max_iterations is None or index < self.max_iterations:
+                run.iterations.append(self._it)  # past the budget: computed but not stored
+            self._advance = False
+            self._z_layers.clear()
+
+    def _current_run(self) -> Run:
+        if self._run is None:
+            self._begin_step()
+        return self._run  # type: ignore[return-value]
+
+    def _unique_label(self, label: str) -> str:
+        used = {r.label for r in self.trace.runs if r is not self._run}
+        if label not in used:
+            return label
+        n = 2
+        while f"{label} #{n}" in used:
+            n += 1
+        return f"{label} #{n}"
+
+    def _close_run(self) -> None:
+        self._run = None
+        self._it = None
+        self._advance = False
+        self._params = None
+
+    def _on_forward_start(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        inputs = list(args) + list(kwargs.values())
+        params = next((d for d in R.dicts_in(inputs) if R.is_parameter_dict(d)), None)
+        if params is None:
+            return
+        self._params = params
+        run = self._current_run()
+        data = R.find_data(R.arrays_in(inputs), params)
+        if data is not None:
+            X, axis = data
+            run.examples, run.example_axis = int(X.shape[axis]), axis
+            if self._it is not None:
+                self._it.batch = run.examples
+        if not run.weights:
+            run.weights = _weight_inits(params, run.example_axis)
+        it = self._it
+        if it is not None and it.sampled:
+            it.params = {str(k): ArrayStats.of(v) for k, v in params.items()}
+            it.param_fingerprint = tuple(float(np.sum(v, dtype=np.float64)) for v in params.values())
+
+    def _on_forward_end(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                        result: Any, role: str) -> None:
+        it = self._it
+        if it is None:
+            return
+        out = R.first(result)
+        if role == R.FORWARD_COST and R.is_scalar(out):
+            it.cost = R.scalar_value(out)
+        elif isinstance(out, np.ndarray) and self._run is not None:
+            run = self._run
+            if out.ndim == 2 and run.example_axis is not None and out.shape[run.example_axis] == run.examples:
+                run.output_units = int(out.shape[1 - run.example_axis])
+            elif out.ndim == 1:
+                run.output_units = 1
+        if not self._backward_seen:
+            it.completed = True
+            self._advance, self._advance_reason = True, "forward"
+
+    def _on_activation(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        if self._forward_depth == 0 and (self._it is None or self._advance):
+            self._begin_step()  # activations called from a module-level loop, no forward function
+            self._layer_counter = 0
+        it = self._it
+        if it is None:
+            return
+        self._layer_counter += 1
+        layer = self._layer_counter
+        Z = _first_array(args, kwargs)
+        if Z is not None:
+            self._z_layers[id(Z)] = layer
+        if not it.sampled:
+            return
+        A = R.first(result)
+        if not isinstance(A, np.ndarray) or A.dtype.kind not in "fc":
+            return
+        it.activations.append(_activation_stats(site, layer, A, Z, self._run))
+
+    def _on_derivative(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        it = self._it
+        if it is None or not it.sampled:
+            return
+        layer = None
+        for a in list(args) + list(kwargs.values()):
+            for candidate in (a if isinstance(a, (tuple, list)) else (a,)):
+                if isinstance(candidate, np.ndarray) and id(candidate) in self._z_layers:
+                    layer = self._z_layers[id(candidate)]
+        it.derivatives.append(DerivativeCall(site.name, site.derivative_of, layer))
+
+    def _on_cost(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        it = self._it
+        value = R.first(result)
+        if it is None or not R.is_scalar(value) or it.cost is not None:
+            return
+        it.cost = R.scalar_value(value)
+        run = self._run
+        if run is not None and run.label_values is None:
+            run.label_values = _label_summary(R.arrays_in(list(args) + list(kwargs.values())))
+
+    def _on_backward(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        self._backward_seen = True
+        it = self._it
+        if it is None:
+            return
+        grads = R.gradient_entries(result if isinstance(result, Mapping) else R.first(result), self._params)
+        if it.sampled or any(not np.isfinite(np.sum(g)) for g in grads.values()):
+            it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
+        it.completed = True
+        self._advance, self._advance_reason = True, "backward"
+
+    def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
+        if params is None:
+            return None
+        return {"dict": params, "copy": {str(k): np.array(v, copy=True) for k, v in params.items()}}
+
+    def _on_update(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+                   before: Mapping[str, Any] | None) -> None:
+        lr = R.learning_rate_in(args, kwargs, site.arg_names)
+        run = self._current_run()
+        if lr is not None:
+            run.learning_rate = lr
+        out = R.first(result)
+        after = out if R.is_parameter_dict(out) else (before["dict"] if before else None)
+        if after is not None:
+            self._params = after
+        it = self._it
+        if it is None or before is None or after is None:
+            return
+        old = before["copy"]
+        change = {}
+        for k, v in after.items():
+            if str(k) in old and np.shape(v) == old[str(k)].shape:
+                change[str(k)] = float(np.linalg.norm((np.asarray(v) - old[str(k)]).ravel()))
+        norms = {k: float(np.linalg.norm(v.ravel())) for k, v in old.items()}
+        it.update = UpdateStats(site.name, lr, change, norms, in_place=after is before["dict"])
+
+    # ----------------------------------------------------------------- errors
+    def _record_error(self, site: _Site, exc: BaseException) -> None:
+        if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+            return
+        if getattr(exc, "__nndoctor_recorded__", False):
+            return  # already recorded by the innermost watched function
+        try:
+            exc.__nndoctor_recorded__ = True  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - some exception types refuse attributes
+            pass
+        info = UserCodeError.wrap(site.name, exc, exc.__traceback__)
+        self.trace.errors.append(RecordedError(
+            function=site.name, role=site.role or R.OTHER,
+            iteration=self._it.index if self._it is not None else None,
+            run=self._run.index if self._run is not None else 0,
+            exception=type(exc).__name__, message=str(exc), file=info.file, line=info.line,
+            traceback=info.traceback_text))
+
+    def _internal(self, where: str, exc: Exception) -> None:
+        if len(self._internal_errors) < 20:
+            self._internal_errors.append(f"{where}: {type(exc).__name__}: {exc}")
+
+
+def watch(namespace: Any, every: int = 1) -> Doctor:
+    """Wrap every function of a module (or globals dict) in a new Doctor and return it."""
+    return Doctor(every=every).watch(namespace)
+
+
+# --------------------------------------------------------------------- helpers
+def _first_array(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> np.ndarray | None:
+    for a in list(args) + list(kwargs.values()):
+        if isinstance(a, np.ndarray):
+            return a
+    return None
+
+
+def _label_summary(arrays: list[np.ndarray]) -> dict[str, Any] | None:
+    """Class frequencies of the labels among a cost's arguments: 0/1 vectors or one-hot columns."""
+    for Y in arrays:
+        if Y.size == 0 or Y.dtype.kind not in "biuf":
+            continue
+        values = np.unique(Y)
+        if not np.all(np.isin(values, (0, 1))):
+            continue
+        if Y.ndim == 2 and min(Y.shape) > 1:
+            sums = Y.sum(axis=0) if np.all(Y.sum(axis=0) == 1) else (Y.sum(axis=1) if np.all(Y.sum(axis=1) == 1) else None)
+            if sums is None:
+                continue
+            class_axis = 0 if np.all(Y.sum(axis=0) == 1) else 1
+            freqs = Y.mean(axis=1 - class_axis)
+            return {"kind": "one-hot", "frequencies": [float(f) for f in freqs]}
+        p = float(np.mean(Y))
+        return {"kind": "binary", "frequencies": [1 - p, p]}
+    return None
+
+
+def _units_axis(A: np.ndarray, run: Run | None) -> int | None:
+    """The axis of A that holds units: the other one than the examples axis."""
+    if A.ndim != 2:
+        return None
+    if run is not None and run.examples is not None:
+        if run.example_axis is not None and A.shape[run.example_axis] == run.examples:
+            return 1 - run.example_axis
+        if A.shape[1] == run.examples:
+            return 0
+        if A.shape[0] == run.examples:
+            return 1
+    return 0
+
+
+def _activation_stats(site: _Site, layer: int, A: np.ndarray, Z: np.ndarray | None, run: Run | None) -> ActivationStats:
+    axis = _units_axis(A, run)
+    units = A.shape[axis] if axis is not None else A.size
+    examples = A.shape[1 - axis] if axis is not None else 1
+    finite_mask = np.isfinite(A)
+    nonfinite = int(A.size - finite_mask.sum())
+    Af = A if nonfinite == 0 else np.where(finite_mask, A, 0.0)
+    dead = 0
+    saturated = 0.0
+    if site.kind == "relu" and axis is not None:
+        dead = int(np.count_nonzero(np.all(Af <= 0, axis=1 - axis)))
+    elif site.kind == "sigmoid":
+        saturated = float(np.mean((Af < SIGMOID_TAIL) | (Af > 1 - SIGMOID_TAIL)))
+    elif site.kind == "tanh":
+        saturated = float(np.mean(np.abs(Af) > TANH_TAIL))
+    z_bad, z_std = 0, float("nan")
+    if isinstance(Z, np.ndarray) and Z.dtype.kind == "f":
+        z_mask = np.isfinite(Z)
+        z_bad = int(Z.size - z_mask.sum())
+        z_std = float(np.std(Z[z_mask])) if z_mask.any() else float("nan")
+    return ActivationStats(layer=layer, kind=site.kind, function=site.name, units=int(units),
+                           examples=int(examples), dead_units=dead, saturated_fraction=saturated,
+                           mean=float(np.mean(Af)), std=float(np.std(Af)), nonfinite=nonfinite,
+                           input_nonfinite=z_bad, input_std=z_std)
+
+
+def _weight_inits(params: Mapping[str, np.ndarray], example_axis: int | None) -> dict[str, WeightInit]:
+    inits = {}
+    for key in R.weight_keys(params):
+        W = np.asarray(params[key], dtype=np.float64)
+        # column-major W (n_out, n_in): units are rows; row-major W (n_in, n_out): units are columns
+        units_axis = 0 if example_axis in (None, 1) else 1
+        units, fan_in = W.shape[units_axis], W.shape[1 - units_axis]
+        rows = W if units_axis == 0 else W.T
+        spread = float(np.max(np.abs(rows - rows[:1]))) if rows.size and np.isfinite(rows).all() else float("nan")
+        inits[str(key)] = WeightInit(name=str(key), shape=tuple(W.shape), fan_in=int(fan_in), units=int(units),
+                                     std=float(np.std(W)), mean=float(np.mean(W)), row_spread=spread,
+                                     all_zero=bool(np.all(W == 0)))
+    return inits
+
+
+def _call_label(site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """``model(initialization="zeros", learning_rate=0.3)``: the short arguments that tell runs apart."""
+    shown = [f"{k}={v!r}" for k, v in kwargs.items()
+             if isinstance(v, (str, int, float, bool)) and not isinstance(v, np.ndarray)]
+    return f"{site.name}({', '.join(shown)})"
+
+
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """Silence prints while nndoctor samples a user function, and leave numpy's RNG as it was."""
+    state = np.random.get_state()
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+            contextlib.redirect_stderr(io.StringIO()), np.errstate(all="ignore"):
+        try:
+            yield
+        finally:
+            np.random.set_state(state)

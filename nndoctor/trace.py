@@ -1,0 +1,228 @@
+"""What a watched training run recorded: per-iteration statistics, kept small.
+
+The hooks (hooks.py) compute these records while the user's code runs, from the arrays their
+functions receive and return; the runtime checks (checks/) read them afterwards. Nothing here
+holds a reference to a user array: every record is a few numbers, so a long run stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class ActivationStats:
+    """One call of an activation function: a layer's output at one iteration."""
+
+    layer: int
+    kind: str | None  # "relu", "sigmoid", ... as recognized numerically; None if unknown
+    function: str
+    units: int
+    examples: int
+    dead_units: int  # ReLU units that output 0 for every example of the batch
+    saturated_fraction: float  # sigmoid/tanh entries in the flat tails
+    mean: float
+    std: float
+    nonfinite: int  # entries that are NaN or inf (output)
+    input_nonfinite: int  # entries of Z that are NaN or inf
+    input_std: float
+
+
+@dataclass
+class DerivativeCall:
+    """One call of a derivative helper during a backward pass."""
+
+    function: str
+    of: str | None  # which activation it differentiates, recognized numerically
+    layer: int | None  # matched through the cache it was given (the forward's Z)
+
+
+@dataclass
+class ArrayStats:
+    """Norms of one parameter or gradient array."""
+
+    norm: float
+    max_abs: float
+    nonfinite: int
+    size: int
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> "ArrayStats":
+        a = np.asarray(array)
+        if a.dtype.kind not in "fc":
+            a = a.astype(np.float64)
+        finite = bool(np.isfinite(a).all())
+        if finite:
+            norm = float(np.linalg.norm(a.ravel()))
+            max_abs = float(np.max(np.abs(a))) if a.size else 0.0
+            bad = 0
+        else:
+            mask = np.isfinite(a)
+            bad = int(a.size - mask.sum())
+            clean = np.where(mask, a, 0.0)
+            norm = float(np.linalg.norm(clean.ravel()))
+            max_abs = float(np.max(np.abs(clean))) if a.size else 0.0
+        return cls(norm, max_abs, bad, int(a.size))
+
+
+@dataclass
+class WeightInit:
+    """A weight matrix as the run first saw it (for symmetric-init and init-scale)."""
+
+    name: str
+    shape: tuple[int, ...]
+    fan_in: int
+    units: int
+    std: float
+    mean: float
+    row_spread: float  # largest difference between any unit's weights and unit 0's
+    all_zero: bool
+
+
+@dataclass
+class UpdateStats:
+    """One call of the update step."""
+
+    function: str
+    learning_rate: float | None
+    change: dict[str, float]  # parameter -> ||W_after - W_before||
+    before: dict[str, float]  # parameter -> ||W_before||
+    in_place: bool
+
+
+@dataclass
+class Iteration:
+    index: int
+    sampled: bool  # full statistics were computed for this iteration
+    cost: float | None = None
+    activations: list[ActivationStats] = field(default_factory=list)
+    derivatives: list[DerivativeCall] = field(default_factory=list)
+    grads: dict[str, ArrayStats] = field(default_factory=dict)
+    params: dict[str, ArrayStats] = field(default_factory=dict)
+    param_fingerprint: tuple[float, ...] | None = None
+    update: UpdateStats | None = None
+    batch: int | None = None  # examples in this iteration's forward pass
+    completed: bool = False  # a backward pass (or, without one, a forward pass) finished
+
+
+@dataclass
+class CallSite:
+    """A user function the hooks saw, with where it is defined."""
+
+    name: str
+    role: str
+    file: str | None
+    line: int | None
+    calls: int = 0
+
+
+@dataclass
+class RecordedError:
+    """A user function raised while watched; the exception passed through unchanged."""
+
+    function: str
+    role: str
+    iteration: int | None
+    run: int
+    exception: str
+    message: str
+    file: str | None
+    line: int | None
+    traceback: str
+
+
+@dataclass
+class Run:
+    """One training run: the iterations between two starts of the user's training function."""
+
+    index: int
+    label: str  # e.g. 'model(initialization="zeros")', or "main"
+    iterations: list[Iteration] = field(default_factory=list)
+    weights: dict[str, WeightInit] = field(default_factory=dict)
+    examples: int | None = None  # m, the batch size seen by the forward pass
+    example_axis: int | None = None  # 1 for X of shape (n_x, m), 0 for (m, n_x)
+    output_units: int | None = None
+    learning_rate: float | None = None
+    label_values: Any = None  # summary of Y when seen (for the expected initial cost)
+
+    @property
+    def completed(self) -> list[Iteration]:
+        return [it for it in self.iterations if it.completed]
+
+    def costs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(iteration indices, costs) of the completed iterations that recorded a cost."""
+        pairs = [(it.index, it.cost) for it in self.completed if it.cost is not None]
+        if not pairs:
+            return np.zeros(0, dtype=int), np.zeros(0)
+        idx, vals = zip(*pairs)
+        return np.asarray(idx), np.asarray(vals, dtype=float)
+
+    def sampled(self) -> list[Iteration]:
+        return [it for it in self.completed if it.sampled]
+
+    def layer_kinds(self) -> dict[int, str | None]:
+        """The activation each layer used, from the first sampled iteration that saw it."""
+        kinds: dict[int, str | None] = {}
+        for it in self.sampled():
+            for a in it.activations:
+                kinds.setdefault(a.layer, a.kind)
+        return kinds
+
+    def layer_functions(self) -> dict[int, str]:
+        names: dict[int, str] = {}
+        for it in self.sampled():
+            for a in it.activations:
+                names.setdefault(a.layer, a.function)
+        return names
+
+
+@dataclass
+class Trace:
+    runs: list[Run] = field(default_factory=list)
+    sites: dict[str, CallSite] = field(default_factory=dict)
+    errors: list[RecordedError] = field(default_factory=list)
+    every: int = 1
+    module_functions: dict[str, Any] = field(default_factory=dict)  # name -> original function
+
+    @property
+    def iterations(self) -> int:
+        return sum(len(r.completed) for r in self.runs)
+
+    def site(self, role: str) -> CallSite | None:
+        """The most-called user function with this role."""
+        found = [s for s in self.sites.values() if s.role == role]
+        return max(found, key=lambda s: s.calls) if found else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `training` section of the JSON report: what the probe measured, per run."""
+        runs = []
+        for run in self.runs:
+            idx, costs = run.costs()
+            runs.append({
+                "run": run.label,
+                "iterations": len(run.completed),
+                "examples": run.examples,
+                "learning_rate": run.learning_rate,
+                "cost": {"first": float(costs[0]) if costs.size else None,
+                         "last": float(costs[-1]) if costs.size else None,
+                         "curve": _thin_curve(idx, costs)},
+                "layers": {str(l): k for l, k in sorted(run.layer_kinds().items())},
+            })
+        return {
+            "iterations": self.iterations,
+            "statistics_every": self.every,
+            "functions": {s.name: {"role": s.role, "calls": s.calls, "file": s.file, "line": s.line}
+                          for s in self.sites.values()},
+            "runs": runs,
+        }
+
+
+def _thin_curve(idx: np.ndarray, costs: np.ndarray, points: int = 50) -> list[list[float]]:
+    """At most `points` (iteration, cost) pairs, evenly spread, always keeping the last one."""
+    if idx.size == 0:
+        return []
+    keep = np.unique(np.linspace(0, idx.size - 1, min(points, idx.size)).round().astype(int))
+    return [[int(idx[i]), float(costs[i])] for i in keep]

@@ -1,0 +1,136 @@
+"""A course-style L-layer network, written as learners write it (functions at module level).
+
+Tests load a fresh copy of this module (load_model) and change its settings before training, so a
+planted bug is one changed name: INIT_SCALE, the activation functions, the update step.
+"""
+
+import numpy as np
+
+INIT_SCALE = "he"  # "he", "zeros", or a number multiplying randn
+
+
+def load_data(m=200, n_x=20, seed=1):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n_x, m)
+    w = rng.randn(1, n_x)
+    Y = (w @ X + 0.5 * rng.randn(1, m) > 0).astype(float)
+    return X, Y
+
+
+def sigmoid(Z):
+    A = 1 / (1 + np.exp(-Z))
+    return A, Z
+
+
+def relu(Z):
+    A = np.maximum(0, Z)
+    return A, Z
+
+
+def relu_backward(dA, cache):
+    Z = cache
+    dZ = np.array(dA, copy=True)
+    dZ[Z <= 0] = 0
+    return dZ
+
+
+def sigmoid_backward(dA, cache):
+    Z = cache
+    s = 1 / (1 + np.exp(-Z))
+    return dA * s * (1 - s)
+
+
+def initialize_parameters_deep(layer_dims):
+    np.random.seed(3)
+    parameters = {}
+    for l in range(1, len(layer_dims)):
+        if INIT_SCALE == "zeros":
+            W = np.zeros((layer_dims[l], layer_dims[l - 1]))
+        elif INIT_SCALE == "he":
+            W = np.random.randn(layer_dims[l], layer_dims[l - 1]) * np.sqrt(2 / layer_dims[l - 1])
+        else:
+            W = np.random.randn(layer_dims[l], layer_dims[l - 1]) * INIT_SCALE
+        parameters["W" + str(l)] = W
+        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
+    return parameters
+
+
+def linear_activation_forward(A_prev, W, b, activation):
+    Z = W @ A_prev + b
+    if activation == "sigmoid":
+        A, activation_cache = sigmoid(Z)
+    else:
+        A, activation_cache = relu(Z)
+    return A, ((A_prev, W, b), activation_cache)
+
+
+def L_model_forward(X, parameters):
+    caches = []
+    A = X
+    L = len(parameters) // 2
+    for l in range(1, L):
+        A, cache = linear_activation_forward(A, parameters["W" + str(l)], parameters["b" + str(l)], "relu")
+        caches.append(cache)
+    AL, cache = linear_activation_forward(A, parameters["W" + str(L)], parameters["b" + str(L)], "sigmoid")
+    caches.append(cache)
+    return AL, caches
+
+
+def compute_cost(AL, Y):
+    m = Y.shape[1]
+    cost = -np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / m
+    return float(np.squeeze(cost))
+
+
+def linear_activation_backward(dA, cache, activation):
+    (A_prev, W, b), activation_cache = cache
+    if activation == "relu":
+        dZ = relu_backward(dA, activation_cache)
+    else:
+        dZ = sigmoid_backward(dA, activation_cache)
+    m = A_prev.shape[1]
+    dW = dZ @ A_prev.T / m
+    db = np.sum(dZ, axis=1, keepdims=True) / m
+    dA_prev = W.T @ dZ
+    return dA_prev, dW, db
+
+
+def L_model_backward(AL, Y, caches):
+    grads = {}
+    L = len(caches)
+    dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    grads["dA" + str(L - 1)], grads["dW" + str(L)], grads["db" + str(L)] = \
+        linear_activation_backward(dAL, caches[L - 1], "sigmoid")
+    for l in reversed(range(L - 1)):
+        dA_prev, dW, db = linear_activation_backward(grads["dA" + str(l + 1)], caches[l], "relu")
+        grads["dA" + str(l)] = dA_prev
+        grads["dW" + str(l + 1)] = dW
+        grads["db" + str(l + 1)] = db
+    return grads
+
+
+def update_parameters(parameters, grads, learning_rate):
+    L = len(parameters) // 2
+    for l in range(L):
+        parameters["W" + str(l + 1)] = parameters["W" + str(l + 1)] - learning_rate * grads["dW" + str(l + 1)]
+        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - learning_rate * grads["db" + str(l + 1)]
+    return parameters
+
+
+def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
+    costs = []
+    parameters = initialize_parameters_deep(layers_dims)
+    for i in range(num_iterations):
+        AL, caches = L_model_forward(X, parameters)
+        cost = compute_cost(AL, Y)
+        grads = L_model_backward(AL, Y, caches)
+        parameters = update_parameters(parameters, grads, learning_rate)
+        if print_cost and i % 100 == 0:
+            print(f"Cost after iteration {i}: {cost}")
+        costs.append(cost)
+    return parameters, costs
+
+
+def predict(X, parameters):
+    AL, _ = L_model_forward(X, parameters)
+    return (AL > 0.5).astype(float)
