@@ -23,6 +23,7 @@ import functools
 import inspect
 import io
 import os
+import re
 import sys
 import types
 from typing import Any, Callable, Iterable, Mapping, TypeVar
@@ -36,6 +37,7 @@ from nndoctor.trace import (
     CallSite,
     DerivativeCall,
     Iteration,
+    Problem,
     RecordedError,
     Run,
     Trace,
@@ -48,6 +50,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 SIGMOID_TAIL = 0.01  # sigmoid output below 0.01 or above 0.99: slope s(1-s) < 0.0099, |z| > 4.6
 TANH_TAIL = 0.99  # |tanh| above 0.99: slope 1 - a^2 < 0.02, |z| > 2.65
+_DERIVATIVE_NAME = re.compile(
+    r"(backward|deriv|prime|_grad|_der$|_der_|[a-z]Der|^d_?(relu|lrelu|leaky|sigmoid|sig|tanh|softmax|act))", re.I)
 ROLE_SETTLES_AFTER = 3  # a recognized role is trusted after this many consistent calls
 
 
@@ -186,16 +190,24 @@ class Doctor:
             from nndoctor import activations
         except ImportError:  # pragma: no cover - shipped with the package
             return None, None, None
-        with _quiet():
+        with _quiet(), self._not_recording():
             act = activations.identify_activation(func)
             if act is not None:
                 return R.ACTIVATION, act.kind, None
             der = activations.identify_derivative(func)
-        if der is not None:
+        # a helper that matches no known derivative is still one when its name says so (a buggy one)
+        if der is not None and (der.of is not None or _DERIVATIVE_NAME.search(function_name(func))):
             return R.DERIVATIVE, None, der.of
-        if activations.looks_like_derivative_name(function_name(func)):
-            return R.DERIVATIVE, None, None
         return None, None, None
+
+    @contextlib.contextmanager
+    def _not_recording(self) -> Any:
+        """While nndoctor samples a function, the watched functions it calls record nothing."""
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
 
     # ------------------------------------------------------------------ report
     def report(self, target: str | None = None) -> Any:
@@ -208,13 +220,13 @@ class Doctor:
     def _wrap(self, func: F, role: str | None, kind: str | None = None,
               derivative_of: str | None = None) -> F:
         if role == R.ACTIVATION and kind is None:
-            with _quiet():
+            with _quiet(), self._not_recording():
                 from nndoctor import activations
 
                 act = activations.identify_activation(func)
             kind = act.kind if act is not None else None
         if role == R.DERIVATIVE and derivative_of is None:
-            with _quiet():
+            with _quiet(), self._not_recording():
                 from nndoctor import activations
 
                 der = activations.identify_derivative(func)
@@ -294,7 +306,7 @@ class Doctor:
                     self._on_forward_start(args, kwargs)
                 self._on_forward_end(site, args, kwargs, result, role)
             elif role == R.COST:
-                self._on_cost(args, kwargs, result)
+                self._on_cost(args, kwargs, result, site)
             elif role == R.BACKWARD:
                 self._on_backward(site, args, kwargs, result)
             elif role == R.UPDATE:
@@ -389,6 +401,9 @@ class Doctor:
         if it is None:
             return
         out = R.first(result)
+        if not isinstance(out, np.ndarray) and not R.is_scalar(out):
+            self._problem(site, R.FORWARD, f"returned {_describe(result)}; a forward pass returns the output "
+                          f"array A (or a tuple (A, caches), or (cost, cache))")
         if role == R.FORWARD_COST and R.is_scalar(out):
             it.cost = R.scalar_value(out)
         elif isinstance(out, np.ndarray) and self._run is not None:
@@ -431,9 +446,12 @@ class Doctor:
                     layer = self._z_layers[id(candidate)]
         it.derivatives.append(DerivativeCall(site.name, site.derivative_of, layer))
 
-    def _on_cost(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+    def _on_cost(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+                 site: _Site | None = None) -> None:
         it = self._it
         value = R.first(result)
+        if not R.is_scalar(value) and site is not None:
+            self._problem(site, R.COST, f"returned {_describe(result)}; a cost function returns one number")
         if it is None or not R.is_scalar(value) or it.cost is not None:
             return
         it.cost = R.scalar_value(value)
@@ -447,6 +465,10 @@ class Doctor:
         if it is None:
             return
         grads = R.gradient_entries(result if isinstance(result, Mapping) else R.first(result), self._params)
+        if not grads:
+            self._problem(site, R.BACKWARD, f"returned {_describe(result)}; a backward pass returns a dict with "
+                          f"one gradient per parameter, keyed 'd' + the parameter's key (dW1, db1, ...)"
+                          + (f" matching the parameters {', '.join(map(str, self._params))}" if self._params else ""))
         if it.sampled or any(not np.isfinite(np.sum(g)) for g in grads.values()):
             it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
         it.completed = True
@@ -480,6 +502,12 @@ class Doctor:
         it.update = UpdateStats(site.name, lr, change, norms, in_place=after is before["dict"])
 
     # ----------------------------------------------------------------- errors
+    def _problem(self, site: _Site, role: str, message: str) -> None:
+        if any(p.function == site.name and p.role == role for p in self.trace.problems):
+            return
+        self.trace.problems.append(Problem(site.name, role, self._it.index if self._it else None,
+                                           f"{site.name} {message}.", site.file, site.line))
+
     def _record_error(self, site: _Site, exc: BaseException) -> None:
         if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
             return
@@ -559,7 +587,8 @@ def _activation_stats(site: _Site, layer: int, A: np.ndarray, Z: np.ndarray | No
     dead = 0
     saturated = 0.0
     if site.kind == "relu" and axis is not None:
-        dead = int(np.count_nonzero(np.all(Af <= 0, axis=1 - axis)))
+        # a unit is dead when it outputs exactly 0 for every example (NaN units are not "dead")
+        dead = int(np.count_nonzero(np.all(A == 0, axis=1 - axis)))
     elif site.kind == "sigmoid":
         saturated = float(np.mean((Af < SIGMOID_TAIL) | (Af > 1 - SIGMOID_TAIL)))
     elif site.kind == "tanh":
@@ -588,6 +617,20 @@ def _weight_inits(params: Mapping[str, np.ndarray], example_axis: int | None) ->
                                      std=float(np.std(W)), mean=float(np.mean(W)), row_spread=spread,
                                      all_zero=bool(np.all(W == 0)))
     return inits
+
+
+def _describe(value: Any) -> str:
+    """What a value is, in a few words: 'None', 'a list of 3 items', 'an array of shape (1, 209)'."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} items ({', '.join(type(v).__name__ for v in value[:4])})"
+    if isinstance(value, Mapping):
+        keys = ", ".join(map(str, list(value)[:6]))
+        return f"a dict with keys {keys}" if keys else "an empty dict"
+    return f"a {type(value).__name__}"
 
 
 def _call_label(site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:

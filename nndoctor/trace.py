@@ -135,6 +135,18 @@ class RecordedError:
 
 
 @dataclass
+class Problem:
+    """A watched function returned something its role cannot use (recorded once per function)."""
+
+    function: str
+    role: str
+    iteration: int | None
+    message: str
+    file: str | None
+    line: int | None
+
+
+@dataclass
 class Run:
     """One training run: the iterations between two starts of the user's training function."""
 
@@ -184,6 +196,7 @@ class Trace:
     runs: list[Run] = field(default_factory=list)
     sites: dict[str, CallSite] = field(default_factory=dict)
     errors: list[RecordedError] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     every: int = 1
     module_functions: dict[str, Any] = field(default_factory=dict)  # name -> original function
 

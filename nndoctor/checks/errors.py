@@ -26,4 +26,15 @@ def check_user_errors(ctx: Context) -> list[Finding]:
     return findings
 
 
-CHECKS = (check_user_errors,)
+def check_unexpected_outputs(ctx: Context) -> list[Finding]:
+    return [Finding(
+        rule="unexpected-output",
+        message=p.message,
+        location=Location(function=p.function, file=p.file, line=p.line, iteration=p.iteration),
+        evidence={"role": p.role},
+        fix=(f"Return what the {p.role} step is expected to return, or mark the function with the decorator "
+             f"of its real role (doctor.forward, doctor.cost, doctor.backward, doctor.update)."))
+        for p in ctx.trace.problems]
+
+
+CHECKS = (check_user_errors, check_unexpected_outputs)

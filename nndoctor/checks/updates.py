@@ -62,7 +62,10 @@ def check_not_updated(run: Run, ctx: Context) -> list[Finding]:
 
 
 def layer_death(run: Run) -> dict | None:
-    """A ReLU layer alive at the start that is entirely dead later: the classic too-high step."""
+    """A ReLU layer alive at the start that is entirely dead later: the classic too-high step.
+    Not when the run had NaN/inf first (a NaN layer is broken, not dead)."""
+    if any(it.cost is not None and not math.isfinite(it.cost) for it in run.completed):
+        return None
     for layer in sorted(run.layer_kinds()):
         series = [(i, a) for i, a in layer_series(run, layer) if a.kind == "relu"]
         if len(series) < 2:

@@ -7,6 +7,11 @@ planted bug is one changed name: INIT_SCALE, the activation functions, the updat
 import numpy as np
 
 INIT_SCALE = "he"  # "he", "zeros", or a number multiplying randn
+HIDDEN_BACKWARD = "relu"  # "sigmoid" plants field-guide case 4 (forward relu, backward sigmoid)
+OUTPUT_ACTIVATION = "sigmoid"  # "relu" plants a ReLU output under a cross-entropy cost
+EXTRA_ACTIVATION = False  # True plants case 8: a hidden activation applied to the output as well
+SIGMOID_DERIVATIVE_BUG = False  # True plants case 3: sigmoid(z) * sigmoid(1 - z)
+KEEP_UPDATE = True  # False plants "update result ignored"
 
 
 def load_data(m=200, n_x=20, seed=1):
@@ -37,6 +42,8 @@ def relu_backward(dA, cache):
 def sigmoid_backward(dA, cache):
     Z = cache
     s = 1 / (1 + np.exp(-Z))
+    if SIGMOID_DERIVATIVE_BUG:
+        return dA * s * (1 / (1 + np.exp(-(1 - Z))))
     return dA * s * (1 - s)
 
 
@@ -71,7 +78,13 @@ def L_model_forward(X, parameters):
     for l in range(1, L):
         A, cache = linear_activation_forward(A, parameters["W" + str(l)], parameters["b" + str(l)], "relu")
         caches.append(cache)
-    AL, cache = linear_activation_forward(A, parameters["W" + str(L)], parameters["b" + str(L)], "sigmoid")
+    if EXTRA_ACTIVATION:  # the hidden-layer step runs once more, on the output layer
+        A_prev, W, b = A, parameters["W" + str(L)], parameters["b" + str(L)]
+        H, _ = relu(W @ A_prev + b)
+        AL, cache = sigmoid(H)
+        caches.append(((A_prev, W, b), cache))
+        return AL, caches
+    AL, cache = linear_activation_forward(A, parameters["W" + str(L)], parameters["b" + str(L)], OUTPUT_ACTIVATION)
     caches.append(cache)
     return AL, caches
 
@@ -102,7 +115,7 @@ def L_model_backward(AL, Y, caches):
     grads["dA" + str(L - 1)], grads["dW" + str(L)], grads["db" + str(L)] = \
         linear_activation_backward(dAL, caches[L - 1], "sigmoid")
     for l in reversed(range(L - 1)):
-        dA_prev, dW, db = linear_activation_backward(grads["dA" + str(l + 1)], caches[l], "relu")
+        dA_prev, dW, db = linear_activation_backward(grads["dA" + str(l + 1)], caches[l], HIDDEN_BACKWARD)
         grads["dA" + str(l)] = dA_prev
         grads["dW" + str(l + 1)] = dW
         grads["db" + str(l + 1)] = db
@@ -124,7 +137,10 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, 
         AL, caches = L_model_forward(X, parameters)
         cost = compute_cost(AL, Y)
         grads = L_model_backward(AL, Y, caches)
-        parameters = update_parameters(parameters, grads, learning_rate)
+        if KEEP_UPDATE:
+            parameters = update_parameters(parameters, grads, learning_rate)
+        else:
+            update_parameters(dict(parameters), grads, learning_rate)
         if print_cost and i % 100 == 0:
             print(f"Cost after iteration {i}: {cost}")
         costs.append(cost)

@@ -1,0 +1,165 @@
+"""Each runtime rule: its planted example fires it at the right place; the correct twin is silent.
+
+The planted bugs are one changed setting of tests/models/course_deep.py, a course-style L-layer
+network; the numbers asserted are the field guide's where they carry over to this small net.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from modelkit import rules_of, train_watched
+
+HEALTHY = dict(dims=(20, 8, 5, 1), learning_rate=0.05, iterations=300)
+
+
+def image_like_data(n_x=1000, m=209, seed=1):
+    """Pixel-like inputs in [0, 1] (all positive, correlated across examples), 35% positives: what
+    makes a too-high learning rate kill every ReLU of the cat classifier's first layer."""
+    rng = np.random.RandomState(seed)
+    Y = (rng.rand(1, m) < 0.35).astype(float)
+    X = np.clip(0.5 * rng.rand(n_x, 1) + 0.25 * rng.randn(n_x, m) + 0.15 * (Y - 0.5) * rng.randn(n_x, 1), 0, 1)
+    return X, Y
+
+
+@pytest.fixture(scope="module")
+def healthy():
+    report, doctor, _, costs = train_watched(**HEALTHY)
+    return report
+
+
+def test_healthy_training_gets_no_warning(healthy):
+    assert [f for f in healthy.findings if f.severity.label != "info"] == []
+
+
+@pytest.mark.parametrize("every", [1, 7])
+def test_healthy_training_is_silent_with_sampled_statistics(every):
+    report, *_ = train_watched(every=every, **HEALTHY)
+    assert report.verdict == "pass"
+
+
+def test_zero_initialization_is_named_as_symmetric_init():
+    report, _, _, costs = train_watched(INIT_SCALE="zeros", **HEALTHY)
+    found = rules_of(report)
+    (finding,) = found["symmetric-init"]
+    assert finding.location.parameter == "W1" and finding.location.function == "initialize_parameters_deep"
+    assert finding.evidence["parameters"] == ["W1", "W2"] and finding.evidence["all_zero"]
+    # its symptoms are folded into it, not repeated
+    assert "zero-gradient" not in found and "cost-plateau" not in found
+
+
+def test_zero_initialization_on_balanced_labels_sits_exactly_at_ln2():
+    # field-guide case 9: with balanced labels even the output bias gets no gradient
+    rng = np.random.RandomState(0)
+    X = rng.randn(20, 200)
+    Y = np.tile([0.0, 1.0], 100).reshape(1, 200)
+    report, _, _, costs = train_watched(INIT_SCALE="zeros", data=(X, Y), **HEALTHY)
+    assert costs[0] == costs[-1] == pytest.approx(math.log(2), abs=1e-12)
+    (finding,) = rules_of(report)["symmetric-init"]
+    assert finding.evidence["cost_plateau"] == pytest.approx(math.log(2))
+
+
+def test_learning_rate_far_too_high_kills_layer_one():
+    # field-guide case 1: a 2-layer net on positive, image-like inputs with learning rate 1
+    X, Y = image_like_data()
+    n_x = X.shape[0]
+    report, _, _, costs = train_watched(INIT_SCALE=0.01, data=(X, Y), dims=(n_x, 7, 1), learning_rate=1.0,
+                                        iterations=150)
+    found = rules_of(report)
+    (finding,) = found["learning-rate"]
+    assert finding.kind == "too-high" and finding.severity.label == "error"
+    assert finding.location.layer == 1 and finding.location.function == "update_parameters"
+    died = finding.location.iteration
+    assert tuple(finding.evidence["norm_dW1"][1]) == (died, 0.0)
+    assert "learning rate 1 is too high" in finding.message
+    assert costs[-1] == costs[100]  # the cost is frozen, as in the field guide
+    assert {"dead-relu", "zero-gradient", "cost-plateau"}.isdisjoint(found)  # folded into the cause
+
+
+def test_the_same_two_layer_net_with_the_course_learning_rate_is_fine():
+    X, Y = image_like_data()
+    n_x = X.shape[0]
+    report, *_ = train_watched(INIT_SCALE=0.01, data=(X, Y), dims=(n_x, 7, 1), learning_rate=0.0075,
+                               iterations=150)
+    assert [f.rule for f in report.findings if f.severity.label != "info"] == []
+
+
+def test_large_initialization_gives_non_finite_cost_at_iteration_zero_and_init_scale():
+    # field-guide case 10: randn * 10
+    report, _, _, costs = train_watched(INIT_SCALE=10.0, **HEALTHY)
+    found = rules_of(report)
+    nonfinite = found["non-finite"][0]
+    assert nonfinite.location.iteration == 0 and nonfinite.evidence["where"] == "cost"
+    assert "log(0)" in nonfinite.message
+    (scale,) = found["init-scale"]
+    assert scale.kind == "too-large" and scale.severity.label == "warning"
+    assert [d["parameter"] for d in scale.evidence["layers"]] == ["W1", "W2", "W3"]
+    assert "learning-rate" not in found
+
+
+def test_divergence_from_a_high_learning_rate():
+    report, *_ = train_watched(**{**HEALTHY, "learning_rate": 3.0})
+    found = rules_of(report)
+    assert found["learning-rate"][0].kind == "too-high"
+    assert found["non-finite"][0].evidence["where"] == "cost"
+
+
+def test_tiny_initialization_of_a_deep_net_vanishes():
+    report, *_ = train_watched(INIT_SCALE=0.01, dims=(20, 10, 10, 10, 10, 1), learning_rate=0.05, iterations=300)
+    found = rules_of(report)
+    assert found["vanishing-gradient"][0].location.parameter == "W1"
+    scale = found["init-scale"][0]
+    assert scale.kind == "too-small" and scale.severity.label == "warning"
+    assert "cost-plateau" not in found and "learning-rate" not in found
+
+
+def test_too_low_learning_rate():
+    report, *_ = train_watched(**{**HEALTHY, "learning_rate": 1e-5, "iterations": 100})
+    (finding,) = rules_of(report)["learning-rate"]
+    assert finding.kind == "too-low" and finding.evidence["progress"] < 0.01
+
+
+def test_forward_relu_backward_sigmoid_is_an_activation_mismatch():
+    # field-guide case 4
+    report, *_ = train_watched(HIDDEN_BACKWARD="sigmoid", **{**HEALTHY, "iterations": 20})
+    findings = rules_of(report)["activation-mismatch"]
+    assert {f.location.layer for f in findings} == {1, 2}
+    assert findings[0].evidence["forward"] == "relu" and findings[0].evidence["backward"] == "sigmoid"
+    assert findings[0].location.function == "sigmoid_backward"
+
+
+def test_extra_activation_on_the_output_layer():
+    # field-guide case 8
+    report, *_ = train_watched(EXTRA_ACTIVATION=True, **{**HEALTHY, "iterations": 20})
+    (finding,) = rules_of(report)["output-activation"]
+    assert finding.evidence["activation_calls"] == 4 and finding.evidence["weight_layers"] == 3
+
+
+def test_relu_output_under_cross_entropy():
+    report, *_ = train_watched(OUTPUT_ACTIVATION="relu", **{**HEALTHY, "iterations": 20})
+    (finding,) = rules_of(report)["output-activation"]
+    assert finding.evidence["output_activation"] == "relu"
+
+
+def test_wrong_sigmoid_derivative_helper():
+    # field-guide case 3
+    report, *_ = train_watched(SIGMOID_DERIVATIVE_BUG=True, **{**HEALTHY, "iterations": 20})
+    (finding,) = rules_of(report)["activation-derivative"]
+    assert finding.location.function == "sigmoid_backward"
+    assert finding.evidence["layers"] == [3]
+
+
+def test_ignored_update_result():
+    report, *_ = train_watched(KEEP_UPDATE=False, **{**HEALTHY, "iterations": 20})
+    (finding,) = rules_of(report)["parameters-not-updated"]
+    assert "never used" in finding.message and finding.location.function == "update_parameters"
+
+
+def test_correct_helpers_and_layers_raise_nothing(healthy):
+    found = rules_of(healthy)
+    for rule in ("activation-mismatch", "output-activation", "activation-derivative", "parameters-not-updated",
+                 "symmetric-init", "non-finite", "dead-relu", "saturated-activation"):
+        assert rule not in found
