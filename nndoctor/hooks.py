@@ -261,7 +261,11 @@ class Doctor:
         try:
             self.trace.sites.setdefault(site.name, CallSite(site.name, site.role or R.OTHER, site.file, site.line))
             self.trace.sites[site.name].calls += 1
-            role = site.role or R.predict_role(args, kwargs, self._params)
+            role = site.role
+            if role is None:
+                role = R.predict_role(args, kwargs, self._params)
+                if role == R.FORWARD and self._forward_known():
+                    role = None  # (X, parameters) in, but the forward is known: a backward or predict
             if self._depth == 0:
                 self._top_calls += 1
                 self._top_label = _call_label(site, args, kwargs)
@@ -281,6 +285,9 @@ class Doctor:
         except Exception as exc:  # noqa: BLE001 - recording must never break the user's code
             self._internal(f"before {site.name}", exc)
         return state
+
+    def _forward_known(self) -> bool:
+        return any(s.role in (R.FORWARD, R.FORWARD_COST) for s in self.trace.sites.values())
 
     def _leave_forward(self, site: _Site, state: Mapping[str, Any]) -> None:
         if state.get("forward"):

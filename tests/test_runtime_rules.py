@@ -163,3 +163,27 @@ def test_correct_helpers_and_layers_raise_nothing(healthy):
     for rule in ("activation-mismatch", "output-activation", "activation-derivative", "parameters-not-updated",
                  "symmetric-init", "non-finite", "dead-relu", "saturated-activation"):
         assert rule not in found
+
+
+def _softmax_report(every=1, **settings):
+    import nndoctor
+    from modelkit import load_model
+
+    module = load_model("softmax_minibatch", **settings)
+    doctor = nndoctor.Doctor(every=every).watch(module)
+    x, y = module.get_data()
+    module.fit(x, y, lr=0.1)
+    return doctor.report()
+
+
+def test_softmax_tanh_minibatch_network_is_silent():
+    report = _softmax_report()
+    assert report.findings == []
+    assert report.sections["training"]["runs"][0]["layers"] == {"1": "tanh", "2": "softmax"}
+
+
+def test_cost_averaged_over_classes_too():
+    # field-guide case 5: -np.mean(y * np.log(out + 1e-9)) with C = 4 classes
+    (finding,) = rules_of(_softmax_report(COST_SCALE="mean-over-classes"))["initial-cost"]
+    assert finding.evidence["classes"] == 4 and finding.severity.label == "warning"
+    assert "4 times" in finding.message

@@ -177,6 +177,19 @@ def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
             fix=("That is fine if your backward differentiates the same sum; if it divides by m "
                  "(dW = dZ @ A.T / m), divide the cost by m too (np.mean or / m), or the gradient check "
                  "reports a factor m."))]
+    classes = run.output_units or 1
+    if math.isfinite(c0) and classes > 2 and abs(c0 - expected / classes) <= 0.3 * expected / classes:
+        return [Finding(
+            rule="initial-cost",
+            message=(f"The cost at iteration 0 is {fmt(c0)}, about {name} / {classes} = {expected / classes:.4f} "
+                     f"instead of {name} = {expected:.4f}: the cost averages over the {classes} classes as well as "
+                     f"over the examples (np.mean of the whole matrix), so it is {classes} times too small and "
+                     f"a backward computing (A - Y) / m is {classes} times its gradient."),
+            location=ctx.location(R.COST, iteration=0),
+            evidence={"initial_cost": c0, "expected": expected, "reference": name, "classes": classes,
+                      "ratio": c0 / expected},
+            fix=("Sum over the classes and average over the examples only: "
+                 "cost = -np.sum(Y * np.log(A)) / m (m = number of examples)."))]
     if math.isfinite(c0) and c0 <= INITIAL_COST_FACTOR * expected:
         return []
     return [Finding(
