@@ -67,6 +67,7 @@ class _Site:
         self.kind = kind
         self.derivative_of = derivative_of
         self.seen: dict[str, int] = {}
+        self.probed = role is not None
         try:
             self.arg_names = list(inspect.signature(func).parameters)
         except (TypeError, ValueError):
@@ -115,6 +116,9 @@ class Doctor:
         self._z_layers: dict[int, int] = {}
         self._params: Mapping[str, np.ndarray] | None = None
         self._top_calls = 0
+        self._backward_calls = 0
+        self._derivative_depth = 0
+        self._forward_state: dict[str, Any] | None = None
         self._top_label: str | None = None
         self._run_key_value: Any = None
         self._internal_errors: list[str] = []
@@ -156,8 +160,9 @@ class Doctor:
         Functions call each other through the module's globals, so replacing them there is
         enough for course-style code to be watched with no decorator. `unwatch()` restores them.
         """
+        is_class = inspect.isclass(namespace)
         space = namespace if isinstance(namespace, dict) else vars(namespace)
-        module_name = space.get("__name__")
+        module_name = namespace.__module__ if is_class else space.get("__name__")
         chosen = set(names) if names is not None else None
         for name, obj in list(space.items()):
             if chosen is not None and name not in chosen:
@@ -167,15 +172,22 @@ class Doctor:
             if chosen is None and obj.__module__ != module_name:
                 continue  # imported helpers (np.dot, another module's function) stay as they are
             self.trace.module_functions[name] = obj
-            wrapped = self._wrap(obj, *self._recognize(obj))
-            self._originals.append((space, name, obj))
-            space[name] = wrapped
+            # methods need an instance to be sampled: they are recognized at their first call
+            wrapped = self._wrap(obj, *((None, None, None) if is_class else self._recognize(obj)))
+            self._originals.append((namespace if is_class else space, name, obj))
+            if is_class:
+                setattr(namespace, name, wrapped)
+            else:
+                space[name] = wrapped
         return self
 
     def unwatch(self) -> None:
         """Put back every function `watch` replaced."""
         for space, name, original in reversed(self._originals):
-            space[name] = original
+            if isinstance(space, dict):
+                space[name] = original
+            else:
+                setattr(space, name, original)
         self._originals.clear()
 
     def __enter__(self) -> "Doctor":
@@ -208,6 +220,26 @@ class Doctor:
             yield
         finally:
             self._busy = busy
+
+    def _probe_elementwise(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """A function not recognized when wrapped (a method, which needs its instance) that maps
+        one array to an array of the same shape is sampled once, bound to its other arguments."""
+        site.probed = True
+        arrays = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+        out = R.first(result)
+        if kwargs or len(arrays) != 1 or arrays[0] != len(args) - 1 or not isinstance(out, np.ndarray) \
+                or out.shape != args[arrays[0]].shape:
+            return
+        prefix, func = args[:-1], site.func
+
+        def bound(z: Any) -> Any:
+            return func(*prefix, z)
+
+        bound.__name__, bound.__qualname__ = func.__name__, func.__qualname__
+        role, kind, of = self._recognize(bound)
+        if role is not None:
+            site.fixed_role, site.kind, site.derivative_of = role, kind, of
+            self.trace.sites[site.name].role = role
 
     # ------------------------------------------------------------------ report
     def report(self, target: str | None = None) -> Any:
@@ -269,10 +301,15 @@ class Doctor:
             if self._depth == 0:
                 self._top_calls += 1
                 self._top_label = _call_label(site, args, kwargs)
+            state["backwards"] = self._backward_calls
+            if role == R.DERIVATIVE:
+                self._derivative_depth += 1
+                state["derivative"] = True
             if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
                 self._begin_step()
                 self._forward_depth += 1
                 state["forward"] = True
+                self._forward_state = state
                 self._layer_counter = 0
                 self._z_layers.clear()
                 if self._it is not None:
@@ -286,19 +323,39 @@ class Doctor:
             self._internal(f"before {site.name}", exc)
         return state
 
+    def _demote_forward(self) -> None:
+        """A call guessed to be the forward pass (``train(self, X, Y)`` looks like one on entry)
+        ran a backward pass: it is the training function. The steps inside it are segmented
+        from now on by the real forward, and the run is named after it."""
+        state = self._forward_state
+        state["forward"] = False
+        self._forward_depth = 0
+        self._forward_state = None
+        if self._run is not None and len(self._run.iterations) <= 1 and self._top_label:
+            self._run.label = self._unique_label(self._top_label)
+            self._run_key_value = ("call", self._top_calls)
+
     def _forward_known(self) -> bool:
         return any(s.role in (R.FORWARD, R.FORWARD_COST) for s in self.trace.sites.values())
 
     def _leave_forward(self, site: _Site, state: Mapping[str, Any]) -> None:
         if state.get("forward"):
             self._forward_depth -= 1
+        if state.get("derivative"):
+            self._derivative_depth -= 1
 
     def _exit(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
               state: Mapping[str, Any]) -> None:
         self._leave_forward(site, state)
         self._busy = True
         try:
+            if site.fixed_role is None and not site.probed:
+                self._probe_elementwise(site, args, kwargs, result)
             role = site.fixed_role
+            if role is None and self._backward_calls != state.get("backwards", self._backward_calls) \
+                    and site.role in (None, R.OTHER):
+                role = R.OTHER  # it ran whole training steps: a training function, whatever it returns
+                site.seen[role] = site.seen.get(role, 0) + ROLE_SETTLES_AFTER
             if role is None:
                 role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params)
                 site.seen[role] = site.seen.get(role, 0) + 1
@@ -385,6 +442,8 @@ class Doctor:
     def _on_forward_start(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         inputs = list(args) + list(kwargs.values())
         params = next((d for d in R.dicts_in(inputs) if R.is_parameter_dict(d)), None)
+        if params is None and args:
+            params = R.parameters_of_object(args[0])  # a method: the network keeps them on self
         if params is None:
             return
         self._params = params
@@ -424,6 +483,8 @@ class Doctor:
             self._advance, self._advance_reason = True, "forward"
 
     def _on_activation(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        if self._derivative_depth > 0 or (self._forward_depth == 0 and self._forward_known()):
+            return  # an activation evaluated by a backward pass or a derivative helper is not a layer
         if self._forward_depth == 0 and (self._it is None or self._advance):
             self._begin_step()  # activations called from a module-level loop, no forward function
             self._layer_counter = 0
@@ -468,10 +529,15 @@ class Doctor:
 
     def _on_backward(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
         self._backward_seen = True
+        self._backward_calls += 1
+        if self._forward_depth > 0 and self._forward_state is not None:
+            self._demote_forward()
         it = self._it
         if it is None:
             return
         grads = R.gradient_entries(result if isinstance(result, Mapping) else R.first(result), self._params)
+        if not grads and args:
+            grads = R.gradients_of_object(args[0], self._params)  # a method that fills self.grads
         if not grads:
             self._problem(site, R.BACKWARD, f"returned {_describe(result)}; a backward pass returns a dict with "
                           f"one gradient per parameter, keyed 'd' + the parameter's key (dW1, db1, ...)"
@@ -483,9 +549,12 @@ class Doctor:
 
     def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
+        owner = None
+        if params is None and args:
+            owner, params = args[0], R.parameters_of_object(args[0])
         if params is None:
             return None
-        return {"dict": params, "copy": {str(k): np.array(v, copy=True) for k, v in params.items()}}
+        return {"dict": params, "owner": owner, "copy": {str(k): np.array(v, copy=True) for k, v in params.items()}}
 
     def _on_update(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
                    before: Mapping[str, Any] | None) -> None:
@@ -495,6 +564,8 @@ class Doctor:
             run.learning_rate = lr
         out = R.first(result)
         after = out if R.is_parameter_dict(out) else (before["dict"] if before else None)
+        if before is not None and before.get("owner") is not None:
+            after = R.parameters_of_object(before["owner"])  # a method that reassigned self.W1 ...
         if after is not None:
             self._params = after
         it = self._it

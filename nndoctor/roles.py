@@ -170,6 +170,9 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     """The role of one call, from its inputs and output (see the module docstring)."""
     inputs = list(args) + list(kwargs.values())
     param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
+    on_self = parameters_of_object(args[0]) if args and not param_dicts else None
+    if on_self:
+        return _classify_method(args, kwargs, result, on_self)
     known = params if params else (param_dicts[0] if param_dicts else None)
 
     if gradient_entries(result if isinstance(result, Mapping) else first(result), known):
@@ -190,12 +193,42 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     return OTHER
 
 
+def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+                     params: Mapping[str, np.ndarray]) -> str:
+    """Roles of a class-based network's methods, whose parameters live on ``self``."""
+    rest = list(args[1:]) + list(kwargs.values())
+    out = first(result)
+    if gradient_entries(out if isinstance(out, Mapping) else result, params):
+        return BACKWARD
+    if result is None:
+        if any(is_scalar(a) and not isinstance(a, np.ndarray) for a in rest) and not arrays_in(rest):
+            return UPDATE  # step(self, learning_rate): changes self's arrays in place
+        if gradients_of_object(args[0], params):
+            return BACKWARD  # backward(self, X, Y) that fills self.grads
+        return OTHER
+    if find_data(arrays_in(rest), params) is not None:
+        if is_scalar(out):
+            return FORWARD_COST
+        if isinstance(out, np.ndarray):
+            return FORWARD
+    if is_scalar(out) and arrays_in(rest):
+        return COST
+    return OTHER
+
+
 def predict_role(args: tuple[Any, ...], kwargs: Mapping[str, Any],
                  params: Mapping[str, np.ndarray] | None) -> str | None:
     """A first guess before a not-yet-recognized function runs, from its inputs only: lets the
     very first forward open an iteration and the first update be measured."""
     inputs = list(args) + list(kwargs.values())
     param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
+    if not param_dicts and args:
+        on_self = parameters_of_object(args[0])
+        if on_self:
+            rest = list(args[1:]) + list(kwargs.values())
+            if not arrays_in(rest) and any(is_scalar(a) for a in rest):
+                return UPDATE
+            return FORWARD if find_data(arrays_in(rest), on_self) is not None else None
     if not param_dicts:
         return None
     if any(gradient_entries(d, param_dicts[0]) for d in dicts_in(inputs) if d is not param_dicts[0]):
@@ -203,3 +236,33 @@ def predict_role(args: tuple[Any, ...], kwargs: Mapping[str, Any],
     if find_data(arrays_in(inputs), param_dicts[0]) is not None:
         return FORWARD
     return None
+
+
+_PARAM_ATTR = re.compile(r"^(W|w|b|B|weights?|bias(es)?|theta)_?\d*$")
+
+
+def parameters_of_object(obj: Any) -> dict[str, np.ndarray] | None:
+    """The parameters a class-based network keeps on itself: a parameter dict attribute
+    (``self.params``), else its weight/bias array attributes (``self.W1``, ``self.b1``)."""
+    if obj is None or isinstance(obj, (np.ndarray, Mapping, list, tuple, str, int, float)):
+        return None
+    attrs = getattr(obj, "__dict__", None)
+    if not isinstance(attrs, dict):
+        return None
+    for value in attrs.values():
+        if is_parameter_dict(value):
+            return value
+    found = {k: v for k, v in attrs.items() if _PARAM_ATTR.match(k) and is_float_array(v)}
+    return found if any(np.ndim(v) == 2 for v in found.values()) else None
+
+
+def gradients_of_object(obj: Any, params: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """Gradients a class-based backward stores on itself: ``self.grads = {"dW1": ...}`` or ``self.dW1``."""
+    attrs = getattr(obj, "__dict__", None)
+    if not isinstance(attrs, dict) or not params:
+        return {}
+    for value in attrs.values():
+        found = gradient_entries(value, params)
+        if found:
+            return found
+    return gradient_entries(attrs, params)

@@ -175,20 +175,25 @@ class Run:
     def sampled(self) -> list[Iteration]:
         return [it for it in self.completed if it.sampled]
 
+    def typical(self) -> list[Iteration]:
+        """Sampled iterations with the usual number of activation calls (the first iteration may
+        count extra calls made before every function's role was known)."""
+        sampled = [it for it in self.sampled() if it.activations]
+        if not sampled:
+            return []
+        counts: dict[int, int] = {}
+        for it in sampled:
+            counts[len(it.activations)] = counts.get(len(it.activations), 0) + 1
+        usual = max(counts, key=lambda n: (counts[n], -n))
+        return [it for it in sampled if len(it.activations) == usual]
+
     def layer_kinds(self) -> dict[int, str | None]:
-        """The activation each layer used, from the first sampled iteration that saw it."""
+        """The activation each layer used, from the first typical iteration that saw it."""
         kinds: dict[int, str | None] = {}
-        for it in self.sampled():
+        for it in self.typical():
             for a in it.activations:
                 kinds.setdefault(a.layer, a.kind)
         return kinds
-
-    def layer_functions(self) -> dict[int, str]:
-        names: dict[int, str] = {}
-        for it in self.sampled():
-            for a in it.activations:
-                names.setdefault(a.layer, a.function)
-        return names
 
 
 @dataclass

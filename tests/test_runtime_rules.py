@@ -187,3 +187,32 @@ def test_cost_averaged_over_classes_too():
     (finding,) = rules_of(_softmax_report(COST_SCALE="mean-over-classes"))["initial-cost"]
     assert finding.evidence["classes"] == 4 and finding.severity.label == "warning"
     assert "4 times" in finding.message
+
+
+def _class_net_report(mismatch):
+    import nndoctor
+    from modelkit import load_model
+
+    module = load_model("class_net", MISMATCH=mismatch)
+    doctor = nndoctor.Doctor().watch(module.Network)
+    X, Y = module.load_data()
+    module.Network([4, 8, 1]).train(X, Y)
+    doctor.unwatch()
+    return doctor
+
+
+def test_class_based_forward_relu_backward_sigmoid():
+    # field-guide case 4, as a class: forward(self, X, activation="relu") vs self.activation
+    doctor = _class_net_report(mismatch=True)
+    roles = {name: site.role for name, site in doctor.trace.sites.items()}
+    assert roles["Network.forward"] == "forward" and roles["Network.step"] == "update"
+    assert roles["Network.train"] == "other" and roles["Network.relu"] == "activation"
+    (finding,) = rules_of(doctor.report())["activation-mismatch"]
+    assert finding.location.layer == 1 and finding.location.function == "Network.sigmoid_derivative"
+    assert (finding.evidence["forward"], finding.evidence["backward"]) == ("relu", "sigmoid")
+
+
+def test_class_based_twin_is_silent():
+    doctor = _class_net_report(mismatch=False)
+    assert doctor.report().findings == []
+    assert doctor.trace.runs[0].layer_kinds() == {1: "sigmoid", 2: "sigmoid"}

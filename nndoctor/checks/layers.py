@@ -34,8 +34,8 @@ def check_activation_mismatch(run: Run, ctx: Context) -> list[Finding]:
             findings.append(Finding(
                 rule="activation-mismatch",
                 message=(f"Layer {layer}'s forward pass used {f.kind} ({f.function}), but its backward pass calls "
-                         f"{d.function}, the derivative of {d.of}: the gradient of every layer up to {layer} is "
-                         f"computed for a network you are not running."),
+                         f"{d.function}, the derivative of {d.of}: the gradients of layer {layer} and of every layer "
+                         f"before it are computed for a network you are not running."),
                 location=ctx.location(function=d.function, layer=layer, iteration=it.index),
                 evidence={"layer": layer, "forward": f.kind, "forward_function": f.function,
                           "backward": d.of, "backward_function": d.function, "iteration": it.index},
