@@ -83,7 +83,12 @@ class _Site:
         return role
 
     def settled(self) -> bool:
-        return self.fixed_role is not None or (len(self.seen) == 1 and max(self.seen.values()) >= ROLE_SETTLES_AFTER)
+        if self.fixed_role is not None:
+            return True
+        if len(self.seen) == 1 and max(self.seen.values()) >= ROLE_SETTLES_AFTER:
+            self.fixed_role = next(iter(self.seen))  # trusted from now on: no more per-call work
+            return True
+        return False
 
 
 class Doctor:
@@ -291,8 +296,10 @@ class Doctor:
     def _enter(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {"forward": False}
         try:
-            self.trace.sites.setdefault(site.name, CallSite(site.name, site.role or R.OTHER, site.file, site.line))
-            self.trace.sites[site.name].calls += 1
+            record = self.trace.sites.get(site.name)
+            if record is None:
+                record = self.trace.sites[site.name] = CallSite(site.name, site.role or R.OTHER, site.file, site.line)
+            record.calls += 1
             role = site.role
             if role is None:
                 role = R.predict_role(args, kwargs, self._params)
@@ -317,7 +324,7 @@ class Doctor:
                 self._on_forward_start(args, kwargs)
             elif role == R.BACKWARD and self._advance and self._advance_reason == "forward":
                 self._advance = False  # the forward completed the step only until a backward exists
-            elif role == R.UPDATE and self._it is not None and self._it.sampled:
+            elif role == R.UPDATE and self._it is not None and (self._it.sampled or not self._run.weights):
                 state["before"] = self._snapshot_params(args, kwargs)
         except Exception as exc:  # noqa: BLE001 - recording must never break the user's code
             self._internal(f"before {site.name}", exc)
@@ -448,6 +455,9 @@ class Doctor:
             return
         self._params = params
         run = self._current_run()
+        it = self._it
+        if run.weights and it is not None and not it.sampled and run.examples is not None:
+            return  # layout and weights are known; unsampled iterations record only the cost
         data = R.find_data(R.arrays_in(inputs), params)
         if data is not None:
             X, axis = data
@@ -456,7 +466,6 @@ class Doctor:
                 self._it.batch = run.examples
         if not run.weights:
             run.weights = _weight_inits(params, run.example_axis)
-        it = self._it
         if it is not None and it.sampled:
             it.params = {str(k): ArrayStats.of(v) for k, v in params.items()}
             it.param_fingerprint = tuple(float(np.sum(v, dtype=np.float64)) for v in params.values())
@@ -542,7 +551,7 @@ class Doctor:
             self._problem(site, R.BACKWARD, f"returned {_describe(result)}; a backward pass returns a dict with "
                           f"one gradient per parameter, keyed 'd' + the parameter's key (dW1, db1, ...)"
                           + (f" matching the parameters {', '.join(map(str, self._params))}" if self._params else ""))
-        if it.sampled or any(not np.isfinite(np.sum(g)) for g in grads.values()):
+        if it.sampled:
             it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
         it.completed = True
         self._advance, self._advance_reason = True, "backward"
@@ -562,14 +571,27 @@ class Doctor:
         run = self._current_run()
         if lr is not None:
             run.learning_rate = lr
+        it = self._it
+        if before is not None and not run.weights:
+            run.weights = _weight_inits(before["copy"], run.example_axis)  # no forward saw them
+        if it is not None and not self._backward_seen:
+            # the loop computes the gradients inline (course two_layer_model): the update ends the step
+            if it.sampled and not it.grads and before is not None:
+                grads = next((R.gradient_entries(d, before["dict"]) for d in R.dicts_in(list(args) + list(kwargs.values()))
+                              if d is not before["dict"] and R.gradient_entries(d, before["dict"])), {})
+                it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
+                it.params = it.params or {k: ArrayStats.of(v) for k, v in before["copy"].items()}
+                it.param_fingerprint = it.param_fingerprint or tuple(
+                    float(np.sum(v, dtype=np.float64)) for v in before["copy"].values())
+            it.completed = True
+            self._advance, self._advance_reason = True, "update"
         out = R.first(result)
         after = out if R.is_parameter_dict(out) else (before["dict"] if before else None)
         if before is not None and before.get("owner") is not None:
             after = R.parameters_of_object(before["owner"])  # a method that reassigned self.W1 ...
         if after is not None:
             self._params = after
-        it = self._it
-        if it is None or before is None or after is None:
+        if it is None or before is None or after is None or not it.sampled:
             return
         old = before["copy"]
         change = {}

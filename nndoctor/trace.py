@@ -54,10 +54,9 @@ class ArrayStats:
         a = np.asarray(array)
         if a.dtype.kind not in "fc":
             a = a.astype(np.float64)
-        finite = bool(np.isfinite(a).all())
-        if finite:
-            norm = float(np.linalg.norm(a.ravel()))
-            max_abs = float(np.max(np.abs(a))) if a.size else 0.0
+        norm = float(np.linalg.norm(a.ravel()))
+        if np.isfinite(norm):  # a finite norm means every entry is finite: no separate scan
+            max_abs = float(max(a.max(), -a.min())) if a.size else 0.0
             bad = 0
         else:
             mask = np.isfinite(a)

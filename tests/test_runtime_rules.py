@@ -216,3 +216,28 @@ def test_class_based_twin_is_silent():
     doctor = _class_net_report(mismatch=False)
     assert doctor.report().findings == []
     assert doctor.trace.runs[0].layer_kinds() == {1: "sigmoid", 2: "sigmoid"}
+
+
+@pytest.mark.parametrize("learning_rate, every", [(1.0, 1), (1.0, 10), (0.0075, 1)])
+def test_course_two_layer_loop_without_forward_or_backward_functions(learning_rate, every):
+    # the course's two_layer_model writes its steps inline: the update call ends each iteration
+    import warnings
+
+    import nndoctor
+    from modelkit import load_model
+
+    module = load_model("course_deep", INIT_SCALE=0.01)
+    doctor = nndoctor.Doctor(every=every).watch(module)
+    X, Y = image_like_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, costs = module.two_layer_model(X, Y, [X.shape[0], 7, 1], learning_rate=learning_rate, num_iterations=150)
+    run = doctor.trace.runs[0]
+    assert len(run.completed) == 150 and [it.cost for it in run.completed] == costs
+    assert run.layer_kinds() == {1: "relu", 2: "sigmoid"} and set(run.weights) == {"W1", "W2"}
+    found = rules_of(doctor.report())
+    if learning_rate == 1.0:
+        (finding,) = found["learning-rate"]
+        assert finding.kind == "too-high" and finding.location.layer == 1
+    else:
+        assert [r for r, fs in found.items() if any(f.severity.label != "info" for f in fs)] == []

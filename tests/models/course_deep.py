@@ -150,3 +150,21 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, 
 def predict(X, parameters):
     AL, _ = L_model_forward(X, parameters)
     return (AL > 0.5).astype(float)
+
+
+def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, print_cost=False):
+    """The course's 2-layer loop: no forward or backward function, the steps are written inline."""
+    costs = []
+    parameters = initialize_parameters_deep(layers_dims)
+    for i in range(num_iterations):
+        W1, b1, W2, b2 = parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]
+        A1, cache1 = linear_activation_forward(X, W1, b1, "relu")
+        A2, cache2 = linear_activation_forward(A1, W2, b2, "sigmoid")
+        cost = compute_cost(A2, Y)
+        dA2 = -(np.divide(Y, A2) - np.divide(1 - Y, 1 - A2))
+        dA1, dW2, db2 = linear_activation_backward(dA2, cache2, "sigmoid")
+        dA0, dW1, db1 = linear_activation_backward(dA1, cache1, "relu")
+        grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+        parameters = update_parameters(parameters, grads, learning_rate)
+        costs.append(cost)
+    return parameters, costs
