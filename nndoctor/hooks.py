@@ -456,6 +456,9 @@ class Doctor:
         self._params = params
         run = self._current_run()
         it = self._it
+        if it is not None:
+            # full batch passes the same X every iteration; mini-batches pass new arrays
+            it.data_id = next((id(a) for a in inputs if isinstance(a, np.ndarray)), None)
         if run.weights and it is not None and not it.sampled and run.examples is not None:
             return  # layout and weights are known; unsampled iterations record only the cost
         data = R.find_data(R.arrays_in(inputs), params)

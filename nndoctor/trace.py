@@ -104,6 +104,7 @@ class Iteration:
     param_fingerprint: tuple[float, ...] | None = None
     update: UpdateStats | None = None
     batch: int | None = None  # examples in this iteration's forward pass
+    data_id: int | None = None  # identity of the input array (changes with every mini-batch)
     completed: bool = False  # a backward pass (or, without one, a forward pass) finished
 
 

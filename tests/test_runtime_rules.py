@@ -241,3 +241,15 @@ def test_course_two_layer_loop_without_forward_or_backward_functions(learning_ra
         assert finding.kind == "too-high" and finding.location.layer == 1
     else:
         assert [r for r, fs in found.items() if any(f.severity.label != "info" for f in fs)] == []
+
+
+@pytest.mark.parametrize("every", [1, 10])
+def test_mini_batch_costs_with_equal_batches_are_not_oscillation(every):
+    import nndoctor
+    from modelkit import load_model
+
+    module = load_model("softmax_minibatch")
+    doctor = nndoctor.Doctor(every=every).watch(module)
+    x, y = module.get_data(m=640)  # ten batches of exactly 64: every batch has the same size
+    module.fit(x, y, lr=0.1)
+    assert [f.rule for f in doctor.report().findings if f.severity.label != "info"] == []

@@ -57,7 +57,7 @@ def _explain(where: str, info: dict, it: Iteration, finite_before: list[float], 
     at = f"at iteration {it.index}"
     if where == "cost":
         value = fmt(info["value"])
-        if output is not None and output.kind == "sigmoid" and output.saturated_fraction > 0:
+        if output is not None and output.kind == "sigmoid" and output.saturated_fraction > 0 and not finite_before:
             return (f"The cost is {value} {at}: the output sigmoid returns exactly 0 or 1 for some examples "
                     f"({output.saturated_fraction:.0%} of outputs are in the tails), and log(0) = -inf "
                     f"in the cross-entropy.",

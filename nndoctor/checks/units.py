@@ -49,7 +49,7 @@ def check_dead_relu(run: Run, ctx: Context) -> list[Finding]:
         last_i, last = series[-1]
         at_start = next(a for i, a in series if i == start)
         whole = last.dead_units == last.units
-        what = "every" if whole else f"{last.dead_units} of the {last.units}"
+        what = "all" if whole else f"{last.dead_units} of the {last.units}"
         since = "from the first iteration" if start == first_i else f"from iteration {start} on"
         collapse = first.dead_units < DEAD_FRACTION * first.units
         message = (f"{what.capitalize()} ReLU unit{'s' if last.units > 1 else ''} of layer {layer} output"
