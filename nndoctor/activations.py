@@ -367,7 +367,8 @@ def _as_array(x: Any, shape: tuple[int, ...], broadcast: bool) -> tuple[np.ndarr
 _Picker = tuple  # ("array",) | ("index", i) | ("key", k) | ("whole",)
 
 
-def _candidates(result: Any, shape: tuple[int, ...], broadcast: bool = False) -> list[tuple[np.ndarray, np.dtype, _Picker]]:
+def _candidates(result: Any, shape: tuple[int, ...],
+                broadcast: bool = False) -> list[tuple[np.ndarray, np.dtype, _Picker]]:
     found: list[tuple[np.ndarray, np.dtype, _Picker]] = []
     if isinstance(result, Mapping):
         keys = [k for k in _A_KEYS if k in result] + [k for k in result if k not in _A_KEYS]
@@ -389,7 +390,8 @@ def _candidates(result: Any, shape: tuple[int, ...], broadcast: bool = False) ->
     return [(*got, ("array",))] if got is not None else []
 
 
-def _pick(result: Any, picker: _Picker, shape: tuple[int, ...], broadcast: bool = False) -> tuple[np.ndarray, np.dtype] | None:
+def _pick(result: Any, picker: _Picker, shape: tuple[int, ...],
+          broadcast: bool = False) -> tuple[np.ndarray, np.dtype] | None:
     try:
         if picker[0] == "index":
             if not isinstance(result, (tuple, list)) or len(result) <= picker[1]:
@@ -421,11 +423,11 @@ def _tolerance(*dtypes: np.dtype | float) -> float:
     """Relative tolerance for "computes the same function": loose enough for float round-off and
     other correct formulas, far tighter than the difference between any two activations."""
     eps = max((_eps(d) for d in dtypes), default=_eps(np.dtype(np.float64)))
-    if eps <= 1e-15:
+    if eps <= 1e-12:  # float64
         return 1e-6
-    if eps <= 1e-6:
+    if eps <= 1e-5:  # float32
         return 1e-3
-    return 3e-2
+    return 3e-2  # float16
 
 
 def _close(got: np.ndarray, want: np.ndarray, tol: float) -> bool:
@@ -441,7 +443,8 @@ def _round(x: float, dtype: np.dtype = np.dtype(np.float64)) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def _classify(A: np.ndarray, Z: np.ndarray, dtype: np.dtype, two_d: bool) -> tuple[str, float | None, int | None] | None:
+def _classify(A: np.ndarray, Z: np.ndarray, dtype: np.dtype,
+              two_d: bool) -> tuple[str, float | None, int | None] | None:
     tol = _tolerance(dtype)
     if not np.all(np.isfinite(A)):
         return None
@@ -866,7 +869,8 @@ def _pair_helpers(functions: Mapping[str, Callable[..., Any]]) -> list[Pair]:
             if d is None or d.of is None:
                 continue
             matches = [f for f, act in forwards.items()
-                       if act.kind == d.of and (d.alpha is None or act.alpha is None or abs(act.alpha - d.alpha) <= 1e-9)]
+                       if act.kind == d.of
+                       and (d.alpha is None or act.alpha is None or abs(act.alpha - d.alpha) <= 1e-9)]
             if not matches:
                 continue
             best = max(matches, key=lambda f: difflib.SequenceMatcher(None, _norm(f), _norm(name)).ratio())
@@ -891,9 +895,9 @@ def _step(dtype: np.dtype | float) -> float:
     """Powers of two: z +- h is then exact for the grid's multiples of 1/4, even when the user's
     function rounds its input to float32 or float16."""
     eps = _eps(dtype)
-    if eps <= 1e-15:
+    if eps <= 1e-12:
         return 2.0 ** -10
-    if eps <= 1e-6:
+    if eps <= 1e-5:
         return 2.0 ** -7
     return 2.0 ** -4
 
@@ -968,7 +972,8 @@ def _fmt_z(z: float) -> str:
 
 def _worst_points(Z: np.ndarray, got: np.ndarray, want: np.ndarray, valid: np.ndarray, n: int = 3,
                   extra: dict[str, np.ndarray] | None = None,
-                  bound: np.ndarray | None = None, tol: float = 0.0) -> list[dict[str, float]]:
+                  bound: np.ndarray | None = None, tol: float = 0.0,
+                  round_first: bool = False) -> list[dict[str, float]]:
     """The points where ``got`` and ``want`` differ most, preferring the useful range |z| <= 3 and,
     among equal differences, round values of z near 1 (a learner reads "at z = -1.0" best). Only
     points that really disagree (beyond ``bound`` and ``tol``) are preferred for being in range."""
@@ -983,11 +988,14 @@ def _worst_points(Z: np.ndarray, got: np.ndarray, want: np.ndarray, valid: np.nd
         ref_scale = float(np.max(np.abs(want[valid]))) if valid.any() else 1.0
     ref_scale = ref_scale if np.isfinite(ref_scale) and ref_scale > 0 else 1.0
 
-    def rank(i: int) -> tuple[bool, bool, float, bool, float]:
+    def rank(i: int) -> tuple[Any, ...]:
         level = diff[i] / scale if np.isfinite(diff[i]) else np.inf
         significant = bool(wrong[i] > tol * ref_scale)
-        return (not significant, abs(zs[i]) > 3, -round(float(level), 4), not float(zs[i]).is_integer(),
-                abs(abs(zs[i]) - 1))
+        key = (not significant, abs(zs[i]) > 3, -round(float(level), 4), not float(zs[i]).is_integer(),
+               abs(abs(zs[i]) - 1))
+        if round_first:  # any wrong point will do: show a round one
+            key = (key[0], key[1], key[3], key[2], key[4])
+        return key
 
     idx = sorted((int(i) for i in np.flatnonzero(valid.ravel()) if diff[i] > 0), key=rank)[:n]
     points = []
@@ -1118,6 +1126,8 @@ def _assigns_name(node: ast.AST, name: str) -> bool:
 
 def _location(helper: Any, name: str, flag: str | None = None) -> Location:
     target = _unwrap(helper)
+    if flag is not None:  # nonlin(x, deriv=True): the function is nonlin
+        name = function_name(target)
     try:
         file, def_line = definition_site(target)
     except Exception:  # noqa: BLE001
@@ -1201,7 +1211,7 @@ def _check(helper: Any, forward: Any, helper_name: str | None, forward_name: str
     # its distance from the reference activation, when it is a known one
     coarsest: np.dtype | float = max(dtypes, key=_eps)
     if act is not None:
-        ref = activation_value(act.kind, Z, act.alpha, act.axis)
+        ref = activation_value(act.kind, Z, _raw_alpha(act, A0, Z), act.axis)
         residual = float(np.max(np.abs(A0 - ref))) / max(float(np.max(np.abs(ref))), 1e-300)
         coarsest = max(_eps(coarsest), residual)
     numeric = _numeric_derivative(fwd, Z, kinked, coarsest)
@@ -1235,6 +1245,16 @@ def _check(helper: Any, forward: Any, helper_name: str | None, forward_name: str
         or min(results, key=lambda r: r.excess)
     return _Outcome(_wrong_finding(chosen, numeric, Z, A0, act, sig, hname, fname, base_evidence, location, tol,
                                    coarsest))
+
+
+def _raw_alpha(act: Activation, A0: np.ndarray, Z: np.ndarray) -> float | None:
+    """The alpha of a leaky ReLU or ELU as computed, before rounding for display."""
+    neg = Z <= -KINK_GAP
+    if act.kind == "leaky-relu":
+        return float(np.median(A0[neg] / Z[neg]))
+    if act.kind == "elu":
+        return float(np.median(A0[neg] / np.expm1(Z[neg])))
+    return act.alpha
 
 
 def _elementwise(fwd: _Forward, Z: np.ndarray, A0: np.ndarray) -> bool:
@@ -1288,7 +1308,8 @@ def _wrong_finding(r: _Comparison, numeric: _Numeric, Z: np.ndarray, A0: np.ndar
         recognized = None
     called = ""
     if input_ == "a":
-        called = f"called with a = {fname}(z), " if sig.style == "z" else f"called with the activation {fname}(Z) as cache, "
+        called = (f"called with a = {fname}(z), " if sig.style == "z"
+                  else f"called with the activation {fname}(Z) as cache, ")
     message = (f"{hname} is not the derivative of {fname}: {called}at z = {_fmt_z(worst['z'])} it returns "
                f"{_fmt(worst['helper'])}, the derivative is {_fmt(worst['numeric'])}")
     zero = np.flatnonzero((Z.ravel() == 0.0) & numeric.valid.ravel())
@@ -1366,7 +1387,7 @@ def _check_upstream(h: _Helper, best: _Comparison, numeric: _Numeric, Z: np.ndar
     if np.isfinite(rel) and rel <= tol:
         return None
     ignores = _close(got[v], best.got[v], tol)
-    points = _worst_points(Z, got, expected, v, extra={"dA": dA}, tol=tol)
+    points = _worst_points(Z, got, expected, v, extra={"dA": dA}, tol=tol, round_first=True)
     worst = points[0]
     evidence = dict(evidence)
     evidence.update(problem="ignores-dA" if ignores else "misuses-dA", input="a" if best.mode == "A" else "z",

@@ -630,6 +630,19 @@ def test_module_check_reports_only_the_buggy_helpers():
     assert error.location.line == line_of(undefined_name, "return s")
 
 
+def nonlin_wrong(x, deriv=False):
+    if deriv:
+        return x * (1 + x)
+    return 1 / (1 + np.exp(-x))
+
+
+def test_flag_style_helper_is_checked_on_its_branch():
+    (finding,) = check_module_helpers({"nonlin": nonlin_wrong})
+    assert finding.evidence["function"] == "nonlin(deriv=True)" and finding.evidence["input"] == "z"
+    assert finding.location.function == "nonlin_wrong"
+    assert finding.location.line == line_of(nonlin_wrong, "return x * (1 + x)")
+
+
 def test_module_check_on_a_correct_module_is_silent():
     module = {name: f for name, f in globals().items() if callable(f) and name in {
         "sigmoid", "sigmoid_backward", "relu", "relu_backward", "lrelu", "lreluDer", "sigmoid_prime", "dtanh",
