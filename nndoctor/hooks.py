@@ -597,12 +597,24 @@ class Doctor:
         if it is None or before is None or after is None or not it.sampled:
             return
         old = before["copy"]
-        change = {}
+        grads = next((R.gradient_entries(d, old) for d in R.dicts_in(list(args) + list(kwargs.values()))
+                      if d is not before["dict"] and R.gradient_entries(d, old)), {})
+        if not grads and before.get("owner") is not None:
+            grads = R.gradients_of_object(before["owner"], old)
+        change, descent = {}, {}
         for k, v in after.items():
-            if str(k) in old and np.shape(v) == old[str(k)].shape:
-                change[str(k)] = float(np.linalg.norm((np.asarray(v) - old[str(k)]).ravel()))
+            key = str(k)
+            if key in old and np.shape(v) == old[key].shape:
+                step = (np.asarray(v, dtype=np.float64) - old[key]).ravel()
+                change[key] = float(np.linalg.norm(step))
+                g = grads.get(key)
+                if g is not None and change[key] > 0:
+                    g = np.asarray(g, dtype=np.float64).ravel()
+                    g_norm = float(np.linalg.norm(g))
+                    if g_norm > 0 and np.isfinite(g_norm) and np.isfinite(change[key]):
+                        descent[key] = float(-(step @ g) / (change[key] * g_norm))
         norms = {k: float(np.linalg.norm(v.ravel())) for k, v in old.items()}
-        it.update = UpdateStats(site.name, lr, change, norms, in_place=after is before["dict"])
+        it.update = UpdateStats(site.name, lr, change, norms, in_place=after is before["dict"], descent=descent)
 
     # ----------------------------------------------------------------- errors
     def _problem(self, site: _Site, role: str, message: str) -> None:
@@ -692,10 +704,10 @@ def _activation_stats(site: _Site, layer: int, A: np.ndarray, Z: np.ndarray | No
     if site.kind == "relu" and axis is not None:
         # a unit is dead when it outputs exactly 0 for every example (NaN units are not "dead")
         dead = int(np.count_nonzero(np.all(A == 0, axis=1 - axis)))
-    elif site.kind == "sigmoid":
-        saturated = float(np.mean((Af < SIGMOID_TAIL) | (Af > 1 - SIGMOID_TAIL)))
-    elif site.kind == "tanh":
-        saturated = float(np.mean(np.abs(Af) > TANH_TAIL))
+    elif site.kind == "sigmoid" and nonfinite < A.size:  # over the finite entries only
+        saturated = float(np.sum(((A < SIGMOID_TAIL) | (A > 1 - SIGMOID_TAIL)) & finite_mask) / (A.size - nonfinite))
+    elif site.kind == "tanh" and nonfinite < A.size:
+        saturated = float(np.sum((np.abs(Af) > TANH_TAIL) & finite_mask) / (A.size - nonfinite))
     z_bad, z_std = 0, float("nan")
     if isinstance(Z, np.ndarray) and Z.dtype.kind == "f":
         z_mask = np.isfinite(Z)

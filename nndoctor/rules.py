@@ -96,7 +96,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("NND604", "high-variance", "dev error far above train error: the model overfits", "warning"),
     # optimizer and data pipeline
     Rule("NND701", "optimizer-update", "an update step differs from its optimizer's formula",
-         "error", ("sign", "bias-correction", "epsilon", "state", "other")),
+         "error", ("sign", "bias-correction", "epsilon", "state", "other"), "active"),
     Rule("NND702", "mini-batch", "mini-batches drop or repeat examples, or misalign X and Y",
          "error", ("coverage", "misaligned")),
     Rule("NND703", "dropout-mask", "inverted dropout is implemented wrongly",

@@ -90,6 +90,9 @@ class UpdateStats:
     change: dict[str, float]  # parameter -> ||W_after - W_before||
     before: dict[str, float]  # parameter -> ||W_before||
     in_place: bool
+    # parameter -> cosine between the step W_after - W_before and -dW (1: plain descent,
+    # -1: the step climbs the gradient); only when the update received the gradients
+    descent: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

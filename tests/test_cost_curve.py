@@ -115,3 +115,34 @@ def test_a_broken_check_becomes_a_finding_and_the_others_still_run(monkeypatch):
     curve = np.r_[np.linspace(0.70, math.log(2), 20), np.full(280, math.log(2))]
     found = {f.rule for f in checks.run_checks(Trace(runs=[make_run(curve)]))}
     assert found == {"check-inconclusive", "cost-plateau"}
+
+
+def test_a_cost_falling_steadily_to_nan_is_log_of_zero_not_the_learning_rate():
+    from nndoctor.checks import finite, updates
+    from nndoctor.trace import ActivationStats
+
+    curve = np.r_[healthy_curve(60) * np.geomspace(1, 1e-3, 60), [np.nan] * 5]
+    run = make_run(curve)
+    for it in run.iterations:
+        it.activations = [ActivationStats(1, "sigmoid", "sigmoid", 1, 100, 0, 0.9, 0.5, 0.4, 0, 0, 30.0)]
+    (finding,) = check(finite.check_non_finite, run)
+    assert "log(0)" in finding.message and finding.location.iteration == 60
+    assert check(updates.check_learning_rate, run) == []
+
+
+def test_a_cost_that_spikes_then_turns_nan_is_a_too_high_learning_rate():
+    from nndoctor.checks import updates
+
+    curve = np.r_[0.7, 0.5, 0.9, 0.4, 1.5, [np.nan] * 5]
+    (finding,) = check(updates.check_learning_rate, make_run(curve))
+    assert finding.kind == "too-high" and finding.evidence["non_finite_from"] == 5
+
+
+def test_nan_outputs_are_not_counted_as_saturated():
+    from nndoctor.hooks import _activation_stats, _Site
+
+    site = _Site(lambda z: z, "activation", "sigmoid")
+    A = np.full((1, 10), np.nan)
+    A[0, :3] = 0.5
+    stats = _activation_stats(site, 1, A, None, None)
+    assert stats.saturated_fraction == 0.0 and stats.nonfinite == 7

@@ -253,3 +253,49 @@ def test_mini_batch_costs_with_equal_batches_are_not_oscillation(every):
     x, y = module.get_data(m=640)  # ten batches of exactly 64: every batch has the same size
     module.fit(x, y, lr=0.1)
     assert [f.rule for f in doctor.report().findings if f.severity.label != "info"] == []
+
+
+def test_update_with_the_wrong_sign_is_named_as_such():
+    report, *_ = train_watched(UPDATE_SIGN=+1, **{**HEALTHY, "iterations": 100})
+    found = rules_of(report)
+    (finding,) = found["optimizer-update"]
+    assert finding.kind == "sign" and finding.location.function == "update_parameters"
+    assert all(c < -0.99 for c in finding.evidence["cosine"].values())
+    assert "learning-rate" not in found and "cost-divergence" not in found
+
+
+def test_a_layer_dead_from_the_start_is_one_error_per_dead_layer():
+    report, *_ = train_watched(FIRST_BIAS=-100.0, **{**HEALTHY, "iterations": 100})
+    found = rules_of(report)
+    assert set(found) == {"dead-relu"}
+    assert [f.location.layer for f in found["dead-relu"]] == [1, 2]
+    assert all(f.severity.label == "error" and f.evidence["dead_units"] == f.evidence["units"]
+               for f in found["dead-relu"])
+
+
+def test_a_zero_output_layer_is_not_symmetric():
+    report = _softmax_report(ZERO_OUTPUT=True)
+    assert "symmetric-init" not in rules_of(report)
+
+
+def test_a_regression_has_no_initial_cost_reference():
+    import nndoctor
+
+    doctor = nndoctor.Doctor()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 50))
+    y = 40.0 + 10 * X[:1]  # real-valued targets: squared error starts far above ln 2, as it should
+    params = {"W1": rng.standard_normal((1, 3)) * 0.5, "b1": np.zeros((1, 1))}
+
+    @doctor.forward
+    def forward(X, p):
+        return p["W1"] @ X + p["b1"]
+
+    @doctor.cost
+    def mse(out, y):
+        return float(np.mean((out - y) ** 2))
+
+    for _ in range(30):
+        out = forward(X, params)
+        mse(out, y)
+    assert "initial-cost" not in rules_of(doctor.report())

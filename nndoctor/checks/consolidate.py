@@ -17,14 +17,24 @@ EXPLAINS: dict[tuple[str, str | None], tuple[str, ...]] = {
                                     "cost-oscillation", "exploding-gradient", "init-scale:too-small"),
     ("init-scale", "too-large"): ("initial-cost", "saturated-activation"),
     ("parameters-not-updated", None): ("cost-plateau", "learning-rate:too-low"),
-    ("non-finite", None): ("cost-divergence", "cost-oscillation"),
+    ("non-finite", None): ("cost-divergence", "cost-oscillation", "initial-cost", "saturated-activation"),
+    ("optimizer-update", "sign"): ("cost-divergence", "cost-oscillation", "learning-rate:too-high",
+                                   "exploding-gradient"),
+    ("dead-relu", "whole-layer"): ("zero-gradient", "cost-plateau", "learning-rate:too-low", "vanishing-gradient"),
     ("init-scale", "too-small"): ("cost-plateau", "learning-rate:too-low"),
     ("vanishing-gradient", None): ("cost-plateau", "learning-rate:too-low"),
 }
 
 
+def _cause_keys(f: Finding) -> set[tuple[str, str | None]]:
+    keys = {(f.rule, f.kind), (f.rule, None)}
+    if f.rule == "dead-relu" and f.evidence.get("dead_units") == f.evidence.get("units"):
+        keys.add(("dead-relu", "whole-layer"))  # a dead layer passes no gradient to anything below
+    return keys
+
+
 def consolidate(findings: list[Finding]) -> list[Finding]:
-    causes = {(f.rule, f.kind) for f in findings} | {(f.rule, None) for f in findings}
+    causes = set().union(*(_cause_keys(f) for f in findings)) if findings else set()
     kept = []
     for f in findings:
         names = (f.rule, f"{f.rule}:{f.kind}")

@@ -132,8 +132,10 @@ def check_oscillation(run: Run, ctx: Context) -> list[Finding]:
     q = max(costs.size // 4, 1)
     progress = float(np.median(costs[-q:])) < 0.9 * float(np.median(costs[:q]))
     worst = int(spikes[np.argmax(steps[spikes] / np.abs(costs[spikes]))])
+    # the spike is the iteration whose cost jumped, compared with the one before it
     evidence = {"spikes": int(spikes.size), "up_fraction": round(up_fraction, 3),
-                "largest_spike": [int(idx[worst]), float(costs[worst]), float(costs[worst + 1])],
+                "largest_spike": {"iteration": int(idx[worst + 1]), "from": float(costs[worst]),
+                                  "to": float(costs[worst + 1])},
                 "trending_down": progress, "learning_rate": run.learning_rate}
     if progress and up_fraction < OSCILLATION_UP_FRACTION:
         return [Finding(
@@ -146,7 +148,7 @@ def check_oscillation(run: Run, ctx: Context) -> list[Finding]:
     return [Finding(
         rule="cost-oscillation",
         message=(f"The cost jumps up and down ({spikes.size} spikes above {SPIKE_RTOL:.0%}, {up_fraction:.0%} of "
-                 f"the steps go up) {'and makes little progress' if not progress else ''}: with full-batch "
+                 f"the steps go up){' and makes little progress' if not progress else ''}: with full-batch "
                  f"gradient descent this means the steps overshoot."),
         location=ctx.location(R.COST, iteration=int(idx[worst + 1])), evidence=evidence,
         fix="Lower the learning rate (divide by 3 until the cost decreases at almost every iteration).")]
@@ -161,9 +163,11 @@ def run_is_minibatch(run: Run) -> bool:
 
 def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
     idx, costs = run.costs()
-    if costs.size == 0 or idx[0] != 0:
-        return []
+    if costs.size == 0 or idx[0] != 0 or run.label_values is None:
+        return []  # no labels seen: a regression, whose cost has no "untrained" reference
     c0 = float(costs[0])
+    if not math.isfinite(c0):
+        return []  # non-finite says it, with the cause
     refs = reference_costs(run)
     name, expected = next(iter(refs.items()))
     m = run.examples
@@ -179,7 +183,7 @@ def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
                  "(dW = dZ @ A.T / m), divide the cost by m too (np.mean or / m), or the gradient check "
                  "reports a factor m."))]
     classes = run.output_units or 1
-    if math.isfinite(c0) and classes > 2 and abs(c0 - expected / classes) <= 0.3 * expected / classes:
+    if classes > 2 and c0 < expected / math.sqrt(classes):  # nearer ln C / C than ln C, on a log scale
         return [Finding(
             rule="initial-cost",
             message=(f"The cost at iteration 0 is {fmt(c0)}, about {name} / {classes} = {expected / classes:.4f} "
@@ -191,7 +195,7 @@ def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
                       "ratio": c0 / expected},
             fix=("Sum over the classes and average over the examples only: "
                  "cost = -np.sum(Y * np.log(A)) / m (m = number of examples)."))]
-    if math.isfinite(c0) and c0 <= INITIAL_COST_FACTOR * expected:
+    if c0 <= INITIAL_COST_FACTOR * expected:
         return []
     return [Finding(
         rule="initial-cost",
@@ -199,7 +203,7 @@ def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
                  f"({name}): the network starts out confidently wrong on many examples."),
         location=ctx.location(R.COST, iteration=0),
         evidence={"initial_cost": c0, "expected": expected, "reference": name,
-                  "ratio": c0 / expected if math.isfinite(c0) else None},
+                  "ratio": c0 / expected},
         fix=("Initialize the weights smaller: He (randn * sqrt(2 / n_prev)) for ReLU layers, Xavier "
              "(randn * sqrt(1 / n_prev)) for tanh/sigmoid, biases at zero."))]
 

@@ -20,7 +20,7 @@ def check_user_errors(ctx: Context) -> list[Finding]:
             rule="user-code-error",
             message=f"{err.function} raised {err.exception}: {err.message}{where}.",
             location=Location(function=err.function, file=err.file, line=err.line, iteration=err.iteration, run=run),
-            evidence={"exception": err.exception, "message": err.message, "role": err.role,
+            evidence={"exception": err.exception, "exception_message": err.message, "role": err.role,
                       "traceback": err.traceback},
             fix="Read the last line of the traceback: it is the line of your code that failed."))
     return findings

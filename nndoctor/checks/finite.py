@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from nndoctor import roles as R
 from nndoctor.checks.context import Context, fmt
+from nndoctor.checks.updates import unstable
 from nndoctor.findings import Finding
 from nndoctor.trace import Iteration, Run
 
@@ -64,8 +65,16 @@ def _explain(where: str, info: dict, it: Iteration, finite_before: list[float], 
                     "Initialize the weights smaller (He: randn * sqrt(2 / n_prev)) so the output does not "
                     "start saturated; compute the cost from the logits in a stable way, or clip A to "
                     "[1e-12, 1 - 1e-12] only as a guard.")
+        if finite_before and not unstable(finite_before):
+            return (f"The cost becomes {value} {at} after falling steadily to {fmt(finite_before[-1])}: the "
+                    f"network became so confident that its output is exactly 0 or 1 for some examples, and "
+                    f"the cross-entropy takes log(0) (0 * log(0) is NaN in numpy).",
+                    "Compute the cost in a numerically stable way, e.g. from the logits: "
+                    "np.mean(np.logaddexp(0, Z) - Y * Z) for a sigmoid output, or clip A to "
+                    "[1e-12, 1 - 1e-12] before the log; the backward dZ = A - Y needs no change.")
         if finite_before:
-            return (f"The cost becomes {value} {at} after being {fmt(finite_before[-1])}: training diverged.",
+            return (f"The cost becomes {value} {at} after being {fmt(finite_before[-1])}, and it had been "
+                    f"jumping up before: training diverged.",
                     "Lower the learning rate (by 3x steps) until the cost decreases smoothly.")
         return (f"The cost is {value} {at}, before any update: the cost formula itself produces it "
                 f"(log of 0 or of a negative number, or a division by 0).",

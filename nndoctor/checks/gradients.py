@@ -109,8 +109,8 @@ def check_exploding(run: Run, ctx: Context) -> list[Finding]:
             continue
         i0, g0 = series[0]
         peak_i, peak = max(series, key=lambda s: s[1])
-        if peak < EXPLODING_GROWTH * g0:
-            continue
+        if peak < EXPLODING_GROWTH * g0 or not np.isfinite(peak):
+            continue  # an overflowing norm is non-finite's business
         findings.append(Finding(
             rule="exploding-gradient",
             message=(f"||d{key}|| grew from {fmt(g0)} at iteration {i0} to {fmt(peak)} at iteration {peak_i} "

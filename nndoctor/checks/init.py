@@ -29,8 +29,8 @@ def check_symmetric_init(run: Run, ctx: Context) -> list[Finding]:
     stuck = []
     for pos, (layer, key) in enumerate(layers):
         w = run.weights[key]
-        if w.units < 2 or not (w.row_spread == 0.0):
-            continue
+        if w.units < 2 or not (w.row_spread == 0.0) or pos + 1 == len(layers):
+            continue  # output units differ through their labels: only hidden layers stay symmetric
         # units of a layer stay identical only if their outgoing weights are identical too
         if pos + 1 < len(layers) and not _columns_identical(run, layers[pos + 1][1]):
             continue

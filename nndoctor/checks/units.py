@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nndoctor.checks.context import Context, fmt
+from nndoctor.checks.context import Context
 from nndoctor.findings import Finding
 from nndoctor.trace import Run
 
@@ -25,15 +25,20 @@ def layers_of(run: Run) -> list[int]:
     return sorted(run.layer_kinds())
 
 
+MIN_PERSISTENT_SAMPLES = 2
+
+
 def persistent_from(flags: list[tuple[int, bool]]) -> int | None:
-    """The first iteration from which a condition held at every later sample, or None."""
-    start = None
+    """The first iteration from which a condition held at every later sample (at least
+    MIN_PERSISTENT_SAMPLES of them, or the whole run when it has fewer), or None."""
+    start, held = None, 0
     for index, flag in flags:
-        if flag and start is None:
-            start = index
-        elif not flag:
-            start = None
-    return start
+        if flag:
+            start = index if start is None else start
+            held += 1
+        else:
+            start, held = None, 0
+    return start if held >= min(MIN_PERSISTENT_SAMPLES, len(flags)) else None
 
 
 def check_dead_relu(run: Run, ctx: Context) -> list[Finding]:
@@ -57,7 +62,7 @@ def check_dead_relu(run: Run, ctx: Context) -> list[Finding]:
                    f"{'no gradient reaches the layers below' if whole else 'those units no longer learn'}.")
         if collapse:
             message += (f" At iteration {first_i} only {first.dead_units} of {first.units} were dead: the units "
-                        f"died during training, which points at too large update steps.")
+                        f"died during training.")
         fix = ("Lower the learning rate (try 3x smaller steps until the units stay alive), and initialize "
                "ReLU layers with He scaling (randn * sqrt(2 / n_prev)) and zero biases."
                if collapse else
@@ -65,6 +70,7 @@ def check_dead_relu(run: Run, ctx: Context) -> list[Finding]:
                "positive biases; check that the inputs are normalized. Leaky ReLU cannot die.")
         findings.append(Finding(
             rule="dead-relu",
+            severity="error" if whole else None,  # a dead layer passes no gradient back at all
             message=message,
             location=ctx.location(function=last.function, layer=layer, iteration=start),
             evidence={"layer": layer, "dead_units": last.dead_units, "units": last.units,
@@ -110,15 +116,22 @@ def check_saturated(run: Run, ctx: Context) -> list[Finding]:
         tail = "below 0.01 or above 0.99" if kind == "sigmoid" else "beyond +-0.99"
         findings.append(Finding(
             rule="saturated-activation",
-            message=(f"{mean_sat:.0%} of layer {layer}'s {kind} outputs are in the flat tails ({tail}) "
-                     f"over the second half of the run, where the slope is almost 0: gradients through "
-                     f"this layer are tiny and the layers below barely learn."),
+            message=(f"{_percent(mean_sat)} of layer {layer}'s {kind} outputs are in the flat tails ({tail}) "
+                     f"over the second half of the run, where the slope is almost 0: the gradients through "
+                     f"this layer are tiny{', so it and the layers before it' if layer > 1 else ', so it'} "
+                     f"barely learn."),
             location=ctx.location(function=last.function, layer=layer, iteration=start),
             evidence={"layer": layer, "activation": kind, "saturated_fraction": round(mean_sat, 4),
-                      "iteration": start, "pre_activation_std": fmt(last.input_std)},
+                      "iteration": start, "pre_activation_std": last.input_std},
             fix=("Scale the initial weights with Xavier (randn * sqrt(1 / n_prev)), normalize the inputs, "
                  "or use ReLU in hidden layers; a lower learning rate keeps pre-activations from growing.")))
     return findings
+
+
+def _percent(fraction: float) -> str:
+    """'99.7%' rather than a rounded '100%' that is not true."""
+    text = f"{fraction:.0%}"
+    return f"{fraction:.1%}" if text in ("100%", "0%") and 0 < fraction < 1 else text
 
 
 CHECKS = (check_dead_relu, check_saturated)

@@ -92,7 +92,7 @@ def _update_ratio(run: Run, early: bool = True) -> float | None:
             continue
         for key, change in it.update.change.items():
             before = it.update.before.get(key)
-            if before:
+            if before and math.isfinite(change) and math.isfinite(before):
                 ratios.append(change / before)
     if not ratios:
         return None
@@ -133,8 +133,10 @@ def check_learning_rate(run: Run, ctx: Context) -> list[Finding]:
             location=ctx.location(R.UPDATE, parameter=key, layer=layer, iteration=death["iteration"]),
             evidence=evidence,
             fix=_sweep_fix(lr, down=True))]
+    if update_sign(run) is not None:
+        return []  # a step in the wrong direction is not a matter of its size
     diverging = check_divergence(run, ctx) or [f for f in check_oscillation(run, ctx) if f.severity.label != "info"]
-    nonfinite_after = _nonfinite_after_finite(run)
+    nonfinite_after = _nonfinite_after_rise(run)
     if diverging or nonfinite_after is not None:
         evidence["kind"] = "too-high"
         ratio = _update_ratio(run)
@@ -144,8 +146,16 @@ def check_learning_rate(run: Run, ctx: Context) -> list[Finding]:
             evidence["non_finite_from"] = nonfinite_after
             what = f"the cost becomes NaN/inf at iteration {nonfinite_after} after being finite"
         else:
-            what = diverging[0].message[0].lower() + diverging[0].message[1:].rstrip(".")
-            evidence["symptom"] = diverging[0].rule
+            symptom = diverging[0]
+            evidence["symptom"] = symptom.rule
+            evidence.update({k: v for k, v in symptom.evidence.items() if k not in ("learning_rate", "kind")})
+            if symptom.rule == "cost-divergence":
+                what = (f"the cost rises from its lowest value {fmt(symptom.evidence['lowest'])} (iteration "
+                        f"{symptom.evidence['lowest_iteration']}) to a median of "
+                        f"{fmt(symptom.evidence['last_quarter_median'])} over the last quarter of the run")
+            else:
+                what = (f"the cost jumps up and down ({symptom.evidence['spikes']} spikes of more than 10%) "
+                        f"without making progress")
         return [Finding(
             rule="learning-rate",
             message=f"{lr_text} is too high: {what}.",
@@ -156,7 +166,7 @@ def check_learning_rate(run: Run, ctx: Context) -> list[Finding]:
         progress = (costs[0] - costs[-1]) / costs[0]
         ratio = _update_ratio(run, early=False)
         steady = float(np.mean(np.diff(costs) <= 0)) > 0.9
-        if 0 < progress < TOO_LOW_PROGRESS and steady and ratio is not None and ratio < TOO_LOW_UPDATE_RATIO:
+        if 0 < progress < TOO_LOW_PROGRESS and steady and ratio and ratio < TOO_LOW_UPDATE_RATIO:
             evidence.update({"kind": "too-low", "progress": progress, "update_ratio": ratio,
                              "cost": [float(costs[0]), float(costs[-1])], "iterations": int(idx[-1])})
             return [Finding(
@@ -168,15 +178,58 @@ def check_learning_rate(run: Run, ctx: Context) -> list[Finding]:
     return []
 
 
-def _nonfinite_after_finite(run: Run) -> int | None:
+def _nonfinite_after_rise(run: Run) -> int | None:
+    """The first NaN/inf cost after finite ones, when the cost was rising before it: overflow from
+    too large steps. (A cost falling steadily to NaN is a confident output hitting log(0).)"""
     idx, costs = run.costs()
-    seen_finite = False
+    finite: list[float] = []
     for i, c in zip(idx, costs):
         if math.isfinite(c):
-            seen_finite = True
-        elif seen_finite:
-            return int(i)
+            finite.append(float(c))
+        elif finite:
+            return int(i) if unstable(finite) else None
     return None
+
+
+def unstable(costs: list[float]) -> bool:
+    """Finite costs that jumped up by more than 10% somewhere, or ended well above their lowest."""
+    c = np.asarray(costs)
+    return c.size < 2 or bool(np.any(np.diff(c) > 0.1 * np.abs(c[:-1]))) or c[-1] > 1.1 * c.min()
+
+
+SIGN_DESCENT = -0.5  # median cosine between the step and -dW below this: the step climbs
+
+
+def update_sign(run: Run) -> dict | None:
+    """Parameters whose update moves along +dW instead of -dW, from the recorded step directions."""
+    per_key: dict[str, list[float]] = {}
+    for it in run.sampled():
+        if it.update is not None:
+            for key, cos in it.update.descent.items():
+                per_key.setdefault(key, []).append(cos)
+    climbing = {k: float(np.median(v)) for k, v in per_key.items() if len(v) >= 2 and np.median(v) < SIGN_DESCENT}
+    if not climbing:
+        return None
+    return {"parameters": sorted(climbing), "cosine": climbing,
+            "function": next(it.update.function for it in run.sampled() if it.update is not None)}
+
+
+def check_update_sign(run: Run, ctx: Context) -> list[Finding]:
+    found = update_sign(run)
+    if found is None:
+        return []
+    names = ", ".join(found["parameters"])
+    first = found["parameters"][0]
+    cos = found["cosine"][first]
+    return [Finding(
+        rule="optimizer-update",
+        message=(f"{found['function']} moves {names} along the gradient instead of against it (the step and "
+                 f"-d{first} point in opposite directions: cosine {cos:.2f}): every update makes the cost "
+                 f"larger, whatever the learning rate."),
+        location=ctx.location(function=found["function"], parameter=first),
+        evidence={"kind": "sign", "parameters": found["parameters"], "cosine": found["cosine"],
+                  "learning_rate": run.learning_rate},
+        fix=f"Subtract the gradient: {first} = {first} - learning_rate * d{first}.")]
 
 
 def _sweep_fix(lr: float | None, down: bool) -> str:
@@ -189,4 +242,4 @@ def _sweep_fix(lr: float | None, down: bool) -> str:
             f"curve falls fastest without spiking.")
 
 
-CHECKS = (check_not_updated, check_learning_rate)
+CHECKS = (check_not_updated, check_learning_rate, check_update_sign)

@@ -12,6 +12,9 @@ OUTPUT_ACTIVATION = "sigmoid"  # "relu" plants a ReLU output under a cross-entro
 EXTRA_ACTIVATION = False  # True plants case 8: a hidden activation applied to the output as well
 SIGMOID_DERIVATIVE_BUG = False  # True plants case 3: sigmoid(z) * sigmoid(1 - z)
 KEEP_UPDATE = True  # False plants "update result ignored"
+UPDATE_SIGN = -1  # +1 plants W = W + learning_rate * dW
+FIRST_BIAS = 0.0  # a large negative value kills every ReLU of layer 1 from the start
+COST_STYLE = "plain"  # "plain" computes log(A) as is (NaN once A is exactly 0 or 1)
 
 
 def load_data(m=200, n_x=20, seed=1):
@@ -58,7 +61,7 @@ def initialize_parameters_deep(layer_dims):
         else:
             W = np.random.randn(layer_dims[l], layer_dims[l - 1]) * INIT_SCALE
         parameters["W" + str(l)] = W
-        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
+        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1)) + (FIRST_BIAS if l == 1 else 0.0)
     return parameters
 
 
@@ -125,8 +128,8 @@ def L_model_backward(AL, Y, caches):
 def update_parameters(parameters, grads, learning_rate):
     L = len(parameters) // 2
     for l in range(L):
-        parameters["W" + str(l + 1)] = parameters["W" + str(l + 1)] - learning_rate * grads["dW" + str(l + 1)]
-        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - learning_rate * grads["db" + str(l + 1)]
+        parameters["W" + str(l + 1)] = parameters["W" + str(l + 1)] + UPDATE_SIGN * learning_rate * grads["dW" + str(l + 1)]
+        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] + UPDATE_SIGN * learning_rate * grads["db" + str(l + 1)]
     return parameters
 
 
