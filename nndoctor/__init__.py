@@ -17,12 +17,14 @@ from nndoctor.gradcheck import (  # noqa: E402
     relative_difference,
 )
 from nndoctor.hooks import Doctor, watch  # noqa: E402
+from nndoctor.spec import spec  # noqa: E402
 from nndoctor.rules import Rule, all_rules, get_rule  # noqa: E402
 
 __all__ = [
     "__version__",
     "check_gradients",
     "Doctor",
+    "spec",
     "watch",
     "relative_difference",
     "GradientCheck",

@@ -22,6 +22,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nndoctor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    check = sub.add_parser("check", help="diagnose a model file or notebook: watch it train, check its gradients")
+    check.add_argument("path", help="a .py file or a .ipynb notebook")
+    check.add_argument("--format", choices=["text", "json", "html", "junit"], default="text")
+    check.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--fail-on", choices=["error", "warning", "info"], default="error",
+                       help="exit with 1 when a finding is at least this severe (default: error)")
+    check.add_argument("--iterations", type=int, default=300, metavar="N",
+                       help="training iterations per run in the probe (default: 300)")
+    check.add_argument("--seed", type=int, default=0, help="numpy's seed before the file runs, and the check's")
+    check.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                       help="seconds the file may run before the probe stops it (default: 60)")
+
     demo = sub.add_parser("demo", help="diagnose the bundled example network with planted backprop bugs")
     demo.add_argument("--format", choices=sorted(RENDERERS), default="text")
     demo.add_argument("--seed", type=int, default=0, help="seed of the check's random directions")
@@ -77,7 +89,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from nndoctor.checkfile.parent import run_check
+
+    return run_check(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": cmd_check,
     "demo": cmd_demo,
     "explain": cmd_explain,
     "rules": cmd_rules,

@@ -183,6 +183,19 @@ class Report:
             data[name] = _jsonable(section.to_dict() if hasattr(section, "to_dict") else section)
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Report":
+        """A report read back from its JSON form (what `to_dict` wrote)."""
+        fixed = {"schema", "tool", "target", "verdict", "summary", "findings"}
+        findings = []
+        for f in data.get("findings", []):
+            loc = dict(f.get("location") or {})
+            findings.append(Finding(rule=f["rule"], message=f.get("message", ""), severity=f.get("severity"),
+                                    location=Location(**{k: loc.get(k) for k in Location.__dataclass_fields__}),
+                                    evidence=f.get("evidence") or {}, fix=f.get("fix", "")))
+        sections = {k: v for k, v in data.items() if k not in fixed}
+        return cls(target=data.get("target"), findings=findings, sections=sections)
+
     def _repr_html_(self) -> str:
         from nndoctor.render.html import report_fragment
 

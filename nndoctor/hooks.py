@@ -48,6 +48,16 @@ from nndoctor.usercode import UserCodeError, definition_site, function_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class ProbeBudgetReached(BaseException):
+    """Raised through the user's training loop when a probe run has done its iterations.
+
+    A BaseException, so that a learner's ``except Exception`` does not swallow it."""
+
+
+class ProbeStopped(BaseException):
+    """Raised through the user's code when the probe's time is up."""
+
 SIGMOID_TAIL = 0.01  # sigmoid output below 0.01 or above 0.99: slope s(1-s) < 0.0099, |z| > 4.6
 TANH_TAIL = 0.99  # |tanh| above 0.99: slope 1 - a^2 < 0.02, |z| > 2.65
 _DERIVATIVE_NAME = re.compile(
@@ -102,11 +112,18 @@ class Doctor:
             running normally).
     """
 
-    def __init__(self, every: int = 1, *, max_iterations: int | None = None) -> None:
+    def __init__(self, every: int = 1, *, max_iterations: int | None = None, stop_after: int | None = None,
+                 keep_calls: bool = False) -> None:
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive integer, not {every!r}")
         self.every = every
         self.max_iterations = max_iterations
+        # probe mode (nndoctor check): end a run by raising ProbeBudgetReached when it starts
+        # iteration `stop_after`, and keep the last step's calls so the gradient check can replay them
+        self.stop_after = stop_after
+        self.keep_calls = keep_calls
+        self.calls: dict[str, Any] = {}
+        self._step_calls: dict[str, Any] = {}
         self.trace = Trace(every=every)
         self._originals: list[tuple[Any, str, Any]] = []  # (namespace, name, original) to restore
         self._depth = 0
@@ -367,6 +384,10 @@ class Doctor:
                 role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params)
                 site.seen[role] = site.seen.get(role, 0) + 1
                 self.trace.sites[site.name].role = site.role or R.OTHER
+            if self.keep_calls and role in (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD):
+                if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
+                    self._step_calls = {}
+                self._step_calls.setdefault(role, (site.func, args, kwargs, result))
             if role == R.ACTIVATION:
                 self._on_activation(site, args, kwargs, result)
             elif role == R.DERIVATIVE:
@@ -418,6 +439,10 @@ class Doctor:
         if self._it is None or self._advance:
             index = (self._it.index + 1) if (self._it is not None and self._it.completed) else \
                 (self._it.index if self._it is not None else 0)
+            if self.stop_after is not None and index >= self.stop_after:
+                self._advance = False
+                self._close_run()
+                raise ProbeBudgetReached(index)
             if self._it is not None and not self._it.completed and self._it in run.iterations:
                 run.iterations.remove(self._it)  # an evaluation-only forward: not a training step
             self._it = Iteration(index=index, sampled=index % self.every == 0 or index == 1)
@@ -558,6 +583,8 @@ class Doctor:
             it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
         it.completed = True
         self._advance, self._advance_reason = True, "backward"
+        if self.keep_calls:
+            self.calls = dict(self._step_calls)  # the last complete step, for the gradient check
 
     def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
@@ -624,7 +651,7 @@ class Doctor:
                                            f"{site.name} {message}.", site.file, site.line))
 
     def _record_error(self, site: _Site, exc: BaseException) -> None:
-        if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+        if isinstance(exc, (KeyboardInterrupt, GeneratorExit, ProbeBudgetReached, ProbeStopped)):
             return
         if getattr(exc, "__nndoctor_recorded__", False):
             return  # already recorded by the innermost watched function

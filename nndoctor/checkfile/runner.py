@@ -1,0 +1,272 @@
+"""Running a learner's file under the hooks: statement by statement, then its training function.
+
+Import semantics without the import: every top-level statement runs in a fresh module namespace
+except ``if __name__ == "__main__":`` blocks. Functions are wrapped as soon as they are defined
+(so a training loop at module level is watched too), and each training run stops after the
+probe's iteration budget. A statement that fails becomes a finding and the next one still runs.
+Afterwards, if nothing trained, the file's training function is called on its own data.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+import os
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from nndoctor.checkfile import data as datamod
+from nndoctor.checkfile.environment import Neutralized, sandbox
+from nndoctor.checkfile.source import Statement, statements
+from nndoctor.hooks import Doctor, ProbeBudgetReached, ProbeStopped
+from nndoctor.spec import take_registered
+from nndoctor.usercode import UserCodeError
+
+ITERATION_PARAMETERS = ("num_iterations", "iterations", "n_iterations", "num_iter", "n_iter", "max_iter",
+                        "epochs", "num_epochs", "n_epochs", "epoch", "steps", "num_steps", "iters", "niter")
+QUIET_PARAMETERS = {"print_cost": False, "verbose": False, "plot": False, "print_every": 10**9}
+TRAINING_NAMES = ("model", "train", "fit", "main", "run", "learn", "training")
+
+
+@dataclass
+class StatementError:
+    error: UserCodeError
+    cell: int | None
+    line: int
+
+
+@dataclass
+class Probe:
+    path: Path
+    doctor: Doctor
+    namespace: dict[str, Any]
+    neutralized: Neutralized | None = None
+    errors: list[StatementError] = field(default_factory=list)
+    parse_problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stopped_runs: int = 0
+    training_call: str | None = None
+    data_source: str | None = None
+    main_guard_skipped: bool = False
+    timed_out: bool = False
+    timeout_site: UserCodeError | None = None
+
+
+def probe_file(path: Path, *, iterations: int = 300, seed: int = 0) -> Probe:
+    path = path.resolve()
+    stmts, parse_problems = statements(path)
+    doctor = Doctor(every=1, stop_after=iterations, keep_calls=True)
+    module = types.ModuleType("nndoctor_target")
+    module.__file__ = str(path)
+    probe = Probe(path, doctor, module.__dict__, parse_problems=parse_problems)
+    source = path.read_text("utf-8", errors="replace")
+    _register_cells(path, stmts)
+    sys.modules[module.__name__] = module  # classes and pickling look their module up by name
+    np.random.seed(seed)
+    take_registered()  # forget specs declared by anything run before
+    try:
+        with sandbox(path, source) as neutralized:
+            probe.neutralized = neutralized
+            for statement in stmts:
+                if statement.is_main_guard:
+                    probe.main_guard_skipped = True
+                    continue
+                if not _run_statement(probe, statement):
+                    break
+                _watch_new_names(probe, statement)
+            for declared in take_registered():
+                if not _trained(probe) and not probe.timed_out:
+                    probe.training_call = "nndoctor.spec(train=...)"
+                    _call(probe, "the spec's train", declared.train, [], {})
+            if not _trained(probe) and not probe.timed_out:
+                _call_training_function(probe, iterations)
+    except ProbeStopped:
+        probe.timed_out = True
+    finally:
+        sys.modules.pop(module.__name__, None)
+    return probe
+
+
+def _run_statement(probe: Probe, statement: Statement) -> bool:
+    """Run one statement; False when the probe must stop (time is up)."""
+    try:
+        exec(statement.code, probe.namespace)  # noqa: S102 - running the learner's file is the job
+    except ProbeBudgetReached:
+        probe.stopped_runs += 1
+    except ProbeStopped as exc:
+        _stopped(probe, _statement_name(statement), exc)
+        return False
+    except EOFError as exc:
+        if "stdin is closed" in str(exc):
+            probe.notes.append(f"an input() call (line {statement.line}) got end-of-file: the probe ended there")
+        else:
+            _record(probe, statement, exc)
+    except SystemExit as exc:
+        probe.notes.append(f"the file called exit({exc.code}) at line {statement.line}")
+        return False
+    except Exception as exc:  # noqa: BLE001 - each failing statement becomes a finding
+        _record(probe, statement, exc)
+    return True
+
+
+def _stopped(probe: Probe, name: str, exc: BaseException) -> None:
+    """Time is up: remember where the learner's code was, the report names that line."""
+    probe.timed_out = True
+    probe.timeout_site = UserCodeError.wrap(name, exc, exc.__traceback__)
+
+
+def _record(probe: Probe, statement: Statement, exc: BaseException) -> None:
+    probe.errors.append(StatementError(UserCodeError.wrap(_statement_name(statement), exc, exc.__traceback__),
+                                       statement.cell, statement.line))
+
+
+def _statement_name(statement: Statement) -> str:
+    node = statement.node
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return node.name
+    return f"line {statement.line}" if statement.cell is None else f"cell {statement.cell}, line {statement.line}"
+
+
+def _watch_new_names(probe: Probe, statement: Statement) -> None:
+    """Wrap what the statement defined or imported from the learner's own files."""
+    ns = probe.namespace
+    for name in _bound_names(statement.node):
+        obj = ns.get(name)
+        if obj is None or getattr(obj, "__nndoctor_wrapped__", False):
+            continue
+        if inspect.isfunction(obj) and _is_user_code(obj, probe.path):
+            owner = sys.modules.get(obj.__module__)
+            if owner is not None and owner is not sys.modules.get("nndoctor_target") and _user_module(owner, probe.path):
+                _watch_module(probe, owner)  # helpers call each other through their own module
+                wrapped = getattr(owner, obj.__name__, None)
+                if getattr(wrapped, "__wrapped__", None) is obj:
+                    ns[name] = wrapped
+                    continue
+            probe.doctor.watch(ns, names=[name])
+        elif inspect.isclass(obj) and _is_user_code(obj, probe.path):
+            probe.doctor.watch(obj)
+        elif isinstance(obj, types.ModuleType) and _user_module(obj, probe.path):
+            _watch_module(probe, obj)
+
+
+def _watch_module(probe: Probe, module: types.ModuleType) -> None:
+    watched = probe.namespace.setdefault("__nndoctor_watched_modules__", set())
+    if module.__name__ not in watched:
+        watched.add(module.__name__)
+        probe.doctor.watch(module)
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    names = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.append(sub.id)
+        elif isinstance(sub, ast.alias):
+            names.append((sub.asname or sub.name).split(".")[0])
+    if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+        module = sys.modules.get(node.module or "")
+        names += [n for n in vars(module) if not n.startswith("_")] if module else []
+    return names
+
+
+def _is_user_code(obj: Any, target: Path) -> bool:
+    module = getattr(obj, "__module__", None)
+    if module == "nndoctor_target":
+        return True
+    owner = sys.modules.get(module or "")
+    return owner is not None and _user_module(owner, target)
+
+
+def _user_module(module: types.ModuleType, target: Path) -> bool:
+    """A module the learner wrote: a file next to (or below) the checked file."""
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    try:
+        Path(file).resolve().relative_to(target.parent)
+    except ValueError:
+        return False
+    return "site-packages" not in file
+
+
+def _trained(probe: Probe) -> bool:
+    return any(run.completed for run in probe.doctor.trace.runs)
+
+
+def _register_cells(path: Path, stmts: list[Statement]) -> None:
+    """Let tracebacks and `inspect` show notebook cells' source lines."""
+    if path.suffix != ".ipynb":
+        return
+    from nndoctor.checkfile.source import read_cells
+
+    for cell, source in read_cells(path):
+        filename = f"{path} (cell {cell})"
+        lines = [line + "\n" for line in source.splitlines()]
+        linecache.cache[filename] = (len(source), None, lines, filename)
+
+
+# ----------------------------------------------------------------------------- training
+def training_candidates(namespace: dict[str, Any]) -> list[tuple[str, Callable[..., Any]]]:
+    """The file's functions that look like a training entry point, best first."""
+    found = []
+    for name, obj in namespace.items():
+        func = getattr(obj, "__wrapped__", obj)
+        if not inspect.isfunction(func) or getattr(func, "__module__", None) != "nndoctor_target":
+            continue
+        lowered = name.lower()
+        score = 0
+        if any(lowered == n or lowered.endswith("_" + n) or lowered.startswith(n) for n in TRAINING_NAMES):
+            score += 2
+        params = _parameters(func)
+        if any(p in ITERATION_PARAMETERS for p in params):
+            score += 3
+        if any(p.lower() in datamod.X_NAMES for p in params):
+            score += 1
+        if score:
+            found.append((score, name, obj))
+    found.sort(key=lambda t: -t[0])
+    return [(name, obj) for _, name, obj in found]
+
+
+def _parameters(func: Callable[..., Any]) -> list[str]:
+    try:
+        return list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
+def _call_training_function(probe: Probe, iterations: int) -> None:
+    candidates = training_candidates(probe.namespace)
+    if not candidates:
+        return
+    data = datamod.find_data(probe)
+    for name, func in candidates:
+        call = datamod.arguments_for(func, data, probe.namespace, iterations)
+        if call is None:
+            continue
+        args, kwargs, described = call
+        probe.training_call = f"{name}({described})"
+        _call(probe, name, func, args, kwargs)
+        if _trained(probe) or probe.timed_out:
+            return
+
+
+def _call(probe: Probe, name: str, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> None:
+    try:
+        func(*args, **kwargs)
+    except ProbeBudgetReached:
+        probe.stopped_runs += 1
+    except ProbeStopped as exc:
+        _stopped(probe, name, exc)
+    except EOFError:
+        probe.notes.append(f"{name} asked for input(); stdin is closed, so the probe ended there")
+    except Exception as exc:  # noqa: BLE001
+        probe.errors.append(StatementError(UserCodeError.wrap(name, exc, exc.__traceback__), None, 0))
