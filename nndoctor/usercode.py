@@ -6,12 +6,14 @@ import inspect
 import os
 import re
 import sys
+import sysconfig
 import traceback
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Callable
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_STDLIB_DIRS = tuple({os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib")})
 
 
 def display_path(path: str | None) -> str | None:
@@ -96,10 +98,22 @@ def traced_call(func: Callable[..., Any], *args: Any) -> tuple[Any, list[Any]]:
 
 
 def _is_user_frame(filename: str) -> bool:
+    """User code is everything but nndoctor itself, the standard library and installed third-party
+    packages. nndoctor's bundled examples are user code, also when installed into site-packages."""
+    if filename.startswith("<"):  # <stdin>, <ipython-input-3-…>: typed by the user; <frozen …>: Python's
+        return not filename.startswith("<frozen")
     path = os.path.abspath(filename)
-    if path.startswith(_PACKAGE_DIR + os.sep):
+    if _inside(path, os.path.join(_PACKAGE_DIR, "examples")):
+        return True
+    if _inside(path, _PACKAGE_DIR):
         return False
-    return "site-packages" not in path and "dist-packages" not in path and not path.startswith("<frozen")
+    if any(part in ("site-packages", "dist-packages") for part in path.split(os.sep)):
+        return False
+    return not any(_inside(path, folder) for folder in _STDLIB_DIRS)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 @dataclass

@@ -72,7 +72,7 @@ def cost(AL, Y, params=None, lambd=0.0):
 
 def backward(AL, Y, caches, params, hidden="relu", lambd=0.0, keep_prob=1.0, bug=None):
     """Gradients {dW1, db1, ..., dA*, dZ*}. ``bug``: (kind, layer[, value]) plants one error:
-    scale, sign, transpose, forget-l2, sigmoid-derivative, flat-db, drop, nan, row."""
+    scale, sign, transpose, forget-l2, sigmoid-derivative, flat-db, drop, nan, row, entry, spread."""
     L = len(caches)
     m = Y.shape[1]
     grads = {}
@@ -110,6 +110,10 @@ def backward(AL, Y, caches, params, hidden="relu", lambd=0.0, keep_prob=1.0, bug
             elif kind == "row":
                 dW = dW.copy()
                 dW[bug[2]] *= 3.0
+            elif kind == "spread":
+                # a small error spread over every entry, of relative size bug[2]: ||error|| = bug[2] * ||dW||
+                u = np.random.default_rng(bug[3] if len(bug) > 3 else 0).standard_normal(dW.shape)
+                dW = dW + bug[2] * np.linalg.norm(dW) * u / np.linalg.norm(u)
             elif kind == "entry":
                 dW = dW.copy()
                 dW.flat[bug[2]] += 0.5 * (abs(dW.flat[bug[2]]) + 1e-2)
@@ -129,17 +133,27 @@ def problem(dims, m, seed=0, dtype=np.float64, scale="he"):
     return X, Y, init_params(dims, rng, scale, dtype)
 
 
-def functions(X, Y, hidden="relu", lambd=0.0, keep_prob=1.0, bug=None, rng_factory=None):
-    """(cost_fn, grad_fn) in the pure style for check_gradients."""
+def functions(X, Y, hidden="relu", lambd=0.0, keep_prob=1.0, bug=None, rng_factory=None, internal=None):
+    """(cost_fn, grad_fn) in the pure style for check_gradients. ``internal``: a dtype (np.float32)
+    the code casts everything to before computing, while returning a Python float and float64
+    gradients, as code does that mixes a float32 pipeline with float64 labels."""
+
+    def inside(p):
+        if internal is None:
+            return X, Y, p
+        return X.astype(internal), Y.astype(internal), {k: v.astype(internal) for k, v in p.items()}
 
     def cost_fn(p):
         rng = rng_factory() if rng_factory else None
-        AL, _ = forward(X, p, hidden, keep_prob, rng)
-        return cost(AL, Y, p, lambd)
+        Xi, Yi, q = inside(p)
+        AL, _ = forward(Xi, q, hidden, keep_prob, rng)
+        return cost(AL, Yi, q, lambd) if internal is None else float(cost(AL, Yi, q, lambd))
 
     def grad_fn(p):
         rng = rng_factory() if rng_factory else None
-        AL, caches = forward(X, p, hidden, keep_prob, rng)
-        return backward(AL, Y, caches, p, hidden, lambd, keep_prob, bug)
+        Xi, Yi, q = inside(p)
+        AL, caches = forward(Xi, q, hidden, keep_prob, rng)
+        grads = backward(AL, Yi, caches, q, hidden, lambd, keep_prob, bug)
+        return grads if internal is None else {k: np.asarray(v, dtype=np.float64) for k, v in grads.items()}
 
     return cost_fn, grad_fn

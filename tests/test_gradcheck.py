@@ -388,3 +388,217 @@ def test_seed_makes_the_check_reproducible():
     b = run(bug=("sigmoid-derivative", 1), hidden="sigmoid", seed=4)
     assert a.evaluations == b.evaluations
     assert [w.index for w in a["W1"].worst_entries] == [w.index for w in b["W1"].worst_entries]
+
+
+# --- precision follows the cost, not only the dtypes ------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cost_computed_in_float32_inside_gives_no_false_alarm(dtype):
+    """The code casts to float32 inside but returns a Python float and float64 gradients: the
+    tolerance must follow the cost's measured round-off, not the dtype of what comes back."""
+    for seed in range(6):
+        X, Y, p = nets.problem(DIMS, 20, seed=seed, dtype=dtype)
+        result = check_gradients(*nets.functions(X, Y, internal=np.float32), p, seed=seed)
+        assert not any(f.severity.label == "error" for f in result.findings), str(result)
+        assert result.precision.startswith("float32 ("), result.precision
+        assert "round-off" in result.precision
+
+
+def test_cost_computed_in_float32_inside_still_finds_a_planted_bug():
+    X, Y, p = nets.problem(DIMS, 20, seed=1)
+    for seed in range(3):
+        result = check_gradients(*nets.functions(X, Y, internal=np.float32, bug=("scale", 2, 2.0)), p, seed=seed)
+        assert set(flagged(result)) == {"W2"} and result["W2"].kind == "scale"
+        assert result.findings[0].severity.label == "error"
+
+
+def test_precision_is_named_when_the_check_stops_early():
+    inf_cost = check_gradients(lambda p: float("inf"), lambda p: {"dW": np.ones(3)}, {"W": np.ones(3)})
+    assert inf_cost.precision == "float64"
+    narrow = check_gradients(lambda p: float("inf"), lambda p: {"dW": np.ones(3, np.float32)},
+                             {"W": np.ones(3, np.float32)})
+    assert narrow.precision == "float64 (float32 parameters evaluated in float64)"
+    raised = check_gradients(lambda p: float(np.sum(p["W"] ** 2)), raising_backward, {"W": np.ones(3)})
+    assert raised.precision == "float64"
+    X, Y, p = nets.problem(DIMS, 30, seed=1)
+    gen = np.random.default_rng(0)
+    random_cost = check_gradients(*nets.functions(X, Y, keep_prob=0.7, rng_factory=lambda: gen), p, seed=0)
+    assert random_cost.precision == "float64"
+    assert "(directional, float64)" in str(random_cost)
+
+
+# --- the off-kink confirmation ----------------------------------------------------------------
+
+SMOOTH = [20, 10, 5, 1]
+
+
+def test_small_real_error_on_a_smooth_net_is_not_withdrawn_as_a_kink():
+    """A tanh net has no kinks. With these seeds one agreeing direction at the moved point used to
+    withdraw a real error of relative size 5e-5 as an 'exact-kink' artefact."""
+    X, Y, p = nets.problem(SMOOTH, 30, seed=7)
+    for seed in (18, 30, 121, 127):
+        result = check_gradients(*nets.functions(X, Y, hidden="tanh", bug=("spread", 1, 1e-4, 0)), p, seed=seed)
+        assert result["W1"].status in ("mismatch", "suspicious"), str(result)
+        assert [f.rule for f in result.findings] == ["gradient-mismatch"], str(result)
+
+
+def test_exact_relu_kink_is_still_withdrawn():
+    """The twin: zero first-layer weights and biases put every pre-activation exactly on the kink,
+    where relu'(0) = 0 matches no finite difference; that is not reported as a wrong gradient."""
+    for seed in (1, 3):
+        X, Y, p = nets.problem(DIMS, 20, seed=seed)
+        p["W1"][:] = 0.0
+        p["b1"][:] = 0.0
+        result = check_gradients(*nets.functions(X, Y), p, seed=seed)
+        assert not any(f.severity.label == "error" for f in result.findings), str(result)
+        assert any(f.evidence.get("reason") == "exact-kink" for f in result.findings), str(result)
+
+
+# --- severity of an unnamed error -------------------------------------------------------------
+
+def test_severity_of_an_unnamed_error_does_not_depend_on_the_seed():
+    """An error spread over every entry, 5x above the error level (relative 5e-4), is an error for
+    every seed (44, 49, 108 gave warnings from a two-direction estimate); one 20x below the level
+    (5e-6) never is."""
+    X, Y, p = nets.problem(SMOOTH, 30, seed=7)
+    for r, expected in ((1e-3, {"error"}), (1e-5, {"warning"})):
+        seen = set()
+        for seed in (44, 49, 108, 0, 3, 6):
+            result = check_gradients(*nets.functions(X, Y, hidden="tanh", bug=("spread", 1, r, 0)), p, seed=seed)
+            seen |= {f.severity.label for f in result.findings if f.rule == "gradient-mismatch"}
+        assert seen == expected, (r, seen)
+
+
+# --- messages, verdicts, worst entries --------------------------------------------------------
+
+def test_factor_near_one_is_printed_with_enough_digits():
+    result = run(bug=("scale", 2, 1.0004))
+    (finding,) = result.findings
+    assert result["W2"].kind == "scale"
+    assert "dW2 is 1.0004 x the numerical gradient" in finding.message
+    assert " 1 x " not in finding.message and "factor 1.0004" in finding.fix
+    assert nndoctor.gradcheck.messages.fmt_factor(0.99999) == "0.99999"
+    assert nndoctor.gradcheck.messages.fmt_factor(2.0) == "2"
+
+
+def test_number_of_classes_reads_naturally():
+    result = run(bug=("scale", 3, 7.0), n_classes=7)
+    (finding,) = result.findings
+    assert finding.message.startswith("dW3 is 7 x the numerical gradient of the cost (relative error 0.75), "
+                                      "a factor of C = 7 (the number of classes): the cost averages")
+    assert "classes x" not in finding.message
+    assert finding.evidence["factor_name"] == "C = 7 (the number of classes)"
+
+
+def test_suspicious_parameter_makes_the_check_suspicious_not_inconclusive():
+    X, Y, p = nets.problem(DIMS, 20, seed=1)
+
+    def cost_fn(q):  # log(A + 1e-5): a small, real disagreement the backward ignores
+        AL, _ = nets.forward(X, q)
+        return -np.sum(Y * np.log(AL + 1e-5) + (1 - Y) * np.log(1 - AL + 1e-5)) / 20
+
+    result = check_gradients(cost_fn, nets.functions(X, Y)[1], p, seed=0)
+    assert any(q.status == "suspicious" for q in result.parameters.values())
+    assert result.verdict == "suspicious" and result.to_report().verdict == "warn"
+    assert result.to_dict()["verdict"] == "suspicious"
+    assert "'suspicious'" in nndoctor.ParameterCheck.__doc__
+
+
+def test_worst_entries_only_list_entries_that_disagree():
+    # one wrong entry: the textbook loop used to list it with two entries that agree exactly
+    result = run(bug=("entry", 1, 17), dims=[40, 30, 4, 1], m=25, method="full")
+    assert [w.index for w in result["W1"].worst_entries] == [np.unravel_index(17, (30, 40))]
+    # a factor on a gradient with an entry the cost ignores: that entry (0 vs 0) is not "worst"
+    params = {"W": np.array([[0.5, -1.0, 2.0]])}
+    result = check_gradients(lambda p: float(np.sum(np.sin(p["W"][0, :2]))),
+                             lambda p: {"dW": 2 * np.array([[np.cos(p["W"][0, 0]), np.cos(p["W"][0, 1]), 0.0]])},
+                             params, seed=0)
+    assert result["W"].kind == "scale"
+    assert sorted(w.index for w in result["W"].worst_entries) == [(0, 0), (0, 1)]
+    assert all(w.error > 0 for w in result["W"].worst_entries)
+
+
+def test_relative_difference_matches_dicts_by_key():
+    W1, b1 = np.arange(6.0).reshape(2, 3), np.ones((2, 1))
+    grads = {"db1": b1, "dW1": W1, "dA1": np.ones(4)}  # course order: backward fills db before dW
+    assert nndoctor.relative_difference({"W1": W1, "b1": b1}, {"b1": b1, "W1": W1}) == 0.0
+    assert nndoctor.relative_difference(grads, {"W1": W1, "b1": b1}) == 0.0
+    assert nndoctor.relative_difference({"W1": W1, "b1": b1}, grads) == 0.0
+    assert nndoctor.relative_difference(grads, {"W1": W1, "b1": 2 * b1}) == pytest.approx(
+        np.linalg.norm(b1) / (np.linalg.norm(np.r_[W1.ravel(), b1.ravel()]) + np.linalg.norm(np.r_[W1.ravel(), 2 * b1.ravel()])))
+    with pytest.raises(InvalidInputError, match="same keys"):
+        nndoctor.relative_difference({"W1": W1}, {"W2": W1})
+
+
+def test_inconclusive_rule_page_matches_the_code():
+    from nndoctor.gradcheck.api import inconclusive_finding, kink_finding, stochastic_finding
+    from nndoctor.gradcheck.numeric import Probe
+
+    page = nndoctor.get_rule("check-inconclusive").doc
+    reasons = {inconclusive_finding("W1", 6, 1.0, Probe(1, 1, 1, 1, t, k, r, 4), nndoctor.Location()).evidence["reason"]
+               for t, k, r in ((1, 0, 0), (0, 1, 0), (0, 0, 1))}
+    reasons.add(kink_finding("W1", 0.1, nndoctor.Location()).evidence["reason"])
+    for reason in reasons:
+        assert f'`"{reason}"`' in page, reason
+    for key in ("relative_error", "attempts", "error_bound"):
+        assert f"`{key}`" in page
+    # a random cost that cannot be replayed is a stochastic-cost warning, never this rule
+    assert stochastic_finding(1.0, 2.0, False, "cost").rule == "stochastic-cost"
+    assert "could not be replayed (see `stochastic-cost`)" not in page
+
+
+# --- where the user's code is -----------------------------------------------------------------
+
+def test_user_frames_are_everything_but_nndoctor_the_stdlib_and_third_party(monkeypatch):
+    import os
+    import sysconfig
+
+    from nndoctor import usercode
+
+    site = os.path.join(os.sep, "venv", "lib", "python3.11", "site-packages")
+    monkeypatch.setattr(usercode, "_PACKAGE_DIR", os.path.join(site, "nndoctor"))  # installed, not editable
+    stdlib = sysconfig.get_paths()["stdlib"]
+    user = {
+        os.path.join(site, "nndoctor", "examples", "gradcheck_planted_errors.py"): True,  # bundled examples
+        os.path.join(os.sep, "home", "me", "model.py"): True,
+        "<ipython-input-3-5a1b2c>": True,
+        os.path.join(site, "nndoctor", "gradcheck", "api.py"): False,
+        os.path.join(site, "numpy", "core", "fromnumeric.py"): False,
+        os.path.join(os.sep, "usr", "lib", "python3", "dist-packages", "scipy", "optimize.py"): False,
+        os.path.join(stdlib, "functools.py"): False,
+        "<frozen importlib._bootstrap>": False,
+    }
+    assert {path: usercode._is_user_frame(path) for path in user} == user
+
+
+def test_installed_example_keeps_the_line_of_its_gradient(tmp_path, monkeypatch):
+    """nndoctor installed into site-packages (not editable): its bundled examples are still the
+    user's code, so a finding points at the line that computes the wrong gradient."""
+    import importlib.util
+
+    from nndoctor import usercode
+
+    package = tmp_path / "site-packages" / "nndoctor"
+    (package / "examples").mkdir(parents=True)
+    source = package / "examples" / "tiny_model.py"
+    source.write_text(
+        "import numpy as np\n"
+        "\n"
+        "def cost(p):\n"
+        "    return float(np.sum(np.sin(p['W'])))\n"
+        "\n"
+        "def backward(W):\n"
+        "    dW = 2 * np.cos(W)\n"
+        "    return {'dW': dW}\n"
+        "\n"
+        "def grad(p):\n"
+        "    return backward(p['W'])\n"
+    )
+    monkeypatch.setattr(usercode, "_PACKAGE_DIR", str(package))
+    spec = importlib.util.spec_from_file_location("tiny_model", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = check_gradients(module.cost, module.grad, {"W": np.array([0.5, -1.0, 2.0])}, seed=0)
+    (finding,) = result.findings
+    assert finding.location.function == "backward" and finding.location.line == 7
+    assert finding.location.file.endswith("tiny_model.py")

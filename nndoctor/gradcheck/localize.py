@@ -27,20 +27,30 @@ def coordinate(oracle: Oracle, block: int, g_a: np.ndarray, index: int, t: float
     return central_difference(oracle, block, g_a, e, t)
 
 
-def _noise(oracle_cost: float, eps: float, t: float) -> float:
+def noise(oracle_cost: float, eps: float, t: float) -> float:
+    """Round-off of one coordinate's central difference at step t."""
     return ROUNDOFF_FACTOR * eps * max(abs(oracle_cost), 1e-300) / t
 
 
-def is_wrong(analytic: float, numeric: float, noise: float) -> bool:
+def differ(analytic: float, numeric: float, noise: float, rtol: float) -> bool:
+    """The two values disagree beyond the noise and beyond ``rtol`` of their size."""
     gap = abs(analytic - numeric)
-    return gap > SIGNIFICANCE * noise and gap > ENTRY_RTOL * (abs(analytic) + abs(numeric))
+    return gap > SIGNIFICANCE * noise and gap > rtol * (abs(analytic) + abs(numeric))
+
+
+def is_wrong(analytic: float, numeric: float, noise: float) -> bool:
+    return differ(analytic, numeric, noise, ENTRY_RTOL)
 
 
 def confirm_predicted(
     oracle: Oracle, block: int, g_a: np.ndarray, predicted_error: np.ndarray, shape: tuple[int, ...],
-    t: float, k: int,
+    t: float, k: int, entry_noise: float, rtol: float,
 ) -> tuple[list[WorstEntry], bool]:
-    """Check the k entries the hypothesis says are worst; second value: did they agree with it."""
+    """Check the k entries the hypothesis says are worst; second value: did they agree with it.
+
+    Only entries that really disagree are returned (beyond ``entry_noise`` and ``rtol``): a worst
+    entry whose analytic and numeric values agree is no evidence of anything.
+    """
     order = np.argsort(-np.abs(predicted_error), kind="stable")[:k]
     entries, agree = [], True
     for flat in order:
@@ -50,7 +60,8 @@ def confirm_predicted(
         tolerance = 0.05 * abs(predicted_error[flat]) + 1e-6 * abs(g_a[flat]) + 1e-12
         if abs(numeric - expected) > tolerance:
             agree = False
-        entries.append(WorstEntry(tuple(int(i) for i in np.unravel_index(flat, shape)), analytic, numeric))
+        if differ(analytic, numeric, entry_noise, rtol):
+            entries.append(WorstEntry(tuple(int(i) for i in np.unravel_index(flat, shape)), analytic, numeric))
     return entries, agree
 
 
@@ -60,7 +71,7 @@ def bisect(
 ) -> list[WorstEntry]:
     """Entries with a large error, found by bisection; [] when none could be pinned down."""
     n = g_a.size
-    noise = _noise(cost0, eps, t)
+    entry_noise = noise(cost0, eps, t)
     best: list[WorstEntry] = []
     for _ in range(tries):
         v = rng.choice(np.array([-1.0, 1.0]), size=n)
@@ -81,7 +92,7 @@ def bisect(
         found = []
         for flat in range(lo, hi):
             a_i, n_i = coordinate(oracle, block, g_a, flat, t)
-            if is_wrong(a_i, n_i, noise):
+            if is_wrong(a_i, n_i, entry_noise):
                 found.append(WorstEntry(tuple(int(i) for i in np.unravel_index(flat, shape)), a_i, n_i))
         if found:
             return sorted(found, key=lambda w: -w.error)[:k]

@@ -11,34 +11,43 @@ from nndoctor.gradcheck.classify import Diagnosis
 from nndoctor.gradcheck.result import ParameterCheck
 
 
-def name_factor(c: float, n_examples: int | None, n_classes: int | None) -> tuple[str, str] | None:
-    """Recognize a factor: returns (short name, what it usually means) or None."""
-    candidates: list[tuple[float, str, str]] = []
-    if n_examples:
+def name_factor(c: float, n_examples: int | None, n_classes: int | None) -> tuple[str, str, str] | None:
+    """Recognize a factor: returns (the number as written, its name, what it usually means) or None."""
+    candidates: list[tuple[float, str, str, str]] = []
+    if n_examples and n_examples > 1:
         candidates += [
-            (float(n_examples), f"m = {n_examples}", "the 1/m of the averaged cost is missing in the backward pass"),
-            (1.0 / n_examples, f"1/m (m = {n_examples})",
+            (float(n_examples), str(n_examples), f"m = {n_examples}",
+             "the 1/m of the averaged cost is missing in the backward pass"),
+            (1.0 / n_examples, f"1/{n_examples}", f"1/m (m = {n_examples})",
              "the gradient is divided by m twice, or the cost sums over examples while the backward averages"),
         ]
     if n_classes and n_classes > 1:
         candidates += [
-            (float(n_classes), f"C = {n_classes}, the number of classes",
+            (float(n_classes), str(n_classes), f"C = {n_classes} (the number of classes)",
              "the cost averages over the classes as well as the examples (np.mean over the whole (C, m) "
              "array) while the backward divides by m only"),
-            (1.0 / n_classes, f"1/C (C = {n_classes} classes)",
+            (1.0 / n_classes, f"1/{n_classes}", f"1/C (C = {n_classes} classes)",
              "the backward divides by the number of classes, which the cost does not"),
         ]
     for k in range(2, 11):
-        candidates.append((float(k), str(k), ""))
-        candidates.append((1.0 / k, f"1/{k}", ""))
-    for value, label, meaning in candidates:
+        candidates.append((float(k), str(k), str(k), ""))
+        candidates.append((1.0 / k, f"1/{k}", f"1/{k}", ""))
+    for value, written, label, meaning in candidates:
         if abs(c / value - 1.0) < 2e-3:
-            return label, meaning
+            return written, label, meaning
     return None
 
 
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
+
+
+def fmt_factor(c: float) -> str:
+    """A factor with enough digits to show how far it is from 1: 1.0004, never "1"."""
+    digits = 4
+    if c != 1.0 and np.isfinite(c) and abs(c - 1.0) < 1e-2:
+        digits = int(np.ceil(-np.log10(abs(c - 1.0)))) + 2
+    return f"{c:.{digits}g}"
 
 
 def _entries_text(name: str, p: ParameterCheck) -> str:
@@ -75,15 +84,16 @@ def mismatch_finding(
                        f"this gradient (or multiplies it by zero).{worst_sentence}")
             fix = f"Compute {key} from the layer's dZ and the previous activation instead of leaving it at zero."
         else:
-            label = named[0] if named else _fmt(c)
-            meaning = f": {named[1]}" if named and named[1] else ""
-            message = (f"{key} is {label} x the numerical gradient of the cost (relative error {rel:.2g})"
-                       f"{meaning}.{worst_sentence}")
-            if named and named[1]:
-                fix = f"Make the cost and {key} agree on the factor {label}{meaning}."
+            written, label, meaning = named if named else (fmt_factor(c), fmt_factor(c), "")
+            called = f", a factor of {label}" if label != written else ""
+            explained = f": {meaning}" if meaning else ""
+            message = (f"{key} is {written} x the numerical gradient of the cost (relative error {rel:.2g})"
+                       f"{called}{explained}.{worst_sentence}")
+            if meaning:
+                fix = f"Make the cost and {key} agree on the factor {label}."
             else:
-                fix = f"Look for a stray factor {label} in the line that computes {key}."
-            evidence["factor_name"] = named[0] if named else None
+                fix = f"Look for a stray factor {written} in the line that computes {key}."
+            evidence["factor_name"] = label if named else None
     elif diag.kind == "transpose":
         message = f"{key} is the transpose of the right gradient (relative error {rel:.2g}).{worst_sentence}"
         fix = (f"For a weight of shape (units, inputs), dW = dZ @ A_prev.T / m: check the order of the factors "

@@ -30,7 +30,10 @@ class WorstEntry:
 class ParameterCheck:
     """The verdict for one parameter array.
 
-    status: 'ok', 'mismatch', 'inconclusive', 'non-finite', 'missing', 'shape', 'not-checked'.
+    status: 'ok' (verified), 'mismatch' (wrong: an error finding), 'suspicious' (a small but real
+    disagreement: a warning finding, e.g. an epsilon in the cost's log that the backward ignores),
+    'inconclusive' (could not be decided: a check-inconclusive warning says why), 'non-finite',
+    'missing', 'shape', 'not-checked'.
     """
 
     name: str
@@ -78,6 +81,10 @@ class GradientCheck:
 
     ``ok`` is True only when every parameter was verified; a parameter the check could not decide
     makes it False without an error finding (a `check-inconclusive` warning says why).
+
+    ``verdict``: 'fail' (an error finding), 'suspicious' (no error, but a parameter is suspicious:
+    a small real disagreement), 'inconclusive' (no disagreement found, but not everything could be
+    verified) or 'pass'.
     """
 
     parameters: dict[str, ParameterCheck]
@@ -102,6 +109,8 @@ class GradientCheck:
     def verdict(self) -> str:
         if any(f.severity is Severity.ERROR for f in self.findings):
             return "fail"
+        if any(p.status == "suspicious" for p in self.parameters.values()):
+            return "suspicious"
         return "pass" if self.ok else "inconclusive"
 
     def __getitem__(self, name: str) -> ParameterCheck:
@@ -142,7 +151,7 @@ class GradientCheck:
             worst = "; ".join(
                 f"{html.escape(w.label(name))}: {w.analytic:.4g} vs {w.numeric:.4g}" for w in p.worst_entries
             )
-            colour = "#1a7f37" if p.ok else ("#9a6700" if p.status == "inconclusive" else "#cf222e")
+            colour = "#1a7f37" if p.ok else ("#9a6700" if p.status in ("inconclusive", "suspicious") else "#cf222e")
             rows.append(
                 f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(str(p.shape))}</td>"
                 f"<td style='color:{colour}'><b>{html.escape(p.status)}</b></td>"
