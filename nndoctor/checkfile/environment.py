@@ -7,11 +7,11 @@ learner knows their file relies on it (`plt.show()` on a machine with no screen 
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import io
 import os
-import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -23,7 +23,6 @@ import numpy as np
 # aliases numpy 2 removed, with what to write instead
 REMOVED_NUMPY_ALIASES = {"int": "int", "float": "float", "bool": "bool", "object": "object", "str": "str",
                          "long": "int", "unicode": "str", "complex": "complex"}
-_ALIAS_USE = re.compile(r"\b(?:np|numpy)\.(int|float|bool|object|str|long|unicode|complex)\b(?!\w|_|\d)")
 
 
 @dataclass
@@ -38,13 +37,36 @@ class Neutralized:
 
 
 def numpy_alias_uses(source: str) -> dict[str, list[int]]:
+    """Lines using ``np.int`` and the other removed aliases, read from the code (not comments or
+    strings); a notebook is read cell by cell, so the lines are those of its cells."""
     uses: dict[str, list[int]] = {}
-    for number, line in enumerate(source.splitlines(), start=1):
-        code = line.split("#", 1)[0]
-        for match in _ALIAS_USE.finditer(code):
-            if not code[match.end():].startswith("_"):
-                uses.setdefault(f"np.{match.group(1)}", []).append(number)
-    return uses
+    for tree in _trees(source):
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr in REMOVED_NUMPY_ALIASES
+                    and isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy")):
+                uses.setdefault(f"np.{node.attr}", []).append(node.lineno)
+    return {k: sorted(set(v)) for k, v in uses.items()}
+
+
+def _trees(source: str) -> list[ast.AST]:
+    import json
+
+    pieces = [source]
+    if source.lstrip().startswith("{"):
+        try:
+            cells = json.loads(source)["cells"]
+            pieces = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                      for c in cells if c.get("cell_type") == "code"]
+        except (ValueError, KeyError, TypeError):
+            pass
+    trees = []
+    for piece in pieces:
+        try:
+            trees.append(ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l
+                                             for l in piece.splitlines())))
+        except SyntaxError:
+            continue
+    return trees
 
 
 @contextlib.contextmanager

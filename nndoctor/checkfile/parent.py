@@ -44,8 +44,8 @@ def run_check(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, "utf-8")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    if "report" not in outcome:
-        return EXIT_TOOL  # the file crashed the interpreter before anything could be checked
+    if "report" not in outcome or report.sections.get("probe", {}).get("checked") is False:
+        return EXIT_TOOL  # the file crashed or hung before anything could be checked: the report says where
     return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
 
 

@@ -25,16 +25,20 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Rep
     report.extend(_statement_findings(probe, target))
     report.extend(_environment_findings(probe, target))
     gradient_checked = _gradient_check(probe, report, seed)
-    report.sections["probe"] = _probe_section(probe, iterations)
-    if not any(run.completed for run in probe.doctor.trace.runs) and not gradient_checked:
-        if probe.errors and not probe.timed_out:
-            return report  # the file crashed before anything could be checked: the findings say where
+    _defer_to_gradient_bugs(report)
+    report.sections["probe"] = section = _probe_section(probe, iterations)
+    trained = any(run.completed for run in probe.doctor.trace.runs)
+    section["checked"] = trained or gradient_checked
+    if not section["checked"] and not probe.errors and not probe.timed_out:
         raise NothingToCheck(_nothing_message(probe, target))
+    # below: something ran; a crash or hang before anything could be checked still gets its report
     if probe.timed_out:
         site = probe.timeout_site
         where = f" It was running {site.function}, line {site.line} of {site.file}." if site and site.line else ""
-        report.add(Finding(rule="user-code-error", severity="warning",
-                           message=f"The time limit ran out: the report covers what ran before it.{where}",
+        covered = ("the report covers what ran before it" if section["checked"]
+                   else "nothing could be checked before it")
+        report.add(Finding(rule="user-code-error", severity="warning" if section["checked"] else "error",
+                           message=f"The time limit ran out: {covered}.{where}",
                            location=Location(function=site.function if site else None,
                                              file=(site.file if site else None) or target,
                                              line=site.line if site else None),
@@ -42,6 +46,25 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Rep
                            fix="If the code hangs there (an endless loop, a wait for input), fix that line; "
                                "otherwise use --timeout with more seconds or --iterations with fewer."))
     return report
+
+
+DYNAMICS = ("learning-rate", "cost-oscillation", "cost-divergence", "cost-plateau", "exploding-gradient")
+
+
+def _defer_to_gradient_bugs(report: Report) -> None:
+    """A wrong gradient also makes training misbehave: while backprop has an error, the curve's
+    findings are symptoms until it is fixed, so they become warnings that say so."""
+    wrong = [f.location.parameter for f in report.findings if f.rule == "gradient-mismatch"
+             and f.severity.label == "error"]
+    if not wrong:
+        return
+    names = ", ".join(f"d{p}" for p in wrong if p)
+    for i, f in enumerate(report.findings):
+        if f.rule in DYNAMICS and f.severity.label == "error":
+            report.findings[i] = Finding(
+                rule=f.rule, severity="warning", location=f.location, fix=f.fix,
+                message=f"{f.message} This may only be a consequence of the wrong gradient ({names}): fix that first.",
+                evidence={**f.evidence, "may_be_caused_by": "gradient-mismatch"})
 
 
 def _statement_findings(probe: Probe, target: str) -> list[Finding]:
