@@ -1,0 +1,100 @@
+"""`nndoctor check` end to end, on files written the way learners write them (tests/files/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FILES = Path(__file__).parent / "files"
+
+
+def check(name, *extra, cwd=FILES):
+    return subprocess.run([sys.executable, "-m", "nndoctor.cli", "check", name, *extra], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def as_json(name, *extra):
+    out = check(name, "--format", "json", *extra)
+    return out, json.loads(out.stdout)  # exactly one JSON document on stdout
+
+
+def test_notebook_that_never_trains_gets_its_gradient_checked():
+    out, report = as_json("gradient_checking.ipynb")
+    assert out.returncode == 1
+    (finding,) = report["findings"]
+    assert finding["rule"] == "gradient-mismatch" and finding["evidence"]["kind"] == "scale"
+    assert finding["location"]["parameter"] == "W2" and finding["evidence"]["factor"] == pytest.approx(2)
+    assert finding["location"]["function"] == "backward_propagation_n"
+    assert "cell 4" in finding["location"]["file"]
+    assert report["gradient_check"]["replayed"] == "forward_propagation_n -> backward_propagation_n"
+
+
+def test_old_numpy_names_plots_and_input_loop_are_neutralized_and_reported():
+    out, report = as_json("old_helpers.py")
+    assert out.returncode == 0  # a warning does not fail by default
+    (finding,) = report["findings"]
+    assert finding["evidence"]["reason"] == "numpy-2" and finding["location"]["line"] == 10
+    assert set(finding["evidence"]["names"]) == {"np.float", "np.int"}
+    probe = report["probe"]
+    assert probe["runs_stopped_at_budget"] == 1 and report["training"]["iterations"] == 300
+    assert report["gradient_check"]["verdict"] == "pass"
+    assert check("old_helpers.py", "--fail-on", "warning").returncode == 1
+
+
+def test_class_based_net_declared_with_spec():
+    out, report = as_json("class_spec.py")
+    assert out.returncode == 1
+    mismatch = [f for f in report["findings"] if f["rule"] == "gradient-mismatch"]
+    assert [f["location"]["parameter"] for f in mismatch] == ["b1"]
+    assert mismatch[0]["evidence"]["factor_name"].startswith("m = 50")
+    assert report["probe"]["training_call"] == "nndoctor.spec(train=...)"
+    # training misbehaves because of the wrong gradient: said, but not as a second error
+    assert all(f["severity"] != "error" for f in report["findings"] if f["rule"] != "gradient-mismatch")
+
+
+def test_a_file_with_nothing_to_check_exits_2_with_the_lines_to_add(tmp_path):
+    (tmp_path / "notes.py").write_text("x = 1\n")
+    out = check("notes.py", cwd=tmp_path)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "nndoctor.spec(train=" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_missing_file_and_wrong_kind_exit_2(tmp_path):
+    assert check("nope.py", cwd=tmp_path).returncode == 2
+    (tmp_path / "data.csv").write_text("1,2\n")
+    out = check("data.csv", cwd=tmp_path)
+    assert out.returncode == 2 and ".ipynb" in out.stderr
+
+
+def test_a_hang_is_stopped_and_located():
+    out, report = as_json("hangs.py", "--timeout", "2")
+    assert out.returncode == 2
+    (finding,) = report["findings"]
+    assert finding["evidence"]["reason"] == "timeout"
+    assert (finding["location"]["function"], finding["location"]["line"]) == ("model", 12)
+
+
+def test_a_crash_of_the_interpreter_still_gives_a_report():
+    out, report = as_json("crashes.py")
+    assert out.returncode == 2 and report["findings"][0]["evidence"]["reason"] == "crashed"
+
+
+def test_output_file_and_text_format(tmp_path):
+    target = tmp_path / "report.txt"
+    out = check("gradient_checking.ipynb", "-o", str(target))
+    assert out.returncode == 1 and out.stdout == ""
+    text = target.read_text()
+    assert text.startswith("gradient_checking.ipynb: FAIL") and "\033[" not in text
+
+
+def test_the_users_file_is_not_changed_and_main_block_not_run(tmp_path):
+    source = (FILES / "old_helpers.py").read_text()
+    (tmp_path / "m.py").write_text(source + '\nif __name__ == "__main__":\n    open("ran.txt", "w").write("x")\n')
+    check("m.py", cwd=tmp_path)
+    assert not (tmp_path / "ran.txt").exists()
+    assert (tmp_path / "m.py").read_text().startswith(source)
