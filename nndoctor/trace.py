@@ -231,6 +231,8 @@ class Trace:
                          "last": float(costs[-1]) if costs.size else None,
                          "curve": _thin_curve(idx, costs)},
                 "layers": {str(l): k for l, k in sorted(run.layer_kinds().items())},
+                "layers_over_time": _layers_over_time(run),
+                "gradient_norms": _gradient_norms(run),
             })
         return {
             "iterations": self.iterations,
@@ -241,9 +243,69 @@ class Trace:
         }
 
 
+SERIES_POINTS = 100  # per-iteration series in the report are thinned to at most this many samples
+
+
 def _thin_curve(idx: np.ndarray, costs: np.ndarray, points: int = 50) -> list[list[float]]:
     """At most `points` (iteration, cost) pairs, evenly spread, always keeping the last one."""
     if idx.size == 0:
         return []
-    keep = np.unique(np.linspace(0, idx.size - 1, min(points, idx.size)).round().astype(int))
-    return [[int(idx[i]), float(costs[i])] for i in keep]
+    return [[int(idx[i]), float(costs[i])] for i in _thin_positions(idx.size, points)]
+
+
+def _thin_positions(count: int, points: int) -> list[int]:
+    """At most `points` positions out of `count`, evenly spread, keeping the first and the last."""
+    if count <= 0:
+        return []
+    return [int(i) for i in np.unique(np.linspace(0, count - 1, min(points, count)).round().astype(int))]
+
+
+def _compact(value: float | None, digits: int = 6) -> float | None:
+    """A float rounded to `digits` significant digits; None for a missing or non-finite value
+    (the report's series are numbers or null, never strings)."""
+    if value is None or not np.isfinite(value):
+        return None
+    return float(f"{float(value):.{digits}g}")
+
+
+def _layers_over_time(run: Run, points: int = SERIES_POINTS) -> dict[str, Any]:
+    """Per-layer unit health over the sampled iterations: the fraction of dead ReLU units and
+    the fraction of sigmoid/tanh outputs in the flat tails, one list per layer (null where the
+    layer was not seen at that iteration). Layers are keyed by their number, as in ``layers``."""
+    sampled = [it for it in run.sampled() if it.activations]
+    chosen = [sampled[i] for i in _thin_positions(len(sampled), points)]
+    kinds = run.layer_kinds()
+    dead_layers = [layer for layer, kind in sorted(kinds.items()) if kind == "relu"]
+    sat_layers = [layer for layer, kind in sorted(kinds.items()) if kind in ("sigmoid", "tanh")]
+    dead: dict[str, list[float | None]] = {str(layer): [] for layer in dead_layers}
+    saturated: dict[str, list[float | None]] = {str(layer): [] for layer in sat_layers}
+    for it in chosen:
+        first: dict[int, ActivationStats] = {}
+        for a in it.activations:  # the first call of a layer in an iteration, as the checks read it
+            first.setdefault(a.layer, a)
+        for layer in dead_layers:
+            a = first.get(layer)
+            ok = a is not None and a.kind == "relu" and 0 < a.units and a.nonfinite < a.units * a.examples
+            dead[str(layer)].append(_compact(a.dead_units / a.units, 4) if ok else None)  # type: ignore[union-attr]
+        for layer in sat_layers:
+            a = first.get(layer)
+            ok = a is not None and a.kind in ("sigmoid", "tanh") and a.nonfinite < a.units * a.examples
+            saturated[str(layer)].append(_compact(a.saturated_fraction, 4) if ok else None)  # type: ignore[union-attr]
+    return {"iterations": [it.index for it in chosen], "dead_fraction": dead, "saturated_fraction": saturated}
+
+
+def _gradient_norms(run: Run, points: int = SERIES_POINTS) -> dict[str, Any]:
+    """The norm of every gradient array over the sampled iterations, keyed by the parameter it
+    belongs to (the user's own key); null where the gradient was missing or held NaN/inf."""
+    sampled = [it for it in run.sampled() if it.grads]
+    chosen = [sampled[i] for i in _thin_positions(len(sampled), points)]
+    names: list[str] = []
+    for it in chosen:
+        names += [name for name in it.grads if name not in names]
+    norms: dict[str, list[float | None]] = {name: [] for name in names}
+    for it in chosen:
+        for name in names:
+            stats = it.grads.get(name)
+            ok = stats is not None and stats.nonfinite == 0
+            norms[name].append(_compact(stats.norm) if ok else None)  # type: ignore[union-attr]
+    return {"iterations": [it.index for it in chosen], "norms": norms}

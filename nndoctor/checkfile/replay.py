@@ -99,6 +99,11 @@ def build_replay(calls: Mapping[str, Any]) -> Replay:
             return R.gradients_of_object(owner, params)  # a method that fills self.grads
         return result
 
+    point = calls.get("params_at")
+    if owner is None and isinstance(point, Mapping) and set(point) == set(params):
+        checked_at = point  # the parameters as they were at that step
+    else:
+        checked_at = params
     names = f"{_name(f_func)} -> {_name(c_func) + ' / ' if c_sources else ''}{_name(b_func)}"
     cost_value.__qualname__ = cost_value.__name__ = f"{_name(f_func)} -> {_name(c_func) if c_sources else 'cost'}"
     gradients.__qualname__ = gradients.__name__ = _name(b_func)
@@ -108,7 +113,7 @@ def build_replay(calls: Mapping[str, Any]) -> Replay:
     if owner is not None:
         return Replay(lambda: cost_value(params), lambda: gradients(params), params, "stateful", names,
                       examples, classes)
-    return Replay(cost_value, gradients, params, "pure", names, examples, classes)
+    return Replay(cost_value, gradients, checked_at, "pure", names, examples, classes)
 
 
 def _name(func: Any) -> str:

@@ -25,7 +25,9 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Rep
     report.extend(_statement_findings(probe, target))
     report.extend(_environment_findings(probe, target))
     gradient_checked = _gradient_check(probe, report, seed)
+    _group_propagated_mismatches(report)
     _defer_to_gradient_bugs(report)
+    _quiet_checks_where_gradients_vanish(report)
     report.sections["probe"] = section = _probe_section(probe, iterations)
     trained = any(run.completed for run in probe.doctor.trace.runs)
     section["checked"] = trained or gradient_checked
@@ -49,6 +51,43 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Rep
 
 
 DYNAMICS = ("learning-rate", "cost-oscillation", "cost-divergence", "cost-plateau", "exploding-gradient")
+
+
+def _group_propagated_mismatches(report: Report) -> None:
+    """One wrong layer makes every layer before it wrong too (backprop carries the error down).
+    When the mismatching parameters are exactly the layers 1..L, keep layer L's findings and fold
+    the others into them: the learner starts at the top, where the error enters."""
+    from nndoctor.roles import layer_of
+
+    mismatches = [f for f in report.findings if f.rule == "gradient-mismatch" and f.location.parameter]
+    layers = {layer_of(f.location.parameter) for f in mismatches}
+    if len(mismatches) < 3 or None in layers or layers != set(range(1, max(layers) + 1)):
+        return
+    top = max(layers)
+    below = [f.location.parameter for f in mismatches if layer_of(f.location.parameter) < top]
+    for i, f in enumerate(report.findings):
+        if f in mismatches and layer_of(f.location.parameter) == top:
+            report.findings[i] = Finding(
+                rule=f.rule, severity=f.severity, location=f.location, fix=f.fix,
+                message=(f"{f.message} The gradients of every layer before it ({', '.join(below)}) are wrong too: "
+                         f"backpropagation carries an error in layer {top} down to them, so fix layer {top} first."),
+                evidence={**f.evidence, "also_wrong_below": below})
+    report.findings[:] = [f for f in report.findings if not (f in mismatches and layer_of(f.location.parameter) < top)]
+
+
+def _quiet_checks_where_gradients_vanish(report: Report) -> None:
+    """Where the runtime rules saw the gradients vanish, the gradient check's doubts (inconclusive
+    blocks, marginal disagreements) come from those tiny gradients: notes, not warnings."""
+    if not any(f.rule == "vanishing-gradient" or (f.rule == "init-scale" and f.kind == "too-small"
+                                                  and f.severity.label == "warning") for f in report.findings):
+        return
+    for i, f in enumerate(report.findings):
+        doubtful = f.rule == "check-inconclusive" or (f.rule == "gradient-mismatch" and f.evidence.get("marginal"))
+        if doubtful and f.severity.label == "warning":
+            report.findings[i] = Finding(
+                rule=f.rule, severity="info", location=f.location, fix=f.fix, evidence=f.evidence,
+                message=f"{f.message} (The gradients here are tiny, see vanishing-gradient: the check is at the "
+                        f"limit of what it can measure.)")
 
 
 def _defer_to_gradient_bugs(report: Report) -> None:
@@ -146,10 +185,14 @@ def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
                            evidence={"reason": "error", "replayed": replay.describe},
                            fix="See the message; the runtime findings above are unaffected."))
         return False
+    findings = list(result.findings)
+    if any(f.rule == "non-finite" for f in report.findings):
+        # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it
+        findings = [f for f in findings if f.rule != "non-finite"]
     section = result.to_dict()
     section["replayed"] = replay.describe
     report.sections["gradient_check"] = section
-    report.extend(result.findings)
+    report.extend(findings)
     return True
 
 

@@ -15,7 +15,10 @@ EXPLAINS: dict[tuple[str, str | None], tuple[str, ...]] = {
                                "vanishing-gradient", "learning-rate:too-low", "init-scale"),
     ("learning-rate", "too-high"): ("dead-relu", "zero-gradient", "cost-plateau", "cost-divergence",
                                     "cost-oscillation", "exploding-gradient", "init-scale:too-small"),
-    ("init-scale", "too-large"): ("initial-cost", "saturated-activation"),
+    # an extra activation shifts every layer number after it: the mismatch it causes is the same bug
+    ("output-activation", None): ("activation-mismatch",),
+    ("init-scale", "too-large"): ("initial-cost", "saturated-activation", "learning-rate:too-high",
+                                  "cost-oscillation", "cost-divergence"),
     ("parameters-not-updated", None): ("cost-plateau", "learning-rate:too-low"),
     ("non-finite", None): ("cost-divergence", "cost-oscillation", "initial-cost", "saturated-activation"),
     ("optimizer-update", "sign"): ("cost-divergence", "cost-oscillation", "learning-rate:too-high",

@@ -22,6 +22,11 @@ from nndoctor.gradcheck.result import GradientCheck, ParameterCheck, WorstEntry
 from nndoctor.params import Leaf, flatten, gradient_keys, match_gradients
 from nndoctor.usercode import UserCodeError, definition_site, function_name, gradient_site
 
+MARGINAL_SIGNIFICANCE = 10.0  # detected below 10x the error bound...
+MARGINAL_RELATIVE = 0.05  # ...and under 5% along that direction: a warning, not an error
+STEP_AGREEMENT = 0.1  # a disagreement that shrinks to a tenth at smaller steps was a kink effect
+STEP_NOISE_LIMIT = 0.5  # ...measured with round-off below half the original disagreement (a real
+#                         error would still show as at least half of itself)
 MAX_ATTEMPTS = 6  # directions tried per block: 1 detection + 2 for classification + retries
 KINK_ATTEMPTS = 4  # directions tried at the moved point, to confirm a mismatch off the kinks
 WORST_ENTRIES = 3
@@ -120,6 +125,7 @@ class _Checker:
         self.work_note = ""
         self.noise_checked: set[int] = set()  # blocks whose cost noise was measured
         self.first_direction: dict[int, np.ndarray] = {}  # the direction of each block's first mismatch
+        self.first_gap: dict[int, float] = {}  # |discrepancy| of the first mismatching probe per block
         self.rough: set[int] = set()  # blocks along which the cost was seen to bend sharply (kinks)
 
     @property
@@ -189,6 +195,7 @@ class _Checker:
                 self.table[leaf.name].status = "not-checked"
         if pending and self.method == "directional":
             self._confirm_off_kinks(oracle, pending)
+            self._soften_marginal()
 
     def _starting_point(self, oracle: Oracle) -> tuple[float, Any] | None:
         """The cost and gradients at the user's parameters; detects a random cost (dropout)."""
@@ -237,6 +244,9 @@ class _Checker:
         A finding is withdrawn only for a block along which the cost was seen to bend sharply at
         the original point: on a smooth cost a disagreement is never a kink artefact.
         """
+        pending = self._withdraw_step_dependent(oracle, pending)
+        if not pending:
+            return
         shift_rng = np.random.default_rng(self.seed + 1)
         saved = oracle.base
         oracle.base = []
@@ -265,6 +275,72 @@ class _Checker:
                 self.findings.append(kink_finding(leaf.name, p.relative_error, self._location(leaf.name, p.gradient_key)))
         finally:
             oracle.base = saved
+
+    def _soften_marginal(self) -> None:
+        """An unexplained ('other') disagreement of a few percent, detected barely above the error
+        bound, is what ReLU kinks crowded near 0 or a cost at the edge of float64 resolution can
+        produce on a correct network: a warning ('suspicious'), not an error. A real bug of that
+        size is still reported, at warning level, with its numbers."""
+        for i, f in enumerate(self.findings):
+            d = f.evidence.get("directional") if f.rule == "gradient-mismatch" else None
+            if f.kind != "other" or not isinstance(d, dict) or f.severity is not Severity.ERROR:
+                continue
+            gap, bound, analytic = abs(d["analytic"] - d["numeric"]), d["error_bound"], abs(d["analytic"])
+            if gap < MARGINAL_SIGNIFICANCE * bound and gap < MARGINAL_RELATIVE * max(analytic, 1e-300):
+                name = f.location.parameter
+                self.findings[i] = Finding(
+                    f.rule, f.message + (f" The disagreement along the checked direction is only {gap / analytic:.1%}, "
+                                         f"{gap / bound:.1f} times the error bound: near ReLU kinks or at the limit "
+                                         f"of the cost's precision this can happen without a bug."),
+                    Severity.WARNING, f.location, {**f.evidence, "marginal": True}, f.fix)
+                if name in self.table:
+                    self.table[name].status = "suspicious"
+
+    def _withdraw_step_dependent(self, oracle: Oracle, pending: list[tuple[Finding, int]]) -> list[tuple[Finding, int]]:
+        """Keep only the mismatches that do not go away at smaller steps.
+
+        Pre-activations packed within a hair of a ReLU kink (tiny weights: every unit's input is
+        near 0) make the cost piecewise linear at the scale of the step, so two steps a factor 2
+        apart agree with each other and still not with the gradient; the cost's "noise" measured
+        there is really those kinks. A real error does not depend on the step: a wrong factor,
+        sign or term disagrees by the same amount at every step. So along the direction that
+        disagreed, steps 8, 64, ... up to 2**18 times smaller are tried, judged with the dtype's
+        own round-off model: if the disagreement falls below a tenth of what it was, measured with
+        round-off below half of it (a real error would still show as at least half of itself), it
+        was a kink effect and the finding is withdrawn.
+        """
+        kept = []
+        cost0 = oracle.cost().cost
+        matched = match_gradients(self.leaves, oracle.gradients())
+        for finding, block in pending:
+            leaf = self.leaves[block]
+            hit = matched.get(leaf.name)
+            v = self.first_direction.get(block)
+            gap0 = self.first_gap.get(block)
+            if hit is None or v is None or not gap0:
+                kept.append((finding, block))
+                continue
+            g = np.asarray(hit[1], dtype=np.float64).ravel()
+            theta = oracle.base[block].astype(np.float64).ravel()
+            t = self.table[leaf.name].step or initial_step(self.eps, theta)
+            vanished = False
+            for shrink in (8.0, 64.0, 512.0, 4096.0, 32768.0, 262144.0):
+                pr = probe(oracle, block, g, v, t / shrink, cost0, self.dtype_eps)
+                if pr.roundoff > STEP_NOISE_LIMIT * gap0:
+                    break  # smaller steps only measure noise (kink and curvature terms do not matter here:
+                    #        a real error keeps its size whatever they are)
+                if abs(pr.discrepancy) <= STEP_AGREEMENT * gap0:
+                    vanished = True
+                    break
+            if not vanished:
+                kept.append((finding, block))
+                continue
+            p = self.table[leaf.name]
+            self.findings.remove(finding)
+            p.status, p.kind, p.factor, p.coefficient, p.worst_entries = "inconclusive", None, None, None, []
+            p.note = "agrees at steps small enough not to cross ReLU kinks: pre-activations crowd near 0"
+            self.findings.append(kink_finding(leaf.name, p.relative_error, self._location(leaf.name, p.gradient_key)))
+        return kept
 
     def _still_wrong(self, oracle: Oracle, block: int, g1: np.ndarray, cost1: float) -> bool:
         """Does the block still disagree at the moved point?
@@ -450,6 +526,7 @@ class _Checker:
             if verdict == "mismatch":
                 if not mismatches:
                     self.first_direction[block] = v
+                    self.first_gap[block] = abs(pr.discrepancy)
                 else:
                     randoms.append(pr)
                 mismatches.append(Measured(pr, v))
@@ -731,7 +808,7 @@ def kink_finding(name: str, relative_error: float | None, location: Location) ->
         f"The gradient of {name} disagrees with the cost only at these exact parameters{rel}: some "
         f"pre-activations sit exactly on a ReLU kink (zero weights, or zero biases with all-zero inputs), "
         f"where the cost has no derivative. Moved slightly off the kink, the gradient is right.",
-        Severity.WARNING, location,
+        Severity.INFO, location,  # nothing to fix: a note, not a warning
         {"parameter": name, "reason": "exact-kink", "relative_error": relative_error},
         "Nothing to fix in the backward pass. If the weights are all zero, that is a bug of its own "
         "(symmetry is never broken): initialize them randomly, e.g. He: randn * sqrt(2 / n_prev).",
