@@ -124,6 +124,7 @@ class Doctor:
         self.keep_calls = keep_calls
         self.calls: dict[str, Any] = {}
         self._step_calls: dict[str, Any] = {}
+        self._step_params: dict[str, np.ndarray] | None = None
         self.trace = Trace(every=every)
         self._originals: list[tuple[Any, str, Any]] = []  # (namespace, name, original) to restore
         self._depth = 0
@@ -359,6 +360,18 @@ class Doctor:
             self._run.label = self._unique_label(self._top_label)
             self._run_key_value = ("call", self._top_calls)
 
+    def _keep_call(self, role: str, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """Remember the step's calls for the gradient check: the outermost call of each role
+        (compute_cost_with_regularization, not the compute_cost it calls)."""
+        if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
+            self._step_calls = {}
+            params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
+            # the values at this step: the dict itself is updated in place by most training loops
+            self._step_params = None if params is None else {k: np.array(v, copy=True) for k, v in params.items()}
+        known = self._step_calls.get(role)
+        if known is None or self._depth < known[0]:
+            self._step_calls[role] = (self._depth, site.func, args, kwargs, result)
+
     def _forward_known(self) -> bool:
         return any(s.role in (R.FORWARD, R.FORWARD_COST) for s in self.trace.sites.values())
 
@@ -384,10 +397,8 @@ class Doctor:
                 role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params)
                 site.seen[role] = site.seen.get(role, 0) + 1
                 self.trace.sites[site.name].role = site.role or R.OTHER
-            if self.keep_calls and role in (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD):
-                if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
-                    self._step_calls = {}
-                self._step_calls.setdefault(role, (site.func, args, kwargs, result))
+            if self.keep_calls and not self.calls and role in (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD):
+                self._keep_call(role, site, args, kwargs, result)
             if role == R.ACTIVATION:
                 self._on_activation(site, args, kwargs, result)
             elif role == R.DERIVATIVE:
@@ -583,8 +594,11 @@ class Doctor:
             it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
         it.completed = True
         self._advance, self._advance_reason = True, "backward"
-        if self.keep_calls:
-            self.calls = dict(self._step_calls)  # the last complete step, for the gradient check
+        has_forward = R.FORWARD in self._step_calls or R.FORWARD_COST in self._step_calls
+        if self.keep_calls and not self.calls and has_forward:
+            # the first complete step, checked where it happened: before training could break it
+            self.calls = {role: call[1:] for role, call in self._step_calls.items()}
+            self.calls["params_at"] = self._step_params
 
     def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)

@@ -65,8 +65,33 @@ def headline(report: Report, color: bool = False) -> str:
     return f"{target}{_paint(verdict, code, color)}" + (f" — {tally}" if tally else " — no findings")
 
 
+def probe_lines(report: Report) -> list[str]:
+    """What `nndoctor check` ran, in two lines: the training probe and the gradient check."""
+    probe, training, check = (report.sections.get(k) for k in ("probe", "training", "gradient_check"))
+    if not isinstance(probe, dict):
+        return []
+    lines = []
+    runs = training.get("runs", []) if isinstance(training, dict) else []
+    iterations = sum(r.get("iterations", 0) for r in runs)
+    if runs:
+        call = probe.get("training_call") or "the file's own training loop"
+        data = f" on {probe['data']}" if probe.get("data") else ""
+        seconds = f", {probe['seconds']:.1f} s" if isinstance(probe.get("seconds"), (int, float)) else ""
+        lines.append(f"probe: {call}{data}; {iterations} iterations in {len(runs)} run{'s' if len(runs) > 1 else ''}"
+                     f"{seconds}")
+    if isinstance(check, dict) and check.get("parameters"):
+        params = check["parameters"]
+        ok = sum(1 for p in params.values() if p.get("status") == "ok")
+        lines.append(f"gradient check of {check.get('replayed', 'the backward pass')}: {ok} of {len(params)} "
+                     f"parameters agree ({check.get('evaluations')} cost evaluations)")
+    return lines
+
+
 def render_text(report: Report, color: bool = False, **_: object) -> str:
     lines = [headline(report, color)]
+    extra = probe_lines(report)
+    if extra:
+        lines += ["  " + line for line in extra]
     check = report.sections.get("gradient_check")
     if check is not None and hasattr(check, "parameters"):
         lines.append("")
