@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Callable
+from typing import Any, Callable
 
 from nndoctor import __version__
 from nndoctor.render import RENDERERS
@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, default=60.0, metavar="S",
                        help="seconds the file may run before the probe stops it (default: 60)")
 
-    demo = sub.add_parser("demo", help="diagnose the bundled example network with planted backprop bugs")
+    demo = sub.add_parser("demo", help="diagnose bundled example files, each with a known bug (or none)")
+    demo.add_argument("example", nargs="?", help="one example by name (see --list); default: a short tour")
+    demo.add_argument("--list", action="store_true", help="list the bundled examples")
     demo.add_argument("--format", choices=sorted(RENDERERS), default="text")
     demo.add_argument("--seed", type=int, default=0, help="seed of the check's random directions")
 
@@ -50,18 +52,59 @@ def _color() -> bool:
     return sys.stdout.isatty()
 
 
+DEMO_TOUR = ("lr_too_high", "zero_init", "l2_gradient_term_missing", "correct_deep")
+DEMO_SINGLE = "lr_too_high"  # what --format json/html/junit shows when no example is named
+
+
+def _examples() -> dict[str, Any]:
+    from importlib import resources
+
+    folder = resources.files("nndoctor.examples")
+    return {p.name[:-3]: p for p in sorted(folder.iterdir(), key=lambda p: p.name)
+            if p.name.endswith(".py") and not p.name.startswith("_")}
+
+
+def _summary(path: Any) -> str:
+    import ast
+
+    doc = ast.get_docstring(ast.parse(path.read_text("utf-8"))) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    example = importlib.import_module("nndoctor.examples.gradcheck_planted_errors")
-    result = example.check(seed=args.seed)
-    report = result.to_report(target="examples/gradcheck_planted_errors.py")
-    render = RENDERERS[args.format]
-    sys.stdout.write(render(report, color=_color()) if args.format == "text" else render(report))
+    examples = _examples()
+    if args.list:
+        width = max(map(len, examples))
+        for name, path in examples.items():
+            print(f"{name:<{width}}  {_summary(path)}")
+        return EXIT_OK
+    if args.example is not None and args.example not in examples:
+        print(f"nndoctor demo: no example named {args.example!r}; `nndoctor demo --list` shows them.", file=sys.stderr)
+        return EXIT_TOOL
+    if args.example == "gradcheck_planted_errors":
+        report = importlib.import_module("nndoctor.examples.gradcheck_planted_errors").check(seed=args.seed) \
+            .to_report(target="examples/gradcheck_planted_errors.py")
+        return _show(report, args.format)
+    names = [args.example] if args.example else ([DEMO_SINGLE] if args.format != "text" else list(DEMO_TOUR))
+    from nndoctor.checkfile import check_file
+
+    for i, name in enumerate(names):
+        report = check_file(examples[name], seed=args.seed)
+        report.target = f"examples/{name}.py"
+        if i:
+            sys.stdout.write("\n" + "-" * 100 + "\n\n")
+        _show(report, args.format)
     if args.format == "text":
         sys.stdout.write(
-            "\nThis was a gradient check of a 3-layer network whose backward pass has two planted bugs\n"
-            "(see examples/gradcheck_planted_errors.py). Check your own with:\n"
-            "    nndoctor.check_gradients(cost_fn, grad_fn, parameters)\n"
-        )
+            "\nThese were `nndoctor check` runs on example files bundled with nndoctor, each written the way\n"
+            "learners write them (`nndoctor demo --list` shows all of them). Check your own file with:\n"
+            "    nndoctor check my_model.py        (or a notebook: nndoctor check my_notebook.ipynb)\n")
+    return EXIT_OK
+
+
+def _show(report: Any, fmt: str) -> int:
+    render = RENDERERS[fmt]
+    sys.stdout.write(render(report, color=_color()) if fmt == "text" else render(report))
     return EXIT_OK
 
 

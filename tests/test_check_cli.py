@@ -98,3 +98,15 @@ def test_the_users_file_is_not_changed_and_main_block_not_run(tmp_path):
     check("m.py", cwd=tmp_path)
     assert not (tmp_path / "ran.txt").exists()
     assert (tmp_path / "m.py").read_text().startswith(source)
+
+
+def test_junit_and_html_formats_of_check(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    out = check("gradient_checking.ipynb", "--format", "junit")
+    suite = ET.fromstring(out.stdout.encode()).find("testsuite")
+    assert out.returncode == 1 and len(suite.findall("testcase[@name='gradients']/failure")) == 1
+    page = tmp_path / "r.html"
+    out = check("old_helpers.py", "--format", "html", "-o", str(page))
+    html = page.read_text()
+    assert out.returncode == 0 and html.startswith("<!DOCTYPE html>") and "<svg" in html and "http" not in html.split("<body")[0]

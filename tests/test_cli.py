@@ -23,8 +23,24 @@ def test_no_command_prints_help_and_exits_2():
     assert out.returncode == 2 and "demo" in out.stdout
 
 
-def test_demo_shows_the_two_planted_bugs():
+def test_demo_tour_checks_bundled_files():
     out = cli("demo")
+    assert out.returncode == 0, out.stderr
+    heads = [line for line in out.stdout.splitlines() if line.startswith("examples/")]
+    assert heads[0].startswith("examples/lr_too_high.py: FAIL") and heads[-1].startswith("examples/correct_deep.py: PASS")
+    assert "learning-rate (too-high)" in out.stdout and "symmetric-init" in out.stdout
+    assert "nndoctor check my_model.py" in out.stdout
+
+
+def test_demo_lists_examples_and_rejects_unknown_ones():
+    listed = cli("demo", "--list").stdout.split()
+    assert "zero_init" in listed and "gradcheck_planted_errors" in listed
+    out = cli("demo", "no_such_example")
+    assert out.returncode == 2 and "--list" in out.stderr
+
+
+def test_demo_shows_the_two_planted_bugs():
+    out = cli("demo", "gradcheck_planted_errors")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("examples/gradcheck_planted_errors.py: FAIL — 2 errors")
@@ -34,7 +50,7 @@ def test_demo_shows_the_two_planted_bugs():
 
 
 def test_demo_json_is_one_document():
-    out = cli("demo", "--format", "json")
+    out = cli("demo", "gradcheck_planted_errors", "--format", "json")
     data = json.loads(out.stdout)
     assert data["verdict"] == "fail"
     flagged = {f["location"]["parameter"]: f["evidence"]["factor"] for f in data["findings"]}

@@ -187,7 +187,7 @@ def test_junit_passing_report_has_no_failures():
 
 def test_junit_is_a_registered_format_and_the_demo_prints_it():
     assert RENDERERS["junit"] is render_junit
-    out = subprocess.run([sys.executable, "-m", "nndoctor.cli", "demo", "--format", "junit"],
+    out = subprocess.run([sys.executable, "-m", "nndoctor.cli", "demo", "gradcheck_planted_errors", "--format", "junit"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     suite = ET.fromstring(out.stdout.encode()).find("testsuite")

@@ -26,6 +26,7 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Rep
     report.extend(_environment_findings(probe, target))
     gradient_checked = _gradient_check(probe, report, seed)
     _group_propagated_mismatches(report)
+    _group_same_defect(report)
     _defer_to_gradient_bugs(report)
     _quiet_checks_where_gradients_vanish(report)
     report.sections["probe"] = section = _probe_section(probe, iterations)
@@ -64,6 +65,9 @@ def _group_propagated_mismatches(report: Report) -> None:
     if len(mismatches) < 3 or None in layers or layers != set(range(1, max(layers) + 1)):
         return
     top = max(layers)
+    # a wrong dZ travels down as errors of no simple form; a missing term or a factor does not travel
+    if any(f.kind != "other" for f in mismatches if layer_of(f.location.parameter) < top):
+        return
     below = [f.location.parameter for f in mismatches if layer_of(f.location.parameter) < top]
     for i, f in enumerate(report.findings):
         if f in mismatches and layer_of(f.location.parameter) == top:
@@ -73,6 +77,32 @@ def _group_propagated_mismatches(report: Report) -> None:
                          f"backpropagation carries an error in layer {top} down to them, so fix layer {top} first."),
                 evidence={**f.evidence, "also_wrong_below": below})
     report.findings[:] = [f for f in report.findings if not (f in mismatches and layer_of(f.location.parameter) < top)]
+
+
+def _group_same_defect(report: Report) -> None:
+    """The same missing L2 term (or the same factor) in several parameters is one mistake repeated:
+    one finding that lists them, instead of one per parameter."""
+    groups: dict[tuple, list[Finding]] = {}
+    for f in report.findings:
+        if f.rule != "gradient-mismatch" or f.kind not in ("missing-term", "scale"):
+            continue
+        value = f.evidence.get("coefficient" if f.kind == "missing-term" else "factor")
+        if isinstance(value, (int, float)) and value:
+            key = (f.kind, f.severity, round(float(value), 3 - int(f"{abs(value):e}".split("e")[1])))
+            groups.setdefault(key, []).append(f)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first = members[0]
+        names = [f.location.parameter for f in members]
+        index = report.findings.index(first)
+        report.findings[index] = Finding(
+            rule=first.rule, severity=first.severity, location=first.location,
+            fix=f"{first.fix} Likewise for {', '.join(names[1:])}.",
+            message=(f"{first.message} The same holds for {', '.join(n for n in names[1:])}: "
+                     f"{'each of their gradients lacks its own such term' if first.kind == 'missing-term' else 'the same factor'}."),
+            evidence={**first.evidence, "parameters": names})
+        report.findings[:] = [f for f in report.findings if f not in members[1:]]
 
 
 def _quiet_checks_where_gradients_vanish(report: Report) -> None:
