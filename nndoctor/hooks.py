@@ -372,6 +372,23 @@ class Doctor:
         if known is None or self._depth < known[0]:
             self._step_calls[role] = (self._depth, site.func, args, kwargs, result)
 
+    def _layer_by_size(self, A: Any, counted: int) -> int:
+        """The layer an activation belongs to: the next weight matrix (from the counted position on)
+        whose number of units matches A's. When a layer's activation is written inline
+        (``np.tanh(Z1)``) the count alone would give the next helper call that layer's number."""
+        run = self._run
+        if run is None or not run.weights or not isinstance(A, np.ndarray) or A.ndim != 2:
+            return counted
+        axis = _units_axis(A, run)
+        if axis is None:
+            return counted
+        units = A.shape[axis]
+        sizes = [w.units for w in run.weights.values()]
+        for position in range(counted, len(sizes) + 1):
+            if sizes[position - 1] == units:
+                return position
+        return counted
+
     def _forward_known(self) -> bool:
         return any(s.role in (R.FORWARD, R.FORWARD_COST) for s in self.trace.sites.values())
 
@@ -540,7 +557,7 @@ class Doctor:
         if it is None:
             return
         self._layer_counter += 1
-        layer = self._layer_counter
+        layer = self._layer_counter = self._layer_by_size(R.first(result), self._layer_counter)
         Z = _first_array(args, kwargs)
         if Z is not None:
             self._z_layers[id(Z)] = layer

@@ -39,12 +39,6 @@ CAPS = {"num_iterations": 300, "iterations": 300, "n_iter": 300, "steps": 300,
         "num_epochs": 30, "epochs": 30, "n_epochs": 30}
 
 KNOWN_ISSUES = {
-    "update_result_ignored.py":
-        "init-scale is raised to a warning because the cost is flat, but the cost is flat because the update is "
-        "thrown away; and the output sigmoid is taken for layer 1 (np.tanh is inline), so W1 is judged as a "
-        "sigmoid layer",
-    "correct_planar.py":
-        "the only activation nndoctor sees (the output sigmoid; np.tanh is inline) is put in layer 1, not layer 2",
     "correct_class_stateful.py":
         "a class whose forward() reads self.X is not understood: forward and cost get the role 'other', step() is "
         "taken for a backward, staticmethod activations are not watched; only layer 1 (tanh) is seen",

@@ -29,6 +29,7 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Rep
     _group_same_defect(report)
     _defer_to_gradient_bugs(report)
     _quiet_checks_where_gradients_vanish(report)
+    _inconclusive_blocks_are_notes(report)
     report.sections["probe"] = section = _probe_section(probe, iterations)
     trained = any(run.completed for run in probe.doctor.trace.runs)
     section["checked"] = trained or gradient_checked
@@ -118,6 +119,19 @@ def _quiet_checks_where_gradients_vanish(report: Report) -> None:
                 rule=f.rule, severity="info", location=f.location, fix=f.fix, evidence=f.evidence,
                 message=f"{f.message} (The gradients here are tiny, see vanishing-gradient: the check is at the "
                         f"limit of what it can measure.)")
+
+
+def _inconclusive_blocks_are_notes(report: Report) -> None:
+    """In a file check, a block the gradient check could not decide is a limit of the check at that
+    point, not a problem of the file: a note, unless nothing at all could be verified."""
+    check = report.sections.get("gradient_check")
+    statuses = [p.get("status") for p in check.get("parameters", {}).values()] if isinstance(check, dict) else []
+    if not statuses or all(s == "inconclusive" for s in statuses):
+        return
+    for i, f in enumerate(report.findings):
+        if f.rule == "check-inconclusive" and f.evidence.get("parameter") and f.severity.label == "warning":
+            report.findings[i] = Finding(rule=f.rule, severity="info", location=f.location, fix=f.fix,
+                                         evidence=f.evidence, message=f.message)
 
 
 def _defer_to_gradient_bugs(report: Report) -> None:
