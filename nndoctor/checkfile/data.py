@@ -119,7 +119,7 @@ def _required(func: Callable[..., Any]) -> list[str]:
 
 
 def arguments_for(func: Callable[..., Any], data: Data | None, ns: dict[str, Any],
-                  iterations: int) -> tuple[list[Any], dict[str, Any], str] | None:
+                  iterations: int, skip_first: bool = False) -> tuple[list[Any], dict[str, Any], str] | None:
     """(args, kwargs, a short description) to call the training function, or None if it cannot be."""
     from nndoctor.checkfile.runner import ITERATION_PARAMETERS, QUIET_PARAMETERS
 
@@ -127,6 +127,8 @@ def arguments_for(func: Callable[..., Any], data: Data | None, ns: dict[str, Any
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
         return None
+    if skip_first:
+        params = params[1:]  # self
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     shown = []

@@ -27,6 +27,7 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Rep
     gradient_checked = _gradient_check(probe, report, seed)
     _group_propagated_mismatches(report)
     _group_same_defect(report)
+    _fold_into_activation_findings(report)
     _defer_to_gradient_bugs(report)
     _quiet_checks_where_gradients_vanish(report)
     _inconclusive_blocks_are_notes(report)
@@ -104,6 +105,38 @@ def _group_same_defect(report: Report) -> None:
                      f"{'each of their gradients lacks its own such term' if first.kind == 'missing-term' else 'the same factor'}."),
             evidence={**first.evidence, "parameters": names})
         report.findings[:] = [f for f in report.findings if f not in members[1:]]
+
+
+def _fold_into_activation_findings(report: Report) -> None:
+    """A wrong derivative helper, a forward/backward activation mismatch or an extra activation
+    makes the gradients of its layer and of every layer before it disagree with the cost: those
+    gradient-mismatch findings are the evidence of that one bug, not bugs of their own."""
+    from nndoctor.roles import layer_of
+
+    causes = [f for f in report.findings if f.severity.label == "error" and f.rule in
+              ("activation-derivative", "activation-mismatch", "output-activation")]
+    if not causes:
+        return
+    for cause in causes:
+        if cause.rule == "activation-derivative":
+            top = max(cause.evidence.get("layers") or [0])
+        elif cause.rule == "output-activation":
+            top = cause.evidence.get("weight_layers") or cause.location.layer or 0
+        else:
+            top = cause.location.layer or 0
+        folded = [f for f in report.findings if f.rule == "gradient-mismatch" and f.kind == "other"
+                  and f.location.parameter and (layer_of(f.location.parameter) or 99) <= top]
+        if not folded:
+            continue
+        names = sorted({f.location.parameter for f in folded} | set(
+            sum((f.evidence.get("also_wrong_below", []) for f in folded), [])))
+        index = report.findings.index(cause)
+        report.findings[index] = Finding(
+            rule=cause.rule, severity=cause.severity, location=cause.location, fix=cause.fix,
+            message=(f"{cause.message} The gradient check confirms it: "
+                     f"{', '.join('d' + n for n in names)} disagree with the cost."),
+            evidence={**cause.evidence, "gradient_check": names})
+        report.findings[:] = [f for f in report.findings if f not in folded]
 
 
 def _quiet_checks_where_gradients_vanish(report: Report) -> None:

@@ -243,11 +243,53 @@ def _parameters(func: Callable[..., Any]) -> list[str]:
         return []
 
 
+def training_classes(namespace: dict[str, Any]) -> list[tuple[str, type, str]]:
+    """(class name, class, method name) for the file's classes with a training method."""
+    found = []
+    for name, obj in namespace.items():
+        if not inspect.isclass(obj) or getattr(obj, "__module__", None) != "nndoctor_target":
+            continue
+        for method in dir(obj):
+            func = getattr(getattr(obj, method, None), "__wrapped__", getattr(obj, method, None))
+            if not inspect.isfunction(func) or method.startswith("_"):
+                continue
+            params = _parameters(func)
+            if method.lower() in TRAINING_NAMES or any(p in ITERATION_PARAMETERS for p in params):
+                found.append((name, obj, method))
+    return found
+
+
+def _call_training_method(probe: Probe, iterations: int, data: Any) -> None:
+    """A class-based network: build it from the file's own variables, then call its fit/train."""
+    for class_name, cls, method in training_classes(probe.namespace):
+        init = getattr(cls, "__init__")
+        made = datamod.arguments_for(init, data, probe.namespace, iterations, skip_first=True)
+        if made is None:
+            probe.notes.append(f"{class_name}(...) needs arguments nndoctor could not find in the file")
+            continue
+        args, kwargs, described = made
+        try:
+            instance = cls(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            probe.errors.append(StatementError(UserCodeError.wrap(class_name, exc, exc.__traceback__), None, 0))
+            continue
+        bound = getattr(instance, method)
+        call = datamod.arguments_for(bound, data, probe.namespace, iterations)
+        if call is None:
+            continue
+        m_args, m_kwargs, m_described = call
+        probe.training_call = f"{class_name}({described}).{method}({m_described})"
+        _call(probe, f"{class_name}.{method}", bound, m_args, m_kwargs)
+        if _trained(probe) or probe.timed_out:
+            return
+
+
 def _call_training_function(probe: Probe, iterations: int) -> None:
     candidates = training_candidates(probe.namespace)
+    data = datamod.find_data(probe) if candidates or training_classes(probe.namespace) else None
     if not candidates:
+        _call_training_method(probe, iterations, data)
         return
-    data = datamod.find_data(probe)
     for name, func in candidates:
         call = datamod.arguments_for(func, data, probe.namespace, iterations)
         if call is None:
@@ -257,6 +299,7 @@ def _call_training_function(probe: Probe, iterations: int) -> None:
         _call(probe, name, func, args, kwargs)
         if _trained(probe) or probe.timed_out:
             return
+    _call_training_method(probe, iterations, data)
 
 
 def _call(probe: Probe, name: str, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> None:

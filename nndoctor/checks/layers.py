@@ -60,6 +60,7 @@ def check_output_activation(run: Run, ctx: Context) -> list[Finding]:
     if n_weights and n_calls > n_weights:
         extra = acts[n_weights - 1:]
         chain = " then ".join(f"{a.kind or a.function}" for a in extra)
+        where = ctx.location(R.FORWARD, layer=n_weights, iteration=it.index)  # the output layer
         return [Finding(
             rule="output-activation",
             message=(f"The forward pass applies {n_calls} activations for {n_weights} weight layers: the output "
