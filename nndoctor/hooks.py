@@ -686,6 +686,9 @@ class Doctor:
             return
         if getattr(exc, "__nndoctor_recorded__", False):
             return  # already recorded by the innermost watched function
+        tb = exc.__traceback__
+        if tb is not None and tb.tb_next is None:
+            return  # raised by the call itself (wrong arguments): the caller's mistake, reported there
         try:
             exc.__nndoctor_recorded__ = True  # type: ignore[attr-defined]
         except Exception:  # noqa: BLE001 - some exception types refuse attributes

@@ -110,3 +110,13 @@ def test_junit_and_html_formats_of_check(tmp_path):
     out = check("old_helpers.py", "--format", "html", "-o", str(page))
     html = page.read_text()
     assert out.returncode == 0 and html.startswith("<!DOCTYPE html>") and "<svg" in html and "http" not in html.split("<body")[0]
+
+
+def test_notebook_with_two_experiments_diagnoses_each_run():
+    out, report = as_json("initialization_experiments.ipynb")
+    assert out.returncode == 1
+    runs = [r["run"] for r in report["training"]["runs"]]
+    assert runs == ["model(initialization='zeros')", "model(initialization='he')"]
+    (finding,) = report["findings"]  # the predict cell after the cut run is not blamed on the learner
+    assert finding["rule"] == "symmetric-init" and finding["location"]["run"] == runs[0]
+    assert report["probe"]["runs_stopped_at_budget"] == 2

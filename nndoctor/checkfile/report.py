@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nndoctor.checkfile.replay import NotReplayable, build_replay
-from nndoctor.checkfile.runner import Probe, probe_file, training_candidates
+from nndoctor.checkfile.runner import Probe, describe_statement, probe_file, training_candidates
 from nndoctor.findings import Finding, Location, Report
 from nndoctor.usercode import display_path
 
@@ -193,10 +193,9 @@ def _statement_findings(probe: Probe, target: str) -> list[Finding]:
             continue
         seen.add(key)
         hint = _hint(e.exception)
-        cell = f" (cell {err.cell})" if err.cell else ""
         out.append(Finding(
             rule="user-code-error",
-            message=f"{e.function}{cell} raised {type(e.exception).__name__}: {e.exception}",
+            message=f"{describe_statement(e.function)} raised {type(e.exception).__name__}: {e.exception}",
             location=Location(function=e.function, file=e.file or target, line=e.line),
             evidence={"exception": type(e.exception).__name__, "exception_message": str(e.exception),
                       "traceback": e.traceback_text, "cell": err.cell},

@@ -55,6 +55,7 @@ class Probe:
     data_source: str | None = None
     main_guard_skipped: bool = False
     timed_out: bool = False
+    unbound: set[str] = field(default_factory=set)  # names never assigned because the probe cut a statement
     timeout_site: UserCodeError | None = None
 
 
@@ -99,9 +100,16 @@ def _run_statement(probe: Probe, statement: Statement) -> bool:
         exec(statement.code, probe.namespace)  # noqa: S102 - running the learner's file is the job
     except ProbeBudgetReached:
         probe.stopped_runs += 1
+        probe.unbound.update(_bound_names(statement.node))  # the probe cut it before it assigned these
     except ProbeStopped as exc:
         _stopped(probe, _statement_name(statement), exc)
         return False
+    except NameError as exc:
+        if getattr(exc, "name", None) in probe.unbound:
+            probe.notes.append(f"{_statement_name(statement)} uses {exc.name}, which a training call stopped by "
+                               f"the probe never assigned: skipped")
+        else:
+            _record(probe, statement, exc)
     except EOFError as exc:
         if "stdin is closed" in str(exc):
             probe.notes.append(f"an input() call (line {statement.line}) got end-of-file: the probe ended there")
@@ -131,6 +139,13 @@ def _statement_name(statement: Statement) -> str:
     if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
         return node.name
     return f"line {statement.line}" if statement.cell is None else f"cell {statement.cell}, line {statement.line}"
+
+
+def describe_statement(name: str) -> str:
+    """'The statement at line 12' / 'Cell 3, line 1' / 'model' (a definition)."""
+    if name.startswith("line "):
+        return f"The statement at {name}"
+    return name[0].upper() + name[1:] if name.startswith("cell ") else name
 
 
 def _watch_new_names(probe: Probe, statement: Statement) -> None:
