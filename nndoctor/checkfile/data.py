@@ -58,8 +58,10 @@ def from_namespace(ns: dict[str, Any]) -> Data | None:
 
 def from_loaders(ns: dict[str, Any], probe: Any) -> Data | None:
     for name, obj in list(ns.items()):
+        from nndoctor.checkfile.runner import is_learner_function
+
         func = getattr(obj, "__wrapped__", obj)
-        if not inspect.isfunction(func) or getattr(func, "__module__", None) != "nndoctor_target":
+        if not inspect.isfunction(func) or not is_learner_function(obj):
             continue
         if not any(w in name.lower() for w in LOADER_WORDS) or _required(func):
             continue

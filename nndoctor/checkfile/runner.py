@@ -229,12 +229,17 @@ def _register_cells(path: Path, stmts: list[Statement]) -> None:
 
 
 # ----------------------------------------------------------------------------- training
+def is_learner_function(obj: Any) -> bool:
+    """Defined in the checked file, or in a helper file next to it (both are watched)."""
+    return getattr(obj, "__module__", None) == "nndoctor_target" or bool(getattr(obj, "__nndoctor_wrapped__", False))
+
+
 def training_candidates(namespace: dict[str, Any]) -> list[tuple[str, Callable[..., Any]]]:
     """The file's functions that look like a training entry point, best first."""
     found = []
     for name, obj in namespace.items():
         func = getattr(obj, "__wrapped__", obj)
-        if not inspect.isfunction(func) or getattr(func, "__module__", None) != "nndoctor_target":
+        if not inspect.isfunction(func) or not is_learner_function(obj):
             continue
         lowered = name.lower()
         score = 0
@@ -305,16 +310,33 @@ def _call_training_function(probe: Probe, iterations: int) -> None:
     if not candidates:
         _call_training_method(probe, iterations, data)
         return
+    failed: list[tuple[str, slice, slice]] = []  # (name, its errors, its recorded errors)
     for name, func in candidates:
         call = datamod.arguments_for(func, data, probe.namespace, iterations)
         if call is None:
             continue
         args, kwargs, described = call
         probe.training_call = f"{name}({described})"
+        before = (len(probe.errors), len(probe.doctor.trace.errors))
         _call(probe, name, func, args, kwargs)
         if _trained(probe) or probe.timed_out:
+            _forget_failed_guesses(probe, failed)
             return
+        failed.append((name, slice(before[0], len(probe.errors)), slice(before[1], len(probe.doctor.trace.errors))))
     _call_training_method(probe, iterations, data)
+    if _trained(probe):
+        _forget_failed_guesses(probe, failed)
+
+
+def _forget_failed_guesses(probe: Probe, failed: list[tuple[str, slice, slice]]) -> None:
+    """A training function nndoctor tried with its own guess of the arguments and that failed is
+    not the learner's bug when another one then trained: a note, not a finding."""
+    for name, errors, recorded in reversed(failed):
+        dropped = probe.errors[errors] + probe.doctor.trace.errors[recorded]
+        del probe.errors[errors]
+        del probe.doctor.trace.errors[recorded]
+        if dropped:
+            probe.notes.append(f"{name} was tried first and did not accept nndoctor's arguments")
 
 
 def _call(probe: Probe, name: str, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> None:
