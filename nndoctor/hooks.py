@@ -141,6 +141,7 @@ class Doctor:
         self._top_calls = 0
         self._backward_calls = 0
         self._derivative_depth = 0
+        self._has_forward = False
         self._forward_state: dict[str, Any] | None = None
         self._top_label: str | None = None
         self._run_key_value: Any = None
@@ -390,7 +391,9 @@ class Doctor:
         return counted
 
     def _forward_known(self) -> bool:
-        return any(s.role in (R.FORWARD, R.FORWARD_COST) for s in self.trace.sites.values())
+        if not self._has_forward:  # once known, always known: no scan per call
+            self._has_forward = any(s.role in (R.FORWARD, R.FORWARD_COST) for s in self.trace.sites.values())
+        return self._has_forward
 
     def _leave_forward(self, site: _Site, state: Mapping[str, Any]) -> None:
         if state.get("forward"):
@@ -501,6 +504,14 @@ class Doctor:
 
     def _on_forward_start(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         inputs = list(args) + list(kwargs.values())
+        it, run = self._it, self._run
+        if it is not None and not it.sampled and run is not None and run.weights and run.examples is not None:
+            # an unsampled step: the layout is known; only the identity of X (mini-batches) is kept
+            it.data_id = next((id(a) for a in inputs if isinstance(a, np.ndarray)), None)
+            it.batch = run.examples
+            known = self._params
+            if known is not None and any(a is known for a in inputs):
+                return
         params = next((d for d in R.dicts_in(inputs) if R.is_parameter_dict(d)), None)
         if params is None and args:
             params = R.parameters_of_object(args[0])  # a method: the network keeps them on self
@@ -557,12 +568,12 @@ class Doctor:
         if it is None:
             return
         self._layer_counter += 1
+        if not it.sampled:
+            return  # layers and caches only matter where statistics are taken
         layer = self._layer_counter = self._layer_by_size(R.first(result), self._layer_counter)
         Z = _first_array(args, kwargs)
         if Z is not None:
             self._z_layers[id(Z)] = layer
-        if not it.sampled:
-            return
         A = R.first(result)
         if not isinstance(A, np.ndarray) or A.dtype.kind not in "fc":
             return
@@ -628,11 +639,20 @@ class Doctor:
 
     def _on_update(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
                    before: Mapping[str, Any] | None) -> None:
-        lr = R.learning_rate_in(args, kwargs, site.arg_names)
         run = self._current_run()
+        it = self._it
+        if it is not None and not it.sampled and run.weights and run.learning_rate is not None:
+            # an unsampled step: only what keeps the bookkeeping right (cheap: no scans of arrays)
+            if not self._backward_seen:
+                it.completed = True
+                self._advance, self._advance_reason = True, "update"
+            out = R.first(result)
+            if isinstance(out, Mapping) and self._params is not None and len(out) == len(self._params):
+                self._params = out
+            return
+        lr = R.learning_rate_in(args, kwargs, site.arg_names)
         if lr is not None:
             run.learning_rate = lr
-        it = self._it
         if before is not None and not run.weights:
             run.weights = _weight_inits(before["copy"], run.example_axis)  # no forward saw them
         if it is not None and not self._backward_seen:
