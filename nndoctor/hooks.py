@@ -141,6 +141,7 @@ class Doctor:
         self._top_calls = 0
         self._backward_calls = 0
         self._derivative_depth = 0
+        self._activation_depth = 0
         self._has_forward = False
         self._forward_state: dict[str, Any] | None = None
         self._top_label: str | None = None
@@ -191,13 +192,19 @@ class Doctor:
         for name, obj in list(space.items()):
             if chosen is not None and name not in chosen:
                 continue
-            if not inspect.isfunction(obj) or getattr(obj, "__nndoctor_wrapped__", False):
+            static = is_class and isinstance(obj, staticmethod)
+            func = obj.__func__ if static else obj
+            if not inspect.isfunction(func) or getattr(func, "__nndoctor_wrapped__", False):
                 continue
-            if chosen is None and obj.__module__ != module_name:
+            if chosen is None and func.__module__ != module_name:
                 continue  # imported helpers (np.dot, another module's function) stay as they are
-            self.trace.module_functions[name] = obj
-            # methods need an instance to be sampled: they are recognized at their first call
-            wrapped = self._wrap(obj, *((None, None, None) if is_class else self._recognize(obj)))
+            self.trace.module_functions[name] = func
+            # methods need an instance to be sampled: they are recognized at their first call;
+            # static methods (sigmoid(z) in a class) can be sampled right away
+            role = (None, None, None) if is_class and not static else self._recognize(func)
+            wrapped = self._wrap(func, *role)
+            if static:
+                wrapped = staticmethod(wrapped)
             self._originals.append((namespace if is_class else space, name, obj))
             if is_class:
                 setattr(namespace, name, wrapped)
@@ -328,9 +335,14 @@ class Doctor:
                 self._top_calls += 1
                 self._top_label = _call_label(site, args, kwargs)
             state["backwards"] = self._backward_calls
+            if site.role is None and len(args) == 1:
+                state["fingerprint"] = _fingerprint(args[0])  # a no-argument method: did it move the weights?
             if role == R.DERIVATIVE:
                 self._derivative_depth += 1
                 state["derivative"] = True
+            elif role == R.ACTIVATION:
+                self._activation_depth += 1
+                state["activation"] = True
             if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
                 self._begin_step()
                 self._forward_depth += 1
@@ -400,6 +412,8 @@ class Doctor:
             self._forward_depth -= 1
         if state.get("derivative"):
             self._derivative_depth -= 1
+        if state.get("activation"):
+            self._activation_depth -= 1
 
     def _exit(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
               state: Mapping[str, Any]) -> None:
@@ -414,7 +428,10 @@ class Doctor:
                 role = R.OTHER  # it ran whole training steps: a training function, whatever it returns
                 site.seen[role] = site.seen.get(role, 0) + ROLE_SETTLES_AFTER
             if role is None:
-                role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params)
+                moved = None
+                if "fingerprint" in state and state["fingerprint"] is not None:
+                    moved = _fingerprint(args[0]) != state["fingerprint"]
+                role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params, moved)
                 site.seen[role] = site.seen.get(role, 0) + 1
                 self.trace.sites[site.name].role = site.role or R.OTHER
             if self.keep_calls and not self.calls and role in (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD):
@@ -525,7 +542,7 @@ class Doctor:
             it.data_id = next((id(a) for a in inputs if isinstance(a, np.ndarray)), None)
         if run.weights and it is not None and not it.sampled and run.examples is not None:
             return  # layout and weights are known; unsampled iterations record only the cost
-        data = R.find_data(R.arrays_in(inputs), params)
+        data = R.find_data(R.arrays_in(inputs) or (R.arrays_on(args[0], params) if args else []), params)
         if data is not None:
             X, axis = data
             run.examples, run.example_axis = int(X.shape[axis]), axis
@@ -561,6 +578,8 @@ class Doctor:
     def _on_activation(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
         if self._derivative_depth > 0 or (self._forward_depth == 0 and self._forward_known()):
             return  # an activation evaluated by a backward pass or a derivative helper is not a layer
+        if self._activation_depth > 0:
+            return  # tanh(z) called by hidden(z): the outer activation counts for the layer
         if self._forward_depth == 0 and (self._it is None or self._advance):
             self._begin_step()  # activations called from a module-level loop, no forward function
             self._layer_counter = 0
@@ -732,6 +751,14 @@ def watch(namespace: Any, every: int = 1) -> Doctor:
 
 
 # --------------------------------------------------------------------- helpers
+def _fingerprint(obj: Any) -> tuple[float, ...] | None:
+    """Sums of an object's parameter arrays: changes when a method updates them, even in place."""
+    params = R.parameters_of_object(obj)
+    if not params:
+        return None
+    return tuple(float(np.sum(v)) for v in params.values())
+
+
 def _first_array(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> np.ndarray | None:
     for a in list(args) + list(kwargs.values()):
         if isinstance(a, np.ndarray):

@@ -166,13 +166,13 @@ def learning_rate_in(args: tuple[Any, ...], kwargs: Mapping[str, Any], names: li
 
 
 def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
-                  params: Mapping[str, np.ndarray] | None) -> str:
+                  params: Mapping[str, np.ndarray] | None, moved: bool | None = None) -> str:
     """The role of one call, from its inputs and output (see the module docstring)."""
     inputs = list(args) + list(kwargs.values())
     param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
     on_self = parameters_of_object(args[0]) if args and not param_dicts else None
     if on_self:
-        return _classify_method(args, kwargs, result, on_self)
+        return _classify_method(args, kwargs, result, on_self, moved)
     known = params if params else (param_dicts[0] if param_dicts else None)
 
     if gradient_entries(result if isinstance(result, Mapping) else first(result), known):
@@ -193,25 +193,35 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     return OTHER
 
 
+def arrays_on(obj: Any, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """The arrays an object keeps besides its parameters (``self.X``, ``self.Y``, caches)."""
+    values = {id(v) for v in params.values()}
+    attrs = getattr(obj, "__dict__", {})
+    return [v for v in attrs.values() if isinstance(v, np.ndarray) and id(v) not in values]
+
+
 def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
-                     params: Mapping[str, np.ndarray]) -> str:
-    """Roles of a class-based network's methods, whose parameters live on ``self``."""
+                     params: Mapping[str, np.ndarray], moved: bool | None = None) -> str:
+    """Roles of a class-based network's methods, whose parameters live on ``self``. ``moved``
+    says whether the call changed the parameters (known for methods that take no argument)."""
     rest = list(args[1:]) + list(kwargs.values())
     out = first(result)
     if gradient_entries(out if isinstance(out, Mapping) else result, params):
         return BACKWARD
     if result is None:
-        if any(is_scalar(a) and not isinstance(a, np.ndarray) for a in rest) and not arrays_in(rest):
-            return UPDATE  # step(self, learning_rate): changes self's arrays in place
+        if moved or (moved is None and any(is_scalar(a) and not isinstance(a, np.ndarray) for a in rest)
+                     and not arrays_in(rest)):
+            return UPDATE  # step(self[, learning_rate]): changes self's arrays
         if gradients_of_object(args[0], params):
-            return BACKWARD  # backward(self, X, Y) that fills self.grads
+            return BACKWARD  # backward(self[, X, Y]) that fills self.grads
         return OTHER
-    if find_data(arrays_in(rest), params) is not None:
+    data = arrays_in(rest) or arrays_on(args[0], params)  # forward(self) reading self.X
+    if find_data(data, params) is not None:
         if is_scalar(out):
-            return FORWARD_COST
+            return FORWARD_COST if arrays_in(rest) else COST
         if isinstance(out, np.ndarray):
             return FORWARD
-    if is_scalar(out) and arrays_in(rest):
+    if is_scalar(out) and data:
         return COST
     return OTHER
 

@@ -39,9 +39,6 @@ CAPS = {"num_iterations": 300, "iterations": 300, "n_iter": 300, "steps": 300,
         "num_epochs": 30, "epochs": 30, "n_epochs": 30}
 
 KNOWN_ISSUES = {
-    "correct_class_stateful.py":
-        "a class whose forward() reads self.X is not understood: forward and cost get the role 'other', step() is "
-        "taken for a backward, staticmethod activations are not watched; only layer 1 (tanh) is seen",
 }
 
 _counter = itertools.count()
