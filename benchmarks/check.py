@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import catdata  # noqa: E402  (benchmarks/catdata.py)
 EXAMPLES = ROOT / "examples"
-CAT = [Path(p) / "train_catvnoncat.h5" for p in (ROOT.parent / "shared" / "data", "/work/shared/data")]
 COURSE_TARGET, CAT_TARGET = 15.0, 30.0
 
 CAT_FILE = '''
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {path.name:<36} {seconds:6.2f} s  exit {code}  {verdict}  {first[:60]}")
     print(f"examples: median {statistics.median(times):.2f} s, max {max(times):.2f} s (target <= {COURSE_TARGET:g} s)")
     if not args.quick:
-        data = next((p for p in CAT if p.exists()), None)
+        data = catdata.find()
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             (folder / "course_models.py").write_text((ROOT / "benchmarks" / "course_models.py").read_text())

@@ -27,11 +27,9 @@ import numpy as np
 
 import nndoctor
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_CANDIDATES = (
-    REPO_ROOT.parent / "shared" / "data" / "train_catvnoncat.h5",
-    Path("/work/shared/data/train_catvnoncat.h5"),
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import catdata  # noqa: E402  (benchmarks/catdata.py)
+
 
 FULL = {"dims": [12288, 20, 7, 5, 1], "m": 209}  # the course's L-layer cat classifier
 # --quick: the same depth and hidden widths on the first 256 pixel values of 64 images.
@@ -139,22 +137,13 @@ def n_parameters(params: dict[str, np.ndarray]) -> int:
 
 def load_data(dims: list[int], m: int) -> tuple[np.ndarray, np.ndarray, str]:
     """(X, Y, description): the cat images if present, else uniform noise of the same shape."""
-    path = next((p for p in DATA_CANDIDATES if p.exists()), None)
-    if path is not None:
-        try:
-            import h5py
-
-            with h5py.File(path, "r") as f:
-                images = np.asarray(f["train_set_x"])
-                labels = np.asarray(f["train_set_y"])
-            X = images.reshape(images.shape[0], -1).T / 255.0
-            Y = labels.reshape(1, -1).astype(np.float64)
-            source = f"cat images ({path})"
-            if X.shape != (dims[0], m):
-                source += f", first {dims[0]} pixel values of the first {m} images"
-            return X[: dims[0], :m].copy(), Y[:, :m].copy(), source
-        except ImportError:
-            pass  # no h5py: fall through to synthetic data of the same shape
+    cat = catdata.load()
+    if cat is not None:
+        X, Y, path = cat
+        source = f"cat images ({path})"
+        if X.shape != (dims[0], m):
+            source += f", first {dims[0]} pixel values of the first {m} images"
+        return X[: dims[0], :m].copy(), Y[:, :m].copy(), source
     rng = np.random.default_rng(DATA_SEED)
     X = rng.random((dims[0], m))
     Y = (rng.random((1, m)) < 0.5).astype(np.float64)

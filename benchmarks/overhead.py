@@ -56,13 +56,11 @@ import numpy as np  # noqa: E402
 
 import nndoctor  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import catdata  # noqa: E402  (benchmarks/catdata.py)
+
 MODELS_FILE = Path(__file__).resolve().parent / "course_models.py"
 NNDOCTOR_DIR = str(Path(nndoctor.__file__).resolve().parent)
-DATA_CANDIDATES = (
-    REPO_ROOT.parent / "shared" / "data" / "train_catvnoncat.h5",
-    Path("/work/shared/data/train_catvnoncat.h5"),
-)
 DATA_SHAPE = (12288, 209)  # 64 x 64 x 3 pixel values, 209 training images
 DATA_SEED = 2  # synthetic data, when the cat data set is absent
 LEARNING_RATE = 0.0075  # the course's value for both models
@@ -180,19 +178,10 @@ def blas_description() -> str:
 def load_data() -> tuple[np.ndarray, np.ndarray, str]:
     """(X, Y, description): the cat images if present (X (12288, 209) in [0, 1]), else uniform
     noise of the same shape with random 0/1 labels (fixed seed)."""
-    path = next((p for p in DATA_CANDIDATES if p.exists()), None)
-    if path is not None:
-        try:
-            import h5py
-
-            with h5py.File(path, "r") as f:
-                images = np.asarray(f["train_set_x"])
-                labels = np.asarray(f["train_set_y"])
-            X = images.reshape(images.shape[0], -1).T / 255.0
-            Y = labels.reshape(1, -1).astype(np.float64)
-            return X, Y, f"cat images ({path})"
-        except ImportError:
-            pass  # no h5py: synthetic data of the same shape
+    cat = catdata.load()
+    if cat is not None:
+        X, Y, path = cat
+        return X, Y, f"cat images ({path})"
     rng = np.random.default_rng(DATA_SEED)
     X = rng.random(DATA_SHAPE)
     Y = (rng.random((1, DATA_SHAPE[1])) < 0.5).astype(np.float64)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from nndoctor.checkfile import check_file
-from test_examples_watch import NOT_MODELS, _describe
+from test_examples_watch import NOT_MODELS, _describe, _matches
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -24,13 +24,9 @@ def expected(path: Path) -> dict[str, Any]:
 
 
 def matches(finding: Any, want: dict[str, Any]) -> bool:
-    if finding.rule != want["rule"] or ("kind" in want and finding.kind != want["kind"]):
+    """What the watch test matches (rule, kind, severity, location), plus the gradient check's keys."""
+    if not _matches(finding, want):
         return False
-    if "severity" in want and finding.severity.label != want["severity"]:
-        return False
-    for key in ("layer", "parameter", "function"):
-        if key in want and getattr(finding.location, key) != want[key]:
-            return False
     if "factor" in want and finding.evidence.get("factor") != pytest.approx(want["factor"], rel=1e-3):
         return False
     for key in ("parameters", "also_wrong_below", "gradient_check"):
