@@ -301,6 +301,17 @@ class Doctor:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if doctor._busy:  # called by nndoctor itself (e.g. while recognizing): no recording
                 return func(*args, **kwargs)
+            if site.fixed_role == R.OTHER and doctor._depth > 0:
+                # a settled helper inside a step (linear_forward, ...): nothing to record but its
+                # nesting and its exceptions; this keeps the hooks cheap on chatty course code
+                doctor._depth += 1
+                try:
+                    return func(*args, **kwargs)
+                except BaseException as exc:
+                    doctor._record_error(site, exc)
+                    raise
+                finally:
+                    doctor._depth -= 1
             state = doctor._enter(site, args, kwargs)
             doctor._depth += 1
             try:
