@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import numpy as np
 
+from nndoctor import dropout
 from nndoctor import roles as R
 from nndoctor.trace import (
     ActivationStats,
@@ -143,6 +144,7 @@ class Doctor:
         self._derivative_depth = 0
         self._activation_depth = 0
         self._has_forward = False
+        self._act_outputs: dict[int, np.ndarray] = {}
         self._forward_state: dict[str, Any] | None = None
         self._top_label: str | None = None
         self._run_key_value: Any = None
@@ -582,6 +584,11 @@ class Doctor:
                 run.output_units = int(out.shape[1 - run.example_axis])
             elif out.ndim == 1:
                 run.output_units = 1
+        if it.sampled and self._act_outputs:
+            keep_prob = dropout.keep_prob_in(args, kwargs, site.arg_names)
+            if keep_prob is not None and keep_prob < 1:
+                it.dropout = dropout.find_masks(result, self._act_outputs, keep_prob)
+        self._act_outputs = {}
         if not self._backward_seen:
             it.completed = True
             self._advance, self._advance_reason = True, "forward"
@@ -607,6 +614,7 @@ class Doctor:
         A = R.first(result)
         if not isinstance(A, np.ndarray) or A.dtype.kind not in "fc":
             return
+        self._act_outputs[layer] = A  # until the forward ends: dropout masks are matched to it
         it.activations.append(_activation_stats(site, layer, A, Z, self._run))
 
     def _on_derivative(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
@@ -650,6 +658,8 @@ class Doctor:
                           + (f" matching the parameters {', '.join(map(str, self._params))}" if self._params else ""))
         if it.sampled:
             it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
+            if it.dropout:
+                dropout.check_reapplied(it.dropout, result if isinstance(result, Mapping) else R.first(result))
         it.completed = True
         self._advance, self._advance_reason = True, "backward"
         has_forward = R.FORWARD in self._step_calls or R.FORWARD_COST in self._step_calls

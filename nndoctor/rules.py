@@ -100,7 +100,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("NND702", "mini-batch", "mini-batches drop or repeat examples, or misalign X and Y",
          "error", ("coverage", "misaligned")),
     Rule("NND703", "dropout-mask", "inverted dropout is implemented wrongly",
-         "error", ("keep-rate", "frozen-mask", "scale", "not-reapplied")),
+         "error", ("keep-rate", "frozen-mask", "scale", "not-reapplied"), "active"),
     Rule("NND704", "stochastic-forward", "prediction gives different outputs for the same input", "error"),
     # user code and tooling
     Rule("NND901", "user-code-error", "a user function raised an exception", "error", (), "active"),

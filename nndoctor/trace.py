@@ -96,6 +96,20 @@ class UpdateStats:
 
 
 @dataclass
+class DropoutStats:
+    """One layer's dropout mask at one iteration."""
+
+    layer: int
+    keep_prob: float
+    kept: float  # fraction of units kept
+    size: int  # entries in the mask
+    fingerprint: str  # identifies the mask: the same every iteration means a frozen mask
+    scaled: bool | None  # A divided by keep_prob (None: could not tell)
+    reapplied: bool | None  # dA zero where the mask dropped (None: no dA in the gradients)
+    mask: Any = None  # only between the forward and the backward of the iteration
+
+
+@dataclass
 class Iteration:
     index: int
     sampled: bool  # full statistics were computed for this iteration
@@ -106,6 +120,7 @@ class Iteration:
     params: dict[str, ArrayStats] = field(default_factory=dict)
     param_fingerprint: tuple[float, ...] | None = None
     update: UpdateStats | None = None
+    dropout: dict[int, DropoutStats] = field(default_factory=dict)
     batch: int | None = None  # examples in this iteration's forward pass
     data_id: int | None = None  # identity of the input array (changes with every mini-batch)
     completed: bool = False  # a backward pass (or, without one, a forward pass) finished

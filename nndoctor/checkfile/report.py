@@ -109,12 +109,14 @@ def _group_same_defect(report: Report) -> None:
 
 def _fold_into_activation_findings(report: Report) -> None:
     """A wrong derivative helper, a forward/backward activation mismatch or an extra activation
-    makes the gradients of its layer and of every layer before it disagree with the cost: those
+    (or a dropout mask the backward pass forgets) makes the gradients of its layer and of every
+    layer before it disagree with the cost: those
     gradient-mismatch findings are the evidence of that one bug, not bugs of their own."""
     from nndoctor.roles import layer_of
 
-    causes = [f for f in report.findings if f.severity.label == "error" and f.rule in
-              ("activation-derivative", "activation-mismatch", "output-activation")]
+    causes = [f for f in report.findings if f.severity.label == "error" and (f.rule in
+              ("activation-derivative", "activation-mismatch", "output-activation")
+              or (f.rule == "dropout-mask" and f.kind in ("not-reapplied", "scale")))]
     if not causes:
         return
     for cause in causes:
@@ -122,9 +124,12 @@ def _fold_into_activation_findings(report: Report) -> None:
             top = max(cause.evidence.get("layers") or [0])
         elif cause.rule == "output-activation":
             top = cause.evidence.get("weight_layers") or cause.location.layer or 0
+        elif cause.rule == "dropout-mask":
+            top = (cause.location.layer or 0) + 1  # the mask of layer l enters the gradient of W(l+1) too
         else:
             top = cause.location.layer or 0
-        folded = [f for f in report.findings if f.rule == "gradient-mismatch" and f.kind == "other"
+        kinds = None if cause.rule == "dropout-mask" else ("other",)  # a forgotten mask can look like a factor
+        folded = [f for f in report.findings if f.rule == "gradient-mismatch" and (kinds is None or f.kind in kinds)
                   and f.location.parameter and (layer_of(f.location.parameter) or 99) <= top]
         if not folded:
             continue

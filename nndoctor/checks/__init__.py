@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from nndoctor.checks import cost, errors, finite, gradients, init, layers, units, updates
+from nndoctor.checks import cost, dropout, errors, finite, gradients, init, layers, units, updates
 from nndoctor.checks.context import Context
 from nndoctor.checks.consolidate import consolidate
 from nndoctor.findings import Finding, Report
@@ -23,6 +23,7 @@ RUN_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
     *init.CHECKS,
     *updates.CHECKS,
     *layers.CHECKS,
+    *dropout.CHECKS,
 )
 TRACE_CHECKS: tuple[Callable[..., list[Finding]], ...] = (*errors.CHECKS, *layers.TRACE_CHECKS)
 

@@ -155,10 +155,11 @@ def check_oscillation(run: Run, ctx: Context) -> list[Finding]:
 
 
 def run_is_minibatch(run: Run) -> bool:
-    """Mini-batch costs are noisy by nature; spikes there are not oscillation."""
+    """Mini-batch costs (and dropout's, with new masks every iteration) are noisy by nature;
+    spikes there are not oscillation."""
     sizes = {it.batch for it in run.completed if it.batch}
     inputs = {it.data_id for it in run.completed if it.data_id is not None}
-    return len(sizes) > 1 or len(inputs) > 1
+    return len(sizes) > 1 or len(inputs) > 1 or any(it.dropout for it in run.sampled())
 
 
 def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
