@@ -1,8 +1,13 @@
 """Inverted dropout done right: the correct twin of dropout_randn_mask.py.
 
 Masks from np.random.rand, activations divided by keep_prob, the same masks reapplied to dA in the
-backward pass. The cost is noisy (new masks every iteration); that is not oscillation. nndoctor
-should report nothing at warning or error level; the gradient check replays the masks.
+backward pass. The cost is noisy (new masks every iteration); that is not oscillation.
+
+Expected diagnosis
+------------------
+pass: nothing at warning or error level. The gradient check replays the same masks for every
+evaluation and agrees (an info note says the cost is random and was replayed).
+Twin of: dropout_randn_mask.py.
 """
 
 

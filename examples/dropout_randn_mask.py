@@ -3,7 +3,14 @@
 The course's 3-layer network with inverted dropout (keep_prob = 0.86) on noisy circles. The mask
 `np.random.randn(...) < keep_prob` keeps about 80.5% of the units (the normal CDF at 0.86), not
 86%, while the activations are still divided by 0.86. Nothing crashes and training still works a
-bit worse. nndoctor should report `dropout-mask` (keep-rate) on layers 1 and 2, naming randn.
+bit worse.
+
+Expected diagnosis
+------------------
+error  dropout-mask (keep-rate), layers 1 and 2 (forward_propagation_with_dropout): about 80% of
+       the units kept while keep_prob is 0.86, which is what randn keeps; draw the mask with rand.
+The noisy cost (new masks every iteration) is not reported as oscillation.
+Correct twin: correct_dropout.py.
 """
 
 

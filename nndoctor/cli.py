@@ -1,11 +1,8 @@
-"""The command line: `nndoctor demo | explain | rules | --version`. Thin over the API."""
+"""The command line: `nndoctor check | report | demo | explain | rules | --version`. Thin over the API."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-
-from nndoctor import __version__
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, default=60.0, metavar="S",
                        help="seconds the file may run before the probe stops it (default: 60)")
 
+    rep = sub.add_parser("report", help="diagnose a training trace written by Doctor(trace=...)")
+    rep.add_argument("path", help="an .h5 trace file")
+    rep.add_argument("--format", choices=["text", "json", "html", "junit"], default="text")
+    rep.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    rep.add_argument("--fail-on", choices=["error", "warning", "info"], default="error")
+
     demo = sub.add_parser("demo", help="diagnose bundled example files, each with a known bug (or none)")
     demo.add_argument("example", nargs="?", help="one example by name (see --list); default: a short tour")
     demo.add_argument("--list", action="store_true", help="list the bundled examples")
@@ -132,6 +138,32 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from nndoctor.checks import diagnose
+    from nndoctor.tracefile import TraceFileError, read_trace
+
+    try:
+        trace = read_trace(args.path)
+    except TraceFileError as err:
+        print(f"nndoctor report: {err}", file=sys.stderr)
+        return EXIT_TOOL
+    report = diagnose(trace, target=args.path)
+    if args.format == "junit":
+        from nndoctor.render.junit import render_junit
+
+        text = render_junit(report, fail_on=args.fail_on)
+    else:
+        text = RENDERERS[args.format](report, color=_color() and not args.output) if args.format == "text" \
+            else RENDERERS[args.format](report)
+    if args.output:
+        Path(args.output).write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from nndoctor.checkfile.parent import run_check
 
@@ -140,6 +172,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
+    "report": cmd_report,
     "demo": cmd_demo,
     "explain": cmd_explain,
     "rules": cmd_rules,

@@ -24,8 +24,6 @@ import inspect
 import io
 import os
 import re
-import sys
-import types
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import numpy as np
@@ -111,12 +109,20 @@ class Doctor:
             iteration. ``every=1`` sees everything; ``every=10`` keeps the overhead negligible.
         max_iterations: stop recording after this many iterations per run (the user's code keeps
             running normally).
+        trace: a path: stream the recorded statistics into this HDF5 file while training, for
+            `nndoctor report PATH` later (rewritten every 200 iterations or 5 s; `close()` or `report()`
+            writes the rest).
     """
 
     def __init__(self, every: int = 1, *, max_iterations: int | None = None, stop_after: int | None = None,
-                 keep_calls: bool = False) -> None:
+                 keep_calls: bool = False, trace: str | os.PathLike[str] | None = None) -> None:
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive integer, not {every!r}")
+        from nndoctor.tracefile import TraceWriter
+
+        # trace="run.h5": every finished iteration is also written to that file (nndoctor report)
+        self._writer = TraceWriter(trace, every=every) if trace is not None else None
+        self._streamed: set[tuple[int, int]] = set()
         self.every = every
         self.max_iterations = max_iterations
         # probe mode (nndoctor check): end a run by raising ProbeBudgetReached when it starts
@@ -228,6 +234,7 @@ class Doctor:
 
     def __exit__(self, *exc: Any) -> None:
         self.unwatch()
+        self.close()
 
     def _recognize(self, func: Callable[..., Any]) -> tuple[str | None, str | None, str | None]:
         """(role, activation kind, derivative-of) for functions recognizable by sampling."""
@@ -279,6 +286,9 @@ class Doctor:
         """The diagnosis of everything recorded so far, as a `Report`."""
         from nndoctor.checks import diagnose
 
+        if self._writer is not None:
+            self._stream(self._run, self._it)
+            self._writer.flush(self.trace)
         return diagnose(self.trace, target=target, internal_errors=list(self._internal_errors))
 
     # ----------------------------------------------------------------- wrapping
@@ -506,6 +516,7 @@ class Doctor:
                 raise ProbeBudgetReached(index)
             if self._it is not None and not self._it.completed and self._it in run.iterations:
                 run.iterations.remove(self._it)  # an evaluation-only forward: not a training step
+            self._stream(run, self._it)
             self._it = Iteration(index=index, sampled=index % self.every == 0 or index == 1)
             if self.max_iterations is None or index < self.max_iterations:
                 run.iterations.append(self._it)  # past the budget: computed but not stored
@@ -526,7 +537,27 @@ class Doctor:
             n += 1
         return f"{label} #{n}"
 
+    def _stream(self, run: Run | None, it: Iteration | None) -> None:
+        """Hand a finished iteration to the trace file, once."""
+        if self._writer is None or run is None or it is None or not it.completed:
+            return
+        key = (run.index, it.index)
+        if key not in self._streamed and it in run.iterations:
+            self._streamed.add(key)
+            try:
+                self._writer.write(run, it, self.trace)
+            except Exception as exc:  # noqa: BLE001 - a full disk must not stop the training
+                self._internal("writing the trace", exc)
+                self._writer = None
+
+    def close(self) -> None:
+        """Write what is left to the trace file (if any) and close it; `report()` does this too."""
+        self._stream(self._run, self._it)
+        if self._writer is not None:
+            self._writer.close(self.trace)
+
     def _close_run(self) -> None:
+        self._stream(self._run, self._it)
         self._run = None
         self._it = None
         self._advance = False

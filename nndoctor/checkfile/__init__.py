@@ -8,9 +8,6 @@ a separate process with a time limit.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from nndoctor.checkfile.report import NothingToCheck, check_file
 
 __all__ = ["check_file", "NothingToCheck"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
-import os
 import sys
 import types
 from dataclasses import dataclass, field

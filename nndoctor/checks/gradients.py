@@ -66,7 +66,7 @@ def check_vanishing(run: Run, ctx: Context) -> list[Finding]:
     layers = weight_layers(run)
     if len(layers) < 3:
         return []
-    (first_layer, first_key), (last_layer, last_key) = layers[0], layers[-1]
+    (first_layer, first_key), (_, last_key) = layers[0], layers[-1]
     firsts = {i: (g, w) for i, g, w in grad_series(run, first_key)}
     ratios = []
     for i, g_last, w_last in grad_series(run, last_key):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from nndoctor import roles as R
-from nndoctor.checks.context import Context, weight_layers
+from nndoctor.checks.context import Context
 from nndoctor.findings import Finding
 from nndoctor.trace import Run
 

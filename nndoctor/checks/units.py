@@ -52,7 +52,6 @@ def check_dead_relu(run: Run, ctx: Context) -> list[Finding]:
             continue
         first_i, first = series[0]
         last_i, last = series[-1]
-        at_start = next(a for i, a in series if i == start)
         whole = last.dead_units == last.units
         what = "all" if whole else f"{last.dead_units} of the {last.units}"
         since = "from the first iteration" if start == first_i else f"from iteration {start} on"
