@@ -110,7 +110,7 @@ class Doctor:
         max_iterations: stop recording after this many iterations per run (the user's code keeps
             running normally).
         trace: a path: stream the recorded statistics into this HDF5 file while training, for
-            `nndoctor report PATH` later (rewritten every 200 iterations or 5 s; `close()` or `report()`
+            `nndoctor report PATH` later (rewritten every 5 s or so; `close()` or `report()`
             writes the rest).
     """
 

@@ -18,8 +18,9 @@ appendable, chunked, compressed float64 tables, one row per record, plus JSON at
 
 Strings (kinds, keys, function names) are stored once in a JSON vocabulary attribute; rows hold
 their index. Numbers and JSON only, never pickle. While training, the file is rewritten every
-``FLUSH_EVERY`` iterations (or ``FLUSH_SECONDS``) into a temporary file renamed over the old one,
-so a run killed at any moment leaves a complete trace up to the last flush.
+``FLUSH_SECONDS`` (less often as it grows: at most ``COST_SHARE`` of the training time) into a
+temporary file renamed over the old one, so a run killed at any moment leaves a complete trace up
+to the last write.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ TABLES = {
     "derivatives": 4,
     "dropout": 8,
 }
-FLUSH_EVERY = 200  # iterations between two writes of the file
-FLUSH_SECONDS = 5.0  # ...or this long, when training is slow
+FLUSH_SECONDS = 5.0  # the file is rewritten at most this often...
+COST_SHARE = 0.05  # ...and less often as it grows, so writing takes at most 5% of the training time
 CHUNK_ROWS = 1024
 
 
@@ -70,17 +71,17 @@ class TraceFileError(InvalidInputError):
 class TraceWriter:
     """Keeps a file up to date with a Doctor's trace while it trains.
 
-    Every ``flush_every`` finished iterations (and at least every ``FLUSH_SECONDS`` when training
-    is slow) the whole trace is written to a temporary file next to the target, which then
-    replaces it in one atomic rename: a run killed at any moment leaves the last complete trace,
-    never a half-written file.
+    Every ``FLUSH_SECONDS`` (or longer, so that writing never takes more than ``COST_SHARE`` of the
+    training time as the trace grows) the whole trace is written to a temporary file next to the
+    target, which then replaces it in one atomic rename: a run killed at any moment leaves the
+    last complete trace, never a half-written file.
     """
 
-    def __init__(self, path: str | Path, *, every: int, flush_every: int = FLUSH_EVERY) -> None:
+    def __init__(self, path: str | Path, *, every: int) -> None:
         self.path = Path(path)
         self.every = every
-        self.flush_every = flush_every
         self.pending = 0
+        self.save_seconds = 0.0
         self.trace: Trace | None = None
         self.last_flush = time.monotonic()
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,14 +90,18 @@ class TraceWriter:
         """One finished iteration (called when the next one starts, or at the end)."""
         self.trace = trace
         self.pending += 1
-        if self.pending >= self.flush_every or time.monotonic() - self.last_flush > FLUSH_SECONDS:
+        # each write rewrites the whole file: wait long enough that writing stays a small share
+        wait = max(FLUSH_SECONDS, self.save_seconds / COST_SHARE)
+        if time.monotonic() - self.last_flush > wait:
             self.flush(trace)
 
     def flush(self, trace: Trace | None) -> None:
         trace = trace or self.trace
         if trace is None:
             return
+        start = time.monotonic()
         save_trace(trace, self.path)
+        self.save_seconds = time.monotonic() - start
         self.pending = 0
         self.last_flush = time.monotonic()
 
