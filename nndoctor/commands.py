@@ -74,7 +74,8 @@ def _summary(path: Any) -> str:
     import ast
 
     doc = ast.get_docstring(ast.parse(path.read_text("utf-8"))) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    return paragraph if len(paragraph) <= 110 else paragraph[:107].rsplit(" ", 1)[0] + "..."
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

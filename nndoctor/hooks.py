@@ -117,7 +117,9 @@ class Doctor:
     def __init__(self, every: int = 1, *, max_iterations: int | None = None, stop_after: int | None = None,
                  keep_calls: bool = False, trace: str | os.PathLike[str] | None = None) -> None:
         if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer, not {every!r}")
+            from nndoctor.errors import InvalidInputError
+
+            raise InvalidInputError(f"every must be a positive integer (statistics every k iterations), not {every!r}")
         from nndoctor.tracefile import TraceWriter
 
         # trace="run.h5": every finished iteration is also written to that file (nndoctor report)
@@ -130,8 +132,8 @@ class Doctor:
         self.stop_after = stop_after
         self.keep_calls = keep_calls
         self.calls: dict[str, Any] = {}
+        self.label_ignore: frozenset[str] = frozenset()  # keyword arguments left out of run names
         self._step_calls: dict[str, Any] = {}
-        self._step_params: dict[str, np.ndarray] | None = None
         self.trace = Trace(every=every)
         self._originals: list[tuple[Any, str, Any]] = []  # (namespace, name, original) to restore
         self._depth = 0
@@ -307,6 +309,9 @@ class Doctor:
                 der = activations.identify_derivative(func)
             derivative_of = der.of if der is not None else None
         site = _Site(func, role, kind, derivative_of)
+        if role in (R.ACTIVATION, R.DERIVATIVE):
+            # decorated helpers are checked like watched ones (activation-derivative pairs them)
+            self.trace.module_functions.setdefault(getattr(func, "__name__", site.name), func)
         doctor = self
 
         @functools.wraps(func)
@@ -356,7 +361,7 @@ class Doctor:
                     role = None  # (X, parameters) in, but the forward is known: a backward or predict
             if self._depth == 0:
                 self._top_calls += 1
-                self._top_label = _call_label(site, args, kwargs)
+                self._top_label = _call_label(site, args, kwargs, self.label_ignore)
             state["backwards"] = self._backward_calls
             if site.role is None and len(args) == 1:
                 state["fingerprint"] = _fingerprint(args[0])  # a no-argument method: did it move the weights?
@@ -401,9 +406,6 @@ class Doctor:
         (compute_cost_with_regularization, not the compute_cost it calls)."""
         if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
             self._step_calls = {}
-            params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
-            # the values at this step: the dict itself is updated in place by most training loops
-            self._step_params = None if params is None else {k: np.array(v, copy=True) for k, v in params.items()}
         known = self._step_calls.get(role)
         if known is None or self._depth < known[0]:
             self._step_calls[role] = (self._depth, site.func, args, kwargs, result)
@@ -693,11 +695,17 @@ class Doctor:
                 dropout.check_reapplied(it.dropout, result if isinstance(result, Mapping) else R.first(result))
         it.completed = True
         self._advance, self._advance_reason = True, "backward"
-        has_forward = R.FORWARD in self._step_calls or R.FORWARD_COST in self._step_calls
-        if self.keep_calls and not self.calls and has_forward:
-            # the first complete step, checked where it happened: before training could break it
+        forward = self._step_calls.get(R.FORWARD) or self._step_calls.get(R.FORWARD_COST)
+        if self.keep_calls and not self.calls and forward is not None:
+            # the first complete step, checked where it happened: before training could break it.
+            # The parameters have not been updated yet (the update comes after the backward), but
+            # the dict or the object holding them will be: keep their values now.
             self.calls = {role: call[1:] for role, call in self._step_calls.items()}
-            self.calls["params_at"] = self._step_params
+            f_args, f_kwargs = forward[2], forward[3]
+            params = next((d for d in R.dicts_in(list(f_args) + list(f_kwargs.values())) if R.is_parameter_dict(d)), None)
+            if params is None and f_args:
+                params = R.parameters_of_object(f_args[0])  # a class keeps them on self
+            self.calls["params_at"] = None if params is None else {k: np.array(v, copy=True) for k, v in params.items()}
 
     def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
@@ -908,10 +916,11 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _call_label(site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+def _call_label(site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                ignore: frozenset[str] = frozenset()) -> str:
     """``model(initialization="zeros", learning_rate=0.3)``: the short arguments that tell runs apart."""
     shown = [f"{k}={v!r}" for k, v in kwargs.items()
-             if isinstance(v, (str, int, float, bool)) and not isinstance(v, np.ndarray)]
+             if isinstance(v, (str, int, float, bool)) and not isinstance(v, np.ndarray) and k not in ignore]
     return f"{site.name}({', '.join(shown)})"
 
 

@@ -16,12 +16,15 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB_DIRS = tuple({os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib")})
 
 
+DISPLAY_BASE: str | None = None  # `nndoctor check` fixes it to the user's directory (it chdirs meanwhile)
+
+
 def display_path(path: str | None) -> str | None:
-    """A path relative to the working directory when it lies below it, else unchanged."""
+    """A path relative to the working directory (or DISPLAY_BASE) when it lies below it, else unchanged."""
     if not path:
         return path
     try:
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(path, DISPLAY_BASE or os.getcwd())
     except ValueError:
         return path
     return path if rel.startswith("..") else rel

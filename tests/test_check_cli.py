@@ -119,3 +119,10 @@ def test_notebook_with_two_experiments_diagnoses_each_run():
     (finding,) = report["findings"]  # the predict cell after the cut run is not blamed on the learner
     assert finding["rule"] == "symmetric-init" and finding["location"]["run"] == runs[0]
     assert report["probe"]["runs_stopped_at_budget"] == 2
+
+
+def test_prediction_with_dropout_left_on_is_random():
+    out, report = as_json("predict_with_dropout.py")
+    (finding,) = [f for f in report["findings"] if f["rule"] == "stochastic-forward"]
+    assert out.returncode == 1 and finding["location"]["function"] == "predict"
+    assert "values differ between two calls" in finding["evidence"]["changed"]

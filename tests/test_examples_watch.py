@@ -6,8 +6,9 @@ load the data with its own `load_data()`, call its training function with the fi
 except for the number of iterations or epochs, which is capped to a short probe, then report.
 
 An expected finding marked `"needs": "gradient-check"` is only found by the gradient check on files,
-so it is not looked for here; the rest of the example's expectations still are (in particular that
-the runtime rules raise no warning or error the example does not expect). An optional
+so it is not looked for here, nor one marked `"needs": "probes"` (found by probing the file's update
+or mini-batch function on controlled inputs); the rest of the example's expectations still are (in
+particular that the runtime rules raise no warning or error the example does not expect). An optional
 `"layers": {1: "relu", 2: "sigmoid"}` says which activation nndoctor must have seen in each layer,
 so that a "pass" cannot come from not recognizing the network at all.
 
@@ -151,7 +152,7 @@ def test_example_gets_its_expected_runtime_diagnosis(path: Path) -> None:
     report, _ = probe_run(path)
     shown = f"{path.name} reported:\n{_describe(report) or '  nothing'}"
 
-    runtime = [w for w in expected.get("findings", []) if w.get("needs") != "gradient-check"]
+    runtime = [w for w in expected.get("findings", []) if not w.get("needs")]  # gradient-check, probes
     for want in runtime:
         assert any(_matches(f, want) for f in report.findings), f"expected {want}\n{shown}"
     for rule in expected.get("absent", []):

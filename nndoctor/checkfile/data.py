@@ -20,12 +20,19 @@ LOADER_WORDS = ("load", "data", "dataset")
 SYNTHETIC_EXAMPLES = 64
 
 
+TEST_X_NAMES = ("x_test", "test_x", "test_set_x", "xtest", "x_dev", "dev_x", "x_val", "val_x", "test_data")
+TEST_Y_NAMES = ("y_test", "test_y", "test_set_y", "ytest", "y_dev", "dev_y", "y_val", "val_y", "test_labels")
+
+
 @dataclass
 class Data:
     X: np.ndarray
     Y: np.ndarray
     source: str
     synthetic: bool = False
+    X_test: np.ndarray | None = None
+    Y_test: np.ndarray | None = None
+    names: tuple[str, str, str, str] = ("train_x", "train_y", "test_x", "test_y")
 
 
 def _as_columns(X: np.ndarray) -> np.ndarray:
@@ -52,7 +59,16 @@ def from_namespace(ns: dict[str, Any]) -> Data | None:
     for xk, X in xs:
         for yk, Y in ys:
             if _examples_match(X, Y):
-                return Data(X, Y, f"the module's arrays {xk}, {yk}")
+                data = Data(X, Y, f"the module's arrays {xk}, {yk}")
+                tx = next(((k, v) for k, v in ns.items() if isinstance(v, np.ndarray) and k.lower() in TEST_X_NAMES
+                           and v.ndim == 2 and X.shape[0] in v.shape), None)
+                ty = next(((k, v) for k, v in ns.items() if isinstance(v, np.ndarray) and k.lower() in TEST_Y_NAMES), None)
+                if tx and ty and _examples_match(tx[1], ty[1]):
+                    data.X_test, data.Y_test = tx[1], ty[1]
+                    data.names = (xk, yk, tx[0], ty[0])
+                else:
+                    data.names = (xk, yk, "test_x", "test_y")
+                return data
     return None
 
 
@@ -74,7 +90,12 @@ def from_loaders(ns: dict[str, Any], probe: Any) -> Data | None:
         if len(arrays) >= 2:
             X, Y = _as_columns(arrays[0]), _labels(arrays[1])
             if _examples_match(X, Y):
-                return Data(X, Y, f"{name}()")
+                data = Data(X, Y, f"{name}()", names=(f"{name}()[0]", f"{name}()[1]", f"{name}()[2]", f"{name}()[3]"))
+                if len(arrays) >= 4:
+                    tX, tY = _as_columns(arrays[2]), _labels(arrays[3])
+                    if _examples_match(tX, tY) and tX.shape[0] == X.shape[0]:
+                        data.X_test, data.Y_test = tX, tY
+                return data
     return None
 
 
@@ -109,6 +130,7 @@ def find_data(probe: Any) -> Data | None:
         data = synthesize(ns, funcs)
     if data is not None:
         probe.data_source = data.source
+        probe.data = data
     return data
 
 

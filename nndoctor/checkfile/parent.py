@@ -32,6 +32,8 @@ def run_check(args: argparse.Namespace) -> int:
     for key in ("unreadable", "nothing"):
         if key in outcome:
             print(outcome[key], file=sys.stderr)
+            if args.format in ("json", "junit"):  # a CI job still gets its report file
+                _emit(_tool_report(path, outcome[key]), args)
             return EXIT_TOOL
     if "internal" in outcome:
         print("nndoctor check: nndoctor itself failed; please report this with the traceback below.\n"
@@ -39,14 +41,28 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_TOOL
     report = Report.from_dict(outcome["report"]) if "report" in outcome else _crash_report(path, outcome)
     report.sections.setdefault("probe", {})["seconds"] = round(elapsed, 2)
+    _emit(report, args)
+    if "report" not in outcome or report.sections.get("probe", {}).get("checked") is False:
+        return EXIT_TOOL  # the file crashed or hung before anything could be checked: the report says where
+    return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
+
+
+def _emit(report: Report, args: argparse.Namespace) -> None:
     text = _render(report, args)
     if args.output:
         Path(args.output).write_text(text, "utf-8")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    if "report" not in outcome or report.sections.get("probe", {}).get("checked") is False:
-        return EXIT_TOOL  # the file crashed or hung before anything could be checked: the report says where
-    return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
+
+
+def _tool_report(path: Path, message: str) -> Report:
+    """What a CI format gets when nothing could be checked: one finding carrying the message."""
+    report = Report(target=str(path))
+    report.add(Finding(rule="check-inconclusive", severity=Severity.ERROR, message=message.splitlines()[0],
+                       location=Location(file=str(path)), evidence={"reason": "nothing-to-check", "detail": message},
+                       fix="See the message: add nndoctor.spec(train=...) or a training function."))
+    report.sections["probe"] = {"checked": False}
+    return report
 
 
 def _render(report: Report, args: argparse.Namespace) -> str:
@@ -69,12 +85,14 @@ def _run_child(path: Path, args: argparse.Namespace) -> dict:
         cmd = [sys.executable, "-m", "nndoctor.checkfile.child", str(path.resolve()), str(out),
                "--iterations", str(args.iterations), "--seed", str(args.seed), "--timeout", str(args.timeout)]
         env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
+        for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(threads, "1")  # steady timings on shared machines; the probe's nets are small
         progress = _Progress(path) if sys.stderr.isatty() else None
         try:
             child = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
                                    timeout=args.timeout + KILL_GRACE)
         except subprocess.TimeoutExpired:
-            return {"killed": f"the file was still running {args.timeout + KILL_GRACE:g} s after it started "
+            return {"killed": f"The file was still running {args.timeout + KILL_GRACE:g} s after it started "
                               f"and did not respond to the time limit; it was stopped"}
         finally:
             if progress:
@@ -82,7 +100,7 @@ def _run_child(path: Path, args: argparse.Namespace) -> dict:
         if out.exists():
             return json.loads(out.read_text("utf-8"))
         tail = (child.stderr or "").strip().splitlines()[-5:]
-        return {"crashed": f"the Python process running the file ended with exit code {child.returncode}",
+        return {"crashed": f"The Python process running the file ended with exit code {child.returncode}",
                 "stderr": "\n".join(tail)}
 
 

@@ -5,8 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nndoctor.checkfile.predict import probe_predict
 from nndoctor.checkfile.replay import NotReplayable, build_replay
-from nndoctor.checkfile.runner import Probe, describe_statement, probe_file, training_candidates
+from nndoctor.checkfile.runner import (
+    ITERATION_PARAMETERS,
+    QUIET_PARAMETERS,
+    Probe,
+    describe_statement,
+    probe_file,
+    training_candidates,
+)
+
+# arguments nndoctor itself passes to a training call: not part of the run's name
+LABEL_IGNORE = frozenset(ITERATION_PARAMETERS) | frozenset(QUIET_PARAMETERS)
 from nndoctor.findings import Finding, Location, Report
 from nndoctor.usercode import display_path
 
@@ -17,14 +28,30 @@ class NothingToCheck(Exception):
 
 
 def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Report:
+    import os
+
+    from nndoctor import usercode
+
     path = Path(path)
     target = display_path(str(path)) or str(path)
-    probe = probe_file(path, iterations=iterations, seed=seed)
+    base, usercode.DISPLAY_BASE = usercode.DISPLAY_BASE, os.getcwd()  # one base for every location
+    try:
+        return _check(path, target, iterations, seed)
+    finally:
+        usercode.DISPLAY_BASE = base
+
+
+def _check(path: Path, target: str, iterations: int, seed: int) -> Report:
+    probe = probe_file(path, iterations=iterations, seed=seed, label_ignore=LABEL_IGNORE)
     probe.doctor.unwatch()
     report = probe.doctor.report(target=target)
     report.extend(_statement_findings(probe, target))
+    _dedupe_errors(report)
     report.extend(_environment_findings(probe, target))
     gradient_checked = _gradient_check(probe, report, seed)
+    report.extend(probe_predict(probe.namespace, probe.final_params, probe.data))
+    _probe_steps(probe, report)
+    _data_checks(probe, report)
     _group_propagated_mismatches(report)
     _group_same_defect(report)
     _fold_into_activation_findings(report)
@@ -213,6 +240,69 @@ def _statement_findings(probe: Probe, target: str) -> list[Finding]:
     return out
 
 
+def _data_checks(probe: Probe, report: Report) -> None:
+    """The data the file trains on (and its test set, when the file has one): scale, labels, leakage."""
+    from nndoctor.data import check_dataset
+
+    data = probe.data
+    if data is None or data.synthetic:
+        return
+    runs = [r for r in probe.doctor.trace.runs if r.completed]
+    axis = runs[0].example_axis if runs else None
+    outputs = runs[0].output_units if runs else None
+    try:
+        found = check_dataset(data.X, data.Y, data.X_test, data.Y_test, example_axis=axis, n_outputs=outputs,
+                              names=data.names)
+    except Exception as exc:  # noqa: BLE001
+        found = [Finding(rule="check-inconclusive", severity="warning",
+                         message=f"The data checks failed inside nndoctor ({type(exc).__name__}: {exc}).",
+                         evidence={"reason": "internal-error"}, fix="Nothing to change in your code.")]
+    report.extend(found)
+    if any(f.rule == "unnormalized-input" and f.severity.label != "info" for f in found):
+        # raw inputs make units die or saturate and the steps misbehave: say so on those findings
+        for i, f in enumerate(report.findings):
+            if f.rule in ("dead-relu", "saturated-activation", "learning-rate", "cost-oscillation",
+                          "cost-divergence", "exploding-gradient") and f.severity.label != "info":
+                report.findings[i] = Finding(
+                    rule=f.rule, severity="info", location=f.location, fix=f.fix,
+                    evidence={**f.evidence, "may_be_caused_by": "unnormalized-input"},
+                    message=f"{f.message} The inputs are not normalized (see unnormalized-input): fix that first.")
+
+
+def _probe_steps(probe: Probe, report: Report) -> None:
+    """The update step and the mini-batch builder, called on controlled inputs (nndoctor.probes)."""
+    import inspect
+
+    from nndoctor.checkfile.runner import is_learner_function
+    from nndoctor.probes import probe_functions
+
+    functions = {name: obj for name, obj in probe.namespace.items()
+                 if inspect.isfunction(obj) and is_learner_function(obj) and not name.startswith("_")}
+    try:
+        found = probe_functions(functions)
+    except Exception as exc:  # noqa: BLE001 - a probe that fails becomes a finding, the rest stands
+        found = [Finding(rule="check-inconclusive", severity="warning",
+                         message=f"The update and mini-batch probes failed inside nndoctor ({type(exc).__name__}: {exc}).",
+                         evidence={"reason": "internal-error"}, fix="Nothing to change in your code.")]
+    known = {(f.rule, f.kind, f.location.function) for f in report.findings}
+    report.extend(f for f in found if (f.rule, f.kind, f.location.function) not in known)
+
+
+def _dedupe_errors(report: Report) -> None:
+    """One exception, one finding: a crash inside a watched function is seen by the hooks and again
+    by the statement (or training call) it interrupted."""
+    seen = set()
+    kept = []
+    for f in report.findings:
+        if f.rule == "user-code-error" and "exception" in f.evidence:
+            key = (f.evidence.get("exception"), f.evidence.get("exception_message"))
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(f)
+    report.findings[:] = kept
+
+
 def _hint(exc: BaseException) -> str | None:
     text = str(exc)
     if isinstance(exc, AttributeError) and "numpy" in text and "has no attribute" in text:
@@ -261,6 +351,13 @@ def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
 
     import numpy as np
 
+    first = calls.get("params_at")
+    restore = None
+    if replay.style == "stateful" and isinstance(first, dict) and set(first) == set(replay.params):
+        # weights kept on the object: check them as they were at the first step, as for dicts
+        restore = {k: np.array(v, copy=True) for k, v in replay.params.items()}
+        for k, v in replay.params.items():
+            np.copyto(v, first[k])
     try:
         # the learner's code runs again here: its overflow warnings are not news (the findings say it)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -273,6 +370,10 @@ def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
                            evidence={"reason": "error", "replayed": replay.describe},
                            fix="See the message; the runtime findings above are unaffected."))
         return False
+    finally:
+        if restore is not None:
+            for k, v in replay.params.items():
+                np.copyto(v, restore[k])
     findings = list(result.findings)
     if any(f.rule == "non-finite" for f in report.findings):
         # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it

@@ -54,14 +54,17 @@ class Probe:
     data_source: str | None = None
     main_guard_skipped: bool = False
     timed_out: bool = False
+    data: Any = None  # the data the training call got (or the module's arrays)
+    final_params: Any = None  # the parameters the last training run ended with
     unbound: set[str] = field(default_factory=set)  # names never assigned because the probe cut a statement
     timeout_site: UserCodeError | None = None
 
 
-def probe_file(path: Path, *, iterations: int = 300, seed: int = 0) -> Probe:
+def probe_file(path: Path, *, iterations: int = 300, seed: int = 0, label_ignore: frozenset[str] = frozenset()) -> Probe:
     path = path.resolve()
     stmts, parse_problems = statements(path)
     doctor = Doctor(every=1, stop_after=iterations, keep_calls=True)
+    doctor.label_ignore = label_ignore
     module = types.ModuleType("nndoctor_target")
     module.__file__ = str(path)
     probe = Probe(path, doctor, module.__dict__, parse_problems=parse_problems)
@@ -90,6 +93,9 @@ def probe_file(path: Path, *, iterations: int = 300, seed: int = 0) -> Probe:
         probe.timed_out = True
     finally:
         sys.modules.pop(module.__name__, None)
+    probe.final_params = doctor._params
+    if probe.data is None:
+        probe.data = datamod.from_namespace(probe.namespace)
     return probe
 
 
@@ -125,7 +131,9 @@ def _run_statement(probe: Probe, statement: Statement) -> bool:
 def _stopped(probe: Probe, name: str, exc: BaseException) -> None:
     """Time is up: remember where the learner's code was, the report names that line."""
     probe.timed_out = True
-    probe.timeout_site = UserCodeError.wrap(name, exc, exc.__traceback__)
+    site = UserCodeError.wrap(name, exc, exc.__traceback__)
+    site.traceback_text = site.traceback_text.replace("nndoctor.hooks.ProbeStopped", "(stopped here: time limit)")
+    probe.timeout_site = site
 
 
 def _record(probe: Probe, statement: Statement, exc: BaseException) -> None:
@@ -281,6 +289,16 @@ def training_classes(namespace: dict[str, Any]) -> list[tuple[str, type, str]]:
 def _call_training_method(probe: Probe, iterations: int, data: Any) -> None:
     """A class-based network: build it from the file's own variables, then call its fit/train."""
     for class_name, cls, method in training_classes(probe.namespace):
+        existing = [v for v in probe.namespace.values() if type(v) is cls]
+        if existing:  # the file already built its network (net = Network(...)): train that one
+            bound = getattr(existing[0], method)
+            call = datamod.arguments_for(bound, data, probe.namespace, iterations)
+            if call is not None:
+                m_args, m_kwargs, m_described = call
+                probe.training_call = f"{class_name} instance.{method}({m_described})"
+                _call(probe, f"{class_name}.{method}", bound, m_args, m_kwargs)
+                if _trained(probe) or probe.timed_out:
+                    return
         init = getattr(cls, "__init__")
         made = datamod.arguments_for(init, data, probe.namespace, iterations, skip_first=True)
         if made is None:

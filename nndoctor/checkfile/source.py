@@ -82,7 +82,10 @@ def statements(path: Path) -> tuple[list[Statement], list[str]]:
         except SyntaxError as exc:
             where = f"cell {cell}, line {exc.lineno}" if cell else f"line {exc.lineno}"
             if cell is None:
-                raise SourceError(f"{path}: syntax error at {where}: {exc.msg}") from None
+                from nndoctor.usercode import display_path
+
+                raise SourceError(f"nndoctor check: {display_path(str(path))}: syntax error at {where}: {exc.msg}; "
+                                  f"fix it (python {path.name} shows it too) and check again.") from None
             problems.append(f"{where}: syntax error: {exc.msg} (the cell was skipped)")
             continue
         for node in tree.body:

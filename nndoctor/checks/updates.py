@@ -154,8 +154,10 @@ def check_learning_rate(run: Run, ctx: Context) -> list[Finding]:
                         f"{symptom.evidence['lowest_iteration']}) to a median of "
                         f"{fmt(symptom.evidence['last_quarter_median'])} over the last quarter of the run")
             else:
-                what = (f"the cost jumps up and down ({symptom.evidence['spikes']} spikes of more than 10%) "
-                        f"without making progress")
+                progress = ("while barely going down" if not symptom.evidence.get("trending_down")
+                            else "so often that the steps clearly overshoot")
+                what = (f"the cost jumps up and down ({symptom.evidence['spikes']} spikes of more than 10%, "
+                        f"{symptom.evidence['up_fraction']:.0%} of the steps go up) {progress}")
         return [Finding(
             rule="learning-rate",
             message=f"{lr_text} is too high: {what}.",

@@ -60,7 +60,7 @@ def headline(report: Report, color: bool = False) -> str:
     counts = report.summary
     verdict = report.verdict.upper()
     code = _COLORS["pass"] if report.verdict == "pass" else _COLORS[report.worst_severity]  # type: ignore[index]
-    tally = ", ".join(f"{n} {label}{'' if n == 1 else 's'}" for label, n in counts.items() if n)
+    tally = ", ".join(f"{n} {label}{'' if n == 1 or label == 'info' else 's'}" for label, n in counts.items() if n)
     target = f"{report.target}: " if report.target else ""
     return f"{target}{_paint(verdict, code, color)}" + (f" — {tally}" if tally else " — no findings")
 
@@ -74,10 +74,12 @@ def probe_lines(report: Report) -> list[str]:
     runs = training.get("runs", []) if isinstance(training, dict) else []
     iterations = sum(r.get("iterations", 0) for r in runs)
     if runs:
-        call = probe.get("training_call") or "the file's own training loop"
+        call = probe.get("training_call") or ("the file's own training loop" if iterations > 1
+                                              else "the file's own statements (it does not train)")
         data = f" on {probe['data']}" if probe.get("data") else ""
         seconds = f", {probe['seconds']:.1f} s" if isinstance(probe.get("seconds"), (int, float)) else ""
-        lines.append(f"probe: {call}{data}; {iterations} iterations in {len(runs)} run{'s' if len(runs) > 1 else ''}"
+        lines.append(f"probe: {call}{data}; {iterations} iteration{'s' if iterations != 1 else ''} in "
+                     f"{len(runs)} run{'s' if len(runs) > 1 else ''}"
                      f"{seconds}")
     if isinstance(check, dict) and check.get("parameters"):
         params = check["parameters"]
