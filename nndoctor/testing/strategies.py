@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import numpy as np
 from hypothesis import strategies as st
@@ -63,6 +63,7 @@ __all__ = [
     "keep_probs",
     "float_dtypes",
     "problems",
+    "unit_scale",
 ]
 
 LAYOUTS = ("column", "row")
@@ -70,15 +71,18 @@ INITS = ("he", "xavier", "glorot")
 HIDDEN = ("relu", "leaky-relu", "tanh", "sigmoid")
 LEAKY_SLOPE = 0.01
 MAX_SEED = 2**32 - 1
-# how close to a kink "near" is: |Z| / (the unit's typical |Z|) between these, or exactly 0
-KINK_NEAREST, KINK_FARTHEST = 1e-12, 1e-5
+# How close to a kink "near" is, by default: |Z| / (the unit's scale, `unit_scale`) drawn log-uniformly
+# between these, or exactly 0. Closer than 1e-6, check_gradients (nndoctor 0.1) sometimes calls a
+# correct backward wrong (a finite-difference step crossing the kink, taken for a gradient error);
+# ``kink_distance=(1e-12, 1e-6)`` draws those on purpose.
+KINK_DISTANCE = (1e-6, 1e-4)
 
 
 class InvalidStrategyArguments(InvalidInputError, InvalidArgument):
     """A strategy was given arguments no example can satisfy; the message says which and why."""
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise InvalidStrategyArguments(message)
 
 
@@ -319,7 +323,7 @@ def activate(Z: np.ndarray, hidden: str) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-Z))
 
 
-@dataclass
+@dataclass(eq=False)  # arrays inside: compared by identity, never elementwise
 class Problem:
     """A drawn network problem whose shapes fit together (see the module docstring for layouts).
 
@@ -366,50 +370,98 @@ class Problem:
             A = activate(Z, hidden)
         return out
 
+    def kink_distances(self) -> list[float]:
+        """For each entry of ``kinks``: how far its pre-activation is from 0, relative to the unit's
+        scale (`unit_scale`)."""
+        w = self.names[0]
+        column = self.layout == "column"
+        out = []
+        A = self.X.astype(np.float64)
+        Z = self.pre_activations()
+        inputs = [A] + [activate(z, self.hidden) for z in Z[:-1]]
+        for layer, unit, example in self.kinks:
+            z = Z[layer - 1][unit, example] if column else Z[layer - 1][example, unit]
+            out.append(abs(float(z)) / unit_scale(self.parameters[f"{w}{layer}"], inputs[layer - 1], unit, column))
+        return out
+
     def copy(self) -> "Problem":
         return Problem(self.X.copy(), self.Y.copy(), {k: v.copy() for k, v in self.parameters.items()},
                        list(self.dims), self.layout, self.dtype, self.init, self.hidden, self.labels, self.seed,
                        list(self.kinks), self.names)
 
-    def __repr__(self) -> str:
-        head = (f"Problem(dims={self.dims}, m={self.m}, layout={self.layout!r}, dtype={self.dtype.name}, "
+    def _head(self) -> str:
+        return (f"Problem(dims={self.dims}, m={self.m}, layout={self.layout!r}, dtype={self.dtype.name}, "
                 f"init={self.init!r}, labels={self.labels!r}, seed={self.seed}"
-                + (f", kinks={self.kinks}" if self.kinks else "") + ")")
+                + (f", kinks={self.kinks}" if self.kinks else ""))
+
+    def _arrays(self) -> list[str]:
+        """``name=[[...]]`` per array (4 significant digits) when the problem is small enough to read."""
         arrays = {"X": self.X, "Y": self.Y, **self.parameters}
-        if sum(a.size for a in arrays.values()) > 120:
-            return head
-        with np.printoptions(precision=4, suppress=False, threshold=120, linewidth=100):
-            body = "\n".join(f"  {k} = {np.array2string(v, prefix='  ' + k + ' = ')}" for k, v in arrays.items())
-        return f"{head}\n{body}"
+        if sum(a.size for a in arrays.values()) > MAX_SHOWN:
+            return []
+        return [f"{name}={_nested(a)}" for name, a in arrays.items()]
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis (and IPython) print a falsifying example: the recipe, then the arrays."""
+        with printer.group(8, self._head(), ")"):
+            for text in self._arrays():
+                printer.text(",")
+                printer.breakable()
+                printer.text(text)
+
+    def __repr__(self) -> str:
+        return ", ".join([self._head(), *self._arrays()]) + ")"
 
 
-def _place_kinks(draw: Any, problem: Problem, exact: bool) -> None:
+MAX_SHOWN = 120  # array entries up to which a Problem's repr shows its arrays
+
+
+def _nested(a: np.ndarray) -> str:
+    def walk(x: Any) -> str:
+        if isinstance(x, list):
+            return "[" + ", ".join(walk(v) for v in x) + "]"
+        return f"{x:.4g}"
+
+    return walk(np.asarray(a, dtype=np.float64).tolist())
+
+
+def unit_scale(W: np.ndarray, A: np.ndarray, unit: int, column: bool = True) -> float:
+    """The size a unit's pre-activation ``W_i . a`` typically has: ``|W_i|`` times the RMS norm of
+    its input vectors (its Cauchy-Schwarz bound), or 1 when that is 0. Kink distances are relative
+    to it, so they mean the same whatever the layer's scale and whatever the bias."""
+    W = np.asarray(W, dtype=np.float64)
+    A = np.asarray(A, dtype=np.float64)
+    weights = W[unit] if column else W[:, unit]
+    inputs = np.sqrt(np.mean(np.sum(A ** 2, axis=0 if column else 1)))
+    return float(np.linalg.norm(weights) * inputs) or 1.0
+
+
+def _place_kinks(draw: Any, problem: Problem, exact: bool, distance: tuple[float, float] = KINK_DISTANCE) -> None:
     """Move hidden pre-activations to within a hair of 0, layer by layer: for chosen units, the
-    bias is shifted so that one example's pre-activation becomes a tiny offset (0 with ``exact``)."""
+    bias becomes ``offset - W_i . a_j`` so that one example's pre-activation is a tiny offset (0
+    with ``exact``), up to the rounding of that sum."""
     w, b = problem.names
     A = problem.X.astype(np.float64)
     column = problem.layout == "column"
     for layer in range(1, problem.L):  # hidden layers only: the output layer has no kink
         W = problem.parameters[f"{w}{layer}"].astype(np.float64)
         bias = problem.parameters[f"{b}{layer}"]
-        Z = W @ A + bias.astype(np.float64) if column else A @ W + bias.astype(np.float64)
-        units = Z.shape[0] if column else Z.shape[1]
+        WA = W @ A if column else A @ W
+        units = WA.shape[0] if column else WA.shape[1]
         chosen = draw(st.lists(st.integers(0, units - 1), min_size=1, max_size=units, unique=True),
                       label=f"kink units of layer {layer}")
         for unit in chosen:
-            row = Z[unit] if column else Z[:, unit]
-            example = draw(st.integers(0, row.size - 1), label="kink example")
-            typical = float(np.sqrt(np.mean(row ** 2))) or 1.0
+            example = draw(st.integers(0, problem.m - 1), label="kink example")
             if exact:
                 offset = 0.0
             else:
-                exponent = draw(st.floats(math.log10(KINK_NEAREST), math.log10(KINK_FARTHEST)), label="kink distance")
-                offset = draw(st.sampled_from((1.0, -1.0)), label="kink side") * typical * 10.0 ** exponent
-            shift = offset - float(row[example])
-            flat_index = (unit, 0) if column else (0, unit)
-            bias[flat_index] = bias.dtype.type(float(bias[flat_index]) + shift)
+                exponent = draw(st.floats(math.log10(distance[0]), math.log10(distance[1])), label="kink distance")
+                side = draw(st.sampled_from((1.0, -1.0)), label="kink side")
+                offset = side * unit_scale(W, A, unit, column) * 10.0 ** exponent
+            wa = float(WA[unit, example] if column else WA[example, unit])
+            bias[(unit, 0) if column else (0, unit)] = offset - wa
             problem.kinks.append((layer, int(unit), int(example)))
-        Z = W @ A + bias.astype(np.float64) if column else A @ W + bias.astype(np.float64)
+        Z = WA + bias.astype(np.float64)
         A = activate(Z, problem.hidden)
 
 
@@ -418,7 +470,8 @@ def problems(*, dims: Sequence[int] | None = None, n_x: int | None = None, n_y: 
              min_features: int = 1, max_features: int = 6, min_examples: int = 1, max_examples: int = 8,
              layout: str | None = "column", labels: str = "binary", init: str | None = "he",
              dtype: Any = np.float64, hidden: str = "relu", near_kinks: bool | None = None,
-             bias_scale: float = 0.1, names: tuple[str, str] = ("W", "b")) -> st.SearchStrategy[Problem]:
+             kink_distance: tuple[float, float] = KINK_DISTANCE, bias_scale: float = 0.1,
+             names: tuple[str, str] = ("W", "b")) -> st.SearchStrategy[Problem]:
     """A whole problem: ``X``, ``Y`` and ``parameters`` of matching shapes, as a `Problem`.
 
     Args:
@@ -430,8 +483,11 @@ def problems(*, dims: Sequence[int] | None = None, n_x: int | None = None, n_y: 
         dtype: a float dtype, or None to draw float64 or float32.
         hidden: the hidden activation your network uses (``relu``, ``leaky-relu``, ``tanh``,
             ``sigmoid``); it is only used to place kinks in layers after the first.
-        near_kinks: True: every problem with a hidden layer has pre-activations within
-            ``1e-12..1e-5`` (relative) of 0, or exactly 0; False: never moved; None: drawn.
+        near_kinks: True: in every problem with a hidden layer, some units of each hidden layer
+            have a pre-activation within ``kink_distance`` of 0 (relative to the unit's scale,
+            `unit_scale`), or exactly 0 (drawn); False: never; None: drawn.
+        kink_distance: ``(nearest, farthest)``, ``0 < nearest <= farthest < 1``; default
+            ``(1e-6, 1e-4)``.
     """
     if labels not in ("binary", "one-hot"):
         _fail(f"labels must be 'binary' or 'one-hot', not {labels!r}.")
@@ -440,6 +496,13 @@ def problems(*, dims: Sequence[int] | None = None, n_x: int | None = None, n_y: 
     if near_kinks not in (True, False, None):
         _fail(f"near_kinks must be True, False or None (drawn), not {near_kinks!r}.")
     names = _names(names)
+    if not (isinstance(kink_distance, (tuple, list)) and len(kink_distance) == 2
+            and all(isinstance(d, (int, float)) and not isinstance(d, bool) for d in kink_distance)):
+        _fail(f"kink_distance must be a pair (nearest, farthest) of numbers, not {kink_distance!r}.")
+    near, far = float(kink_distance[0]), float(kink_distance[1])
+    if not (0 < near <= far < 1):
+        _fail(f"kink_distance=({near:g}, {far:g}) is impossible: distances from the kink are relative to a unit's "
+              f"scale (see unit_scale) and need 0 < nearest <= farthest < 1.")
     layout_st = layouts() if layout is None else st.just(_layout(layout))
     dtype_st = float_dtypes() if dtype is None else st.just(_dtype(dtype))
     init_st = st.sampled_from(INITS) if init is None else st.just(_init(init))
@@ -487,7 +550,7 @@ def problems(*, dims: Sequence[int] | None = None, n_x: int | None = None, n_y: 
         kinks = near_kinks if near_kinks is not None else draw(st.booleans(), label="near_kinks")
         if kinks and problem.L > 1:
             exact = draw(st.booleans(), label="exactly on the kink")
-            _place_kinks(draw, problem, exact)
+            _place_kinks(draw, problem, exact, (near, far))
         return problem
 
     return build()
