@@ -648,7 +648,10 @@ class Doctor:
         if not isinstance(A, np.ndarray) or A.dtype.kind not in "fc":
             return
         self._act_outputs[layer] = A  # until the forward ends: dropout masks are matched to it
-        it.activations.append(_activation_stats(site, layer, A, Z, self._run))
+        stats = _activation_stats(site, layer, A, Z, self._run)
+        if self._writer is not None:
+            stats.histogram = _histogram(A)
+        it.activations.append(stats)
 
     def _on_derivative(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         it = self._it
@@ -824,6 +827,18 @@ def _first_array(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> np.ndarray
         if isinstance(a, np.ndarray):
             return a
     return None
+
+
+HISTOGRAM_BINS = 20
+
+
+def _histogram(A: np.ndarray) -> tuple[float, float, list[int]] | None:
+    finite = A[np.isfinite(A)]
+    if finite.size == 0:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    counts, _ = np.histogram(finite, bins=HISTOGRAM_BINS, range=(low, high if high > low else low + 1.0))
+    return low, high, [int(c) for c in counts]
 
 
 def _label_summary(arrays: list[np.ndarray]) -> dict[str, Any] | None:

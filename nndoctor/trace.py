@@ -29,6 +29,9 @@ class ActivationStats:
     nonfinite: int  # entries that are NaN or inf (output)
     input_nonfinite: int  # entries of Z that are NaN or inf
     input_std: float
+    # (low, high, counts): a histogram of the outputs over HISTOGRAM_BINS equal bins, kept when a
+    # trace file is written (nndoctor report can show how the distribution moved)
+    histogram: tuple[float, float, list[int]] | None = None
 
 
 @dataclass

@@ -15,6 +15,8 @@ appendable, chunked, compressed float64 tables, one row per record, plus JSON at
 - ``updates``: iteration, key, step norm, weight norm, cosine with -dW, learning rate
 - ``derivatives``: iteration, function, activation it differentiates, layer
 - ``dropout``: iteration, layer, keep_prob, kept fraction, entries, mask id, scaled, reapplied
+- ``histograms``: iteration, layer, low, high, then the counts of 20 equal bins of the layer's
+  outputs (sampled iterations)
 
 Strings (kinds, keys, function names) are stored once in a JSON vocabulary attribute; rows hold
 their index. Numbers and JSON only, never pickle. While training, the file is rewritten every
@@ -58,7 +60,9 @@ TABLES = {
     "updates": 6,
     "derivatives": 4,
     "dropout": 8,
+    "histograms": 24,
 }
+HISTOGRAM_BINS = 20
 FLUSH_SECONDS = 5.0  # the file is rewritten at most this often...
 COST_SHARE = 0.05  # ...and less often as it grows, so writing takes at most 5% of the training time
 CHUNK_ROWS = 1024
@@ -169,6 +173,8 @@ def _tables(run: Run, word: Any) -> dict[str, list[list[float]]]:
         t["derivatives"] += [[i, word(d.function), word(d.of), _num(d.layer)] for d in it.derivatives]
         t["dropout"] += [[i, s.layer, s.keep_prob, s.kept, s.size, float(int(s.fingerprint, 16) % 2**52),
                           _tri(s.scaled), _tri(s.reapplied)] for s in it.dropout.values()]
+        t["histograms"] += [[i, a.layer, a.histogram[0], a.histogram[1], *a.histogram[2]]
+                            for a in it.activations if a.histogram is not None and len(a.histogram[2]) == HISTOGRAM_BINS]
     return t
 
 
@@ -259,6 +265,12 @@ def _read_run(group: Any, index: int, vocab: dict[int, str]) -> Run:
         if it is not None:
             it.dropout[int(layer)] = DropoutStats(int(layer), float(keep), float(kept), int(size), f"{int(fp):x}",
                                                   _untri(scaled), _untri(reapplied))
+    if "histograms" in group:
+        for row in group["histograms"][:]:
+            it = by_index.get(int(row[0]))
+            for a in (it.activations if it is not None else []):
+                if a.layer == int(row[1]):
+                    a.histogram = (float(row[2]), float(row[3]), [int(c) for c in row[4:]])
     for it in run.iterations:  # activations' function names are not stored per row
         for a in it.activations:
             a.function = a.function or (a.kind or "activation")

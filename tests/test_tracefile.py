@@ -54,8 +54,8 @@ def same_iterations(live, read):
         assert [it.index for it in run_a.completed] == [it.index for it in run_b.completed]
         for a, b in zip(run_a.completed, run_b.completed):
             assert same((a.cost, a.sampled, a.batch), (b.cost, b.sampled, b.batch))
-            assert same([(x.layer, x.kind, x.dead_units, x.saturated_fraction, x.std) for x in a.activations],
-                        [(x.layer, x.kind, x.dead_units, x.saturated_fraction, x.std) for x in b.activations])
+            assert same([(x.layer, x.kind, x.dead_units, x.saturated_fraction, x.std, x.histogram) for x in a.activations],
+                        [(x.layer, x.kind, x.dead_units, x.saturated_fraction, x.std, x.histogram) for x in b.activations])
             assert same(a.grads, b.grads) and same(a.params, b.params)
             assert same(a.param_fingerprint, b.param_fingerprint)
             if a.update is not None:
@@ -74,6 +74,8 @@ def test_a_trace_round_trips_every_statistic_and_the_diagnosis(tmp_path, setting
     doctor, live = traced(path, **settings)
     read = read_trace(path)
     same_iterations(doctor.trace, read)
+    histogram = read.runs[0].completed[0].activations[0].histogram
+    assert histogram is not None and sum(histogram[2]) == 8 * 200  # layer 1: 8 units x 200 examples
     again = diagnose(read)
     assert [(f.rule, f.kind, f.message) for f in again.findings] == [(f.rule, f.kind, f.message) for f in live.findings]
     assert same(again.to_dict()["training"], live.to_dict()["training"])
