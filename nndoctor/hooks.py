@@ -770,10 +770,12 @@ class Doctor:
                 g = grads.get(key)
                 if g is not None and change[key] > 0:
                     g = np.asarray(g, dtype=np.float64).ravel()
-                    g_norm = float(np.linalg.norm(g))
+                    known = it.grads.get(key)  # the backward's statistics already hold its norm
+                    g_norm = known.norm if known is not None else float(np.linalg.norm(g))
                     if g_norm > 0 and np.isfinite(g_norm) and np.isfinite(change[key]):
                         descent[key] = float(-(step @ g) / (change[key] * g_norm))
-        norms = {k: float(np.linalg.norm(v.ravel())) for k, v in old.items()}
+        norms = {k: (it.params[k].norm if k in it.params else float(np.linalg.norm(v.ravel())))
+                 for k, v in old.items()}
         it.update = UpdateStats(site.name, lr, change, norms, in_place=after is before["dict"], descent=descent)
 
     # ----------------------------------------------------------------- errors
