@@ -118,7 +118,7 @@ class DropoutStats:
     mask: Any = None  # only between the forward and the backward of the iteration
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: finding one in a run's list must not compare every field
 class Iteration:
     index: int
     sampled: bool  # full statistics were computed for this iteration
