@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 from nndoctor import __version__
@@ -95,8 +96,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     names = [args.example] if args.example else ([DEMO_SINGLE] if args.format != "text" else list(DEMO_TOUR))
     from nndoctor.checkfile import check_file
 
+    import contextlib
+
     for i, name in enumerate(names):
-        report = check_file(examples[name], seed=args.seed)
+        # locations read examples/<file>.py wherever nndoctor is installed
+        with contextlib.chdir(Path(str(examples[name])).parent.parent):
+            report = check_file(Path("examples") / f"{name}.py", seed=args.seed)
         report.target = f"examples/{name}.py"
         if i:
             sys.stdout.write("\n" + "-" * 100 + "\n\n")
