@@ -132,6 +132,9 @@ class Doctor:
         self.stop_after = stop_after
         self.keep_calls = keep_calls
         self.calls: dict[str, Any] = {}
+        # the data checks on the X/Y a run trains on (nndoctor check runs them itself, with the test set)
+        self.data_checks = True
+        self._data: dict[int, dict[str, Any]] = {}
         self.label_ignore: frozenset[str] = frozenset()  # keyword arguments left out of run names
         self._step_calls: dict[str, Any] = {}
         self.trace = Trace(every=every)
@@ -291,7 +294,34 @@ class Doctor:
         if self._writer is not None:
             self._stream(self._run, self._it)
             self._writer.flush(self.trace)
-        return diagnose(self.trace, target=target, internal_errors=list(self._internal_errors))
+        report = diagnose(self.trace, target=target, internal_errors=list(self._internal_errors))
+        report.extend(self._data_findings())
+        return report
+
+    def _data_findings(self) -> list[Any]:
+        """The data checks (nndoctor.data) on the X and Y each run trained on."""
+        if not self._data:
+            return []
+        from nndoctor.data import check_dataset
+        from nndoctor.findings import Finding
+
+        found = []
+        runs = {r.index: r for r in self.trace.runs}
+        for index, seen in self._data.items():
+            run = runs.get(index)
+            if run is None or not run.completed:
+                continue
+            try:
+                findings = check_dataset(seen["X"], seen.get("Y"), example_axis=run.example_axis,
+                                         n_outputs=run.output_units, near=False)
+            except Exception as exc:  # noqa: BLE001 - a failing check becomes a finding
+                findings = [Finding(rule="check-inconclusive", severity="warning",
+                                    message=f"The data checks failed inside nndoctor ({type(exc).__name__}: {exc}).",
+                                    evidence={"reason": "internal-error"}, fix="Nothing to change in your code.")]
+            if len(self.trace.runs) > 1:
+                findings = [f.with_location(run=run.label) for f in findings]
+            found += findings
+        return found
 
     # ----------------------------------------------------------------- wrapping
     def _wrap(self, func: F, role: str | None, kind: str | None = None,
@@ -595,6 +625,8 @@ class Doctor:
             run.examples, run.example_axis = int(X.shape[axis]), axis
             if self._it is not None:
                 self._it.batch = run.examples
+            if self.data_checks and run.index not in self._data:
+                self._data[run.index] = {"X": X}  # a reference, for the data checks at report time
         if not run.weights:
             run.weights = _weight_inits(params, run.example_axis)
         if it is not None and it.sampled:
@@ -676,7 +708,12 @@ class Doctor:
         it.cost = R.scalar_value(value)
         run = self._run
         if run is not None and run.label_values is None:
-            run.label_values = _label_summary(R.arrays_in(list(args) + list(kwargs.values())))
+            arrays = R.arrays_in(list(args) + list(kwargs.values()))
+            run.label_values = _label_summary(arrays)
+            seen = self._data.get(run.index)
+            labels = [a for a in arrays if a is not R.first(args[:1] or (None,))]
+            if seen is not None and "Y" not in seen and labels:
+                seen["Y"] = labels[-1]  # compute_cost(AL, Y): the labels come after the output
 
     def _on_backward(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
         self._backward_seen = True

@@ -299,3 +299,20 @@ def test_a_regression_has_no_initial_cost_reference():
         out = forward(X, params)
         mse(out, y)
     assert "initial-cost" not in rules_of(doctor.report())
+
+
+def test_the_doctor_checks_the_data_it_sees():
+    X, Y = load_model_data()
+    report, *_ = train_watched(data=(X * 255 + 128, Y), **{**HEALTHY, "iterations": 30})
+    found = rules_of(report)
+    assert found["unnormalized-input"][0].kind in ("large-scale", "pixels")
+
+
+def test_normalized_data_gets_no_data_finding(healthy):
+    assert "unnormalized-input" not in rules_of(healthy) and "label-format" not in rules_of(healthy)
+
+
+def load_model_data():
+    from modelkit import load_model
+
+    return load_model("course_deep").load_data()

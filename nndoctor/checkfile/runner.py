@@ -65,6 +65,7 @@ def probe_file(path: Path, *, iterations: int = 300, seed: int = 0, label_ignore
     stmts, parse_problems = statements(path)
     doctor = Doctor(every=1, stop_after=iterations, keep_calls=True)
     doctor.label_ignore = label_ignore
+    doctor.data_checks = False  # report.py runs them, with the file's test set
     module = types.ModuleType("nndoctor_target")
     module.__file__ = str(path)
     probe = Probe(path, doctor, module.__dict__, parse_problems=parse_problems)
