@@ -425,3 +425,13 @@ def test_checks_leave_numpy_global_random_state_alone():
     X = np.random.default_rng(18).standard_normal((40, 300))
     check_dataset(X, (X[0:1] > 0).astype(int), X[:, :50].copy())
     assert np.array_equal(state, np.random.get_state()[1])
+
+
+def test_a_learning_curve_report_draws_the_curve():
+    from nndoctor.data import learning_curve
+    from nndoctor.render import render_html
+
+    report = learning_curve([100, 200, 400], [0.01, 0.02, 0.03], [0.2, 0.15, 0.12]).to_report("curve")
+    assert [f.rule for f in report.findings] == ["high-variance"]
+    page = render_html(report)
+    assert "<h2>Learning curve</h2>" in page and page.count("<svg") == 1

@@ -121,6 +121,15 @@ class LearningCurve:
         return {"sizes": list(self.sizes), "train_errors": list(self.train_errors),
                 "dev_errors": list(self.dev_errors), "base_error": self.base_error, "trend": self.trend}
 
+    def to_report(self, target: str | None = None, **kwargs: Any) -> Any:
+        """A Report with the bias/variance findings and the curve as its ``learning_curve``
+        section: `render_html` draws it."""
+        from nndoctor.findings import Report
+
+        report = Report(target=target, findings=self.findings(**kwargs))
+        report.sections["learning_curve"] = self.to_dict()
+        return report
+
     def findings(self, **kwargs: Any) -> list[Finding]:
         """`check_fit` at the largest size, with the curve in the evidence and its trend in the
         message."""

@@ -269,8 +269,23 @@ def report_fragment(report: Report, figures: bool = True) -> str:
     training = data.get("training")
     if isinstance(training, Mapping):
         parts.append(_training_section(training, data.get("findings") or [], figures))
+    curve = data.get("learning_curve")
+    if figures and isinstance(curve, Mapping):
+        parts.append(_learning_curve_section(curve))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _learning_curve_section(curve: Mapping[str, Any]) -> str:
+    """Train and dev error against the training-set size (nndoctor.data.learning_curve)."""
+    from nndoctor.data.fit import LearningCurve
+
+    try:
+        svg = LearningCurve(tuple(curve["sizes"]), tuple(curve["train_errors"]), tuple(curve["dev_errors"]),
+                            float(curve.get("base_error", 0.0))).to_svg()
+    except Exception:  # noqa: BLE001 - a figure that fails leaves a note, not a broken page
+        svg = "<p>(the learning curve could not be drawn)</p>"
+    return f"<section><h2>Learning curve</h2>{svg}</section>"
 
 
 def render_html(report: Report, figures: bool = True, **_: object) -> str:
