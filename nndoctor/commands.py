@@ -145,8 +145,6 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from nndoctor.checks import diagnose
     from nndoctor.tracefile import TraceFileError, read_trace
 
@@ -156,18 +154,24 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"nndoctor report: {err}", file=sys.stderr)
         return EXIT_TOOL
     report = diagnose(trace, target=args.path)
+    emit_report(report, args)
+    return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
+
+
+def emit_report(report: Any, args: argparse.Namespace) -> None:
+    """``--format``, ``-o`` and ``--fail-on`` (for junit) as `check` and `report` take them."""
     if args.format == "junit":
         from nndoctor.render.junit import render_junit
 
         text = render_junit(report, fail_on=args.fail_on)
+    elif args.format == "text":
+        text = RENDERERS["text"](report, color=_color() and not args.output)
     else:
-        text = RENDERERS[args.format](report, color=_color() and not args.output) if args.format == "text" \
-            else RENDERERS[args.format](report)
+        text = RENDERERS[args.format](report)
     if args.output:
         Path(args.output).write_text(text, "utf-8")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:

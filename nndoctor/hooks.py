@@ -302,8 +302,8 @@ class Doctor:
         """The data checks (nndoctor.data) on the X and Y each run trained on."""
         if not self._data:
             return []
+        from nndoctor.checks import run_safely
         from nndoctor.data import check_dataset
-        from nndoctor.findings import Finding
 
         found = []
         runs = {r.index: r for r in self.trace.runs}
@@ -311,13 +311,8 @@ class Doctor:
             run = runs.get(index)
             if run is None or not run.completed:
                 continue
-            try:
-                findings = check_dataset(seen["X"], seen.get("Y"), example_axis=run.example_axis,
-                                         n_outputs=run.output_units, near=False)
-            except Exception as exc:  # noqa: BLE001 - a failing check becomes a finding
-                findings = [Finding(rule="check-inconclusive", severity="warning",
-                                    message=f"The data checks failed inside nndoctor ({type(exc).__name__}: {exc}).",
-                                    evidence={"reason": "internal-error"}, fix="Nothing to change in your code.")]
+            findings = run_safely(check_dataset, seen["X"], seen.get("Y"), example_axis=run.example_axis,
+                                  n_outputs=run.output_units, near=False, what="the data checks")
             if len(self.trace.runs) > 1:
                 findings = [f.with_location(run=run.label) for f in findings]
             found += findings

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from nndoctor.commands import emit_report
 from nndoctor.findings import Finding, Location, Report, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_TOOL = 0, 1, 2
@@ -33,7 +34,7 @@ def run_check(args: argparse.Namespace) -> int:
         if key in outcome:
             print(outcome[key], file=sys.stderr)
             if args.format in ("json", "junit"):  # a CI job still gets its report file
-                _emit(_tool_report(path, outcome[key]), args)
+                emit_report(_tool_report(path, outcome[key]), args)
             return EXIT_TOOL
     if "internal" in outcome:
         print("nndoctor check: nndoctor itself failed; please report this with the traceback below.\n"
@@ -41,18 +42,10 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_TOOL
     report = Report.from_dict(outcome["report"]) if "report" in outcome else _crash_report(path, outcome)
     report.sections.setdefault("probe", {})["seconds"] = round(elapsed, 2)
-    _emit(report, args)
+    emit_report(report, args)
     if "report" not in outcome or report.sections.get("probe", {}).get("checked") is False:
         return EXIT_TOOL  # the file crashed or hung before anything could be checked: the report says where
     return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
-
-
-def _emit(report: Report, args: argparse.Namespace) -> None:
-    text = _render(report, args)
-    if args.output:
-        Path(args.output).write_text(text, "utf-8")
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _tool_report(path: Path, message: str) -> Report:
@@ -63,20 +56,6 @@ def _tool_report(path: Path, message: str) -> Report:
                        fix="See the message: add nndoctor.spec(train=...) or a training function."))
     report.sections["probe"] = {"checked": False}
     return report
-
-
-def _render(report: Report, args: argparse.Namespace) -> str:
-    from nndoctor.render import RENDERERS
-
-    if args.format == "text":
-        from nndoctor.render.text import render_text
-
-        return render_text(report, color=sys.stdout.isatty() and not args.output)
-    if args.format == "junit":
-        from nndoctor.render.junit import render_junit
-
-        return render_junit(report, fail_on=args.fail_on)
-    return RENDERERS[args.format](report)
 
 
 def _run_child(path: Path, args: argparse.Namespace) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nndoctor.checkfile.fold import fold
+from nndoctor.checks import run_safely
 from nndoctor.checkfile.predict import probe_predict
 from nndoctor.checkfile.replay import NotReplayable, build_replay
 from nndoctor.checkfile.runner import (
@@ -15,11 +17,11 @@ from nndoctor.checkfile.runner import (
     probe_file,
     training_candidates,
 )
+from nndoctor.findings import Finding, Location, Report
+from nndoctor.usercode import display_path
 
 # arguments nndoctor itself passes to a training call: not part of the run's name
 LABEL_IGNORE = frozenset(ITERATION_PARAMETERS) | frozenset(QUIET_PARAMETERS)
-from nndoctor.findings import Finding, Location, Report
-from nndoctor.usercode import display_path
 
 
 class NothingToCheck(Exception):
@@ -46,18 +48,12 @@ def _check(path: Path, target: str, iterations: int, seed: int) -> Report:
     probe.doctor.unwatch()
     report = probe.doctor.report(target=target)
     report.extend(_statement_findings(probe, target))
-    _dedupe_errors(report)
     report.extend(_environment_findings(probe, target))
     gradient_checked = _gradient_check(probe, report, seed)
     report.extend(probe_predict(probe.namespace, probe.final_params, probe.data))
     _probe_steps(probe, report)
     _data_checks(probe, report)
-    _group_propagated_mismatches(report)
-    _group_same_defect(report)
-    _fold_into_activation_findings(report)
-    _defer_to_gradient_bugs(report)
-    _quiet_checks_where_gradients_vanish(report)
-    _inconclusive_blocks_are_notes(report)
+    fold(report)
     report.sections["probe"] = section = _probe_section(probe, iterations)
     trained = any(run.completed for run in probe.doctor.trace.runs)
     section["checked"] = trained or gradient_checked
@@ -80,139 +76,6 @@ def _check(path: Path, target: str, iterations: int, seed: int) -> Report:
     return report
 
 
-DYNAMICS = ("learning-rate", "cost-oscillation", "cost-divergence", "cost-plateau", "exploding-gradient")
-
-
-def _group_propagated_mismatches(report: Report) -> None:
-    """One wrong layer makes every layer before it wrong too (backprop carries the error down).
-    When the mismatching parameters are exactly the layers 1..L, keep layer L's findings and fold
-    the others into them: the learner starts at the top, where the error enters."""
-    from nndoctor.roles import layer_of
-
-    mismatches = [f for f in report.findings if f.rule == "gradient-mismatch" and f.location.parameter]
-    layers = {layer_of(f.location.parameter) for f in mismatches}
-    if len(mismatches) < 3 or None in layers or layers != set(range(1, max(layers) + 1)):
-        return
-    top = max(layers)
-    # a wrong dZ travels down as errors of no simple form; a missing term or a factor does not travel
-    if any(f.kind != "other" for f in mismatches if layer_of(f.location.parameter) < top):
-        return
-    below = [f.location.parameter for f in mismatches if layer_of(f.location.parameter) < top]
-    for i, f in enumerate(report.findings):
-        if f in mismatches and layer_of(f.location.parameter) == top:
-            report.findings[i] = Finding(
-                rule=f.rule, severity=f.severity, location=f.location, fix=f.fix,
-                message=(f"{f.message} The gradients of every layer before it ({', '.join(below)}) are wrong too: "
-                         f"backpropagation carries an error in layer {top} down to them, so fix layer {top} first."),
-                evidence={**f.evidence, "also_wrong_below": below})
-    report.findings[:] = [f for f in report.findings if not (f in mismatches and layer_of(f.location.parameter) < top)]
-
-
-def _group_same_defect(report: Report) -> None:
-    """The same missing L2 term (or the same factor) in several parameters is one mistake repeated:
-    one finding that lists them, instead of one per parameter."""
-    groups: dict[tuple, list[Finding]] = {}
-    for f in report.findings:
-        if f.rule != "gradient-mismatch" or f.kind not in ("missing-term", "scale"):
-            continue
-        value = f.evidence.get("coefficient" if f.kind == "missing-term" else "factor")
-        if isinstance(value, (int, float)) and value:
-            key = (f.kind, f.severity, round(float(value), 3 - int(f"{abs(value):e}".split("e")[1])))
-            groups.setdefault(key, []).append(f)
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        first = members[0]
-        names = [f.location.parameter for f in members]
-        index = report.findings.index(first)
-        report.findings[index] = Finding(
-            rule=first.rule, severity=first.severity, location=first.location,
-            fix=f"{first.fix} Likewise for {', '.join(names[1:])}.",
-            message=(f"{first.message} The same holds for {', '.join(n for n in names[1:])}: "
-                     f"{'each of their gradients lacks its own such term' if first.kind == 'missing-term' else 'the same factor'}."),
-            evidence={**first.evidence, "parameters": names})
-        report.findings[:] = [f for f in report.findings if f not in members[1:]]
-
-
-def _fold_into_activation_findings(report: Report) -> None:
-    """A wrong derivative helper, a forward/backward activation mismatch or an extra activation
-    (or a dropout mask the backward pass forgets) makes the gradients of its layer and of every
-    layer before it disagree with the cost: those
-    gradient-mismatch findings are the evidence of that one bug, not bugs of their own."""
-    from nndoctor.roles import layer_of
-
-    causes = [f for f in report.findings if f.severity.label == "error" and (f.rule in
-              ("activation-derivative", "activation-mismatch", "output-activation")
-              or (f.rule == "dropout-mask" and f.kind in ("not-reapplied", "scale")))]
-    if not causes:
-        return
-    for cause in causes:
-        if cause.rule == "activation-derivative":
-            top = max(cause.evidence.get("layers") or [0])
-        elif cause.rule == "output-activation":
-            top = cause.evidence.get("weight_layers") or cause.location.layer or 0
-        elif cause.rule == "dropout-mask":
-            top = (cause.location.layer or 0) + 1  # the mask of layer l enters the gradient of W(l+1) too
-        else:
-            top = cause.location.layer or 0
-        kinds = None if cause.rule == "dropout-mask" else ("other",)  # a forgotten mask can look like a factor
-        folded = [f for f in report.findings if f.rule == "gradient-mismatch" and (kinds is None or f.kind in kinds)
-                  and f.location.parameter and (layer_of(f.location.parameter) or 99) <= top]
-        if not folded:
-            continue
-        names = sorted({f.location.parameter for f in folded} | set(
-            sum((f.evidence.get("also_wrong_below", []) for f in folded), [])))
-        index = report.findings.index(cause)
-        report.findings[index] = Finding(
-            rule=cause.rule, severity=cause.severity, location=cause.location, fix=cause.fix,
-            message=(f"{cause.message} The gradient check confirms it: "
-                     f"{', '.join('d' + n for n in names)} disagree with the cost."),
-            evidence={**cause.evidence, "gradient_check": names})
-        report.findings[:] = [f for f in report.findings if f not in folded]
-
-
-def _quiet_checks_where_gradients_vanish(report: Report) -> None:
-    """Where the runtime rules saw the gradients vanish, the gradient check's doubts (inconclusive
-    blocks, marginal disagreements) come from those tiny gradients: notes, not warnings."""
-    if not any(f.rule == "vanishing-gradient" or (f.rule == "init-scale" and f.kind == "too-small"
-                                                  and f.severity.label == "warning") for f in report.findings):
-        return
-    for i, f in enumerate(report.findings):
-        doubtful = f.rule == "check-inconclusive" or (f.rule == "gradient-mismatch" and f.evidence.get("marginal"))
-        if doubtful and f.severity.label == "warning":
-            report.findings[i] = Finding(
-                rule=f.rule, severity="info", location=f.location, fix=f.fix, evidence=f.evidence,
-                message=f"{f.message} (The gradients here are tiny, see vanishing-gradient: the check is at the "
-                        f"limit of what it can measure.)")
-
-
-def _inconclusive_blocks_are_notes(report: Report) -> None:
-    """In a file check, a block the gradient check could not decide is a limit of the check at that
-    point, not a problem of the file: a note, unless nothing at all could be verified."""
-    check = report.sections.get("gradient_check")
-    statuses = [p.get("status") for p in check.get("parameters", {}).values()] if isinstance(check, dict) else []
-    if not statuses or all(s == "inconclusive" for s in statuses):
-        return
-    for i, f in enumerate(report.findings):
-        if f.rule == "check-inconclusive" and f.evidence.get("parameter") and f.severity.label == "warning":
-            report.findings[i] = Finding(rule=f.rule, severity="info", location=f.location, fix=f.fix,
-                                         evidence=f.evidence, message=f.message)
-
-
-def _defer_to_gradient_bugs(report: Report) -> None:
-    """A wrong gradient also makes training misbehave: while backprop has an error, the curve's
-    findings are symptoms until it is fixed, so they become warnings that say so."""
-    wrong = [f.location.parameter for f in report.findings if f.rule == "gradient-mismatch"
-             and f.severity.label == "error"]
-    if not wrong:
-        return
-    names = ", ".join(f"d{p}" for p in wrong if p)
-    for i, f in enumerate(report.findings):
-        if f.rule in DYNAMICS and f.severity.label == "error":
-            report.findings[i] = Finding(
-                rule=f.rule, severity="warning", location=f.location, fix=f.fix,
-                message=f"{f.message} This may only be a consequence of the wrong gradient ({names}): fix that first.",
-                evidence={**f.evidence, "may_be_caused_by": "gradient-mismatch"})
 
 
 def _statement_findings(probe: Probe, target: str) -> list[Finding]:
@@ -250,23 +113,8 @@ def _data_checks(probe: Probe, report: Report) -> None:
     runs = [r for r in probe.doctor.trace.runs if r.completed]
     axis = runs[0].example_axis if runs else None
     outputs = runs[0].output_units if runs else None
-    try:
-        found = check_dataset(data.X, data.Y, data.X_test, data.Y_test, example_axis=axis, n_outputs=outputs,
-                              names=data.names)
-    except Exception as exc:  # noqa: BLE001
-        found = [Finding(rule="check-inconclusive", severity="warning",
-                         message=f"The data checks failed inside nndoctor ({type(exc).__name__}: {exc}).",
-                         evidence={"reason": "internal-error"}, fix="Nothing to change in your code.")]
-    report.extend(found)
-    if any(f.rule == "unnormalized-input" and f.severity.label != "info" for f in found):
-        # raw inputs make units die or saturate and the steps misbehave: say so on those findings
-        for i, f in enumerate(report.findings):
-            if f.rule in ("dead-relu", "saturated-activation", "learning-rate", "cost-oscillation",
-                          "cost-divergence", "exploding-gradient") and f.severity.label != "info":
-                report.findings[i] = Finding(
-                    rule=f.rule, severity="info", location=f.location, fix=f.fix,
-                    evidence={**f.evidence, "may_be_caused_by": "unnormalized-input"},
-                    message=f"{f.message} The inputs are not normalized (see unnormalized-input): fix that first.")
+    report.extend(run_safely(check_dataset, data.X, data.Y, data.X_test, data.Y_test, example_axis=axis,
+                             n_outputs=outputs, names=data.names, what="the data checks"))
 
 
 def _probe_steps(probe: Probe, report: Report) -> None:
@@ -278,29 +126,9 @@ def _probe_steps(probe: Probe, report: Report) -> None:
 
     functions = {name: obj for name, obj in probe.namespace.items()
                  if inspect.isfunction(obj) and is_learner_function(obj) and not name.startswith("_")}
-    try:
-        found = probe_functions(functions)
-    except Exception as exc:  # noqa: BLE001 - a probe that fails becomes a finding, the rest stands
-        found = [Finding(rule="check-inconclusive", severity="warning",
-                         message=f"The update and mini-batch probes failed inside nndoctor ({type(exc).__name__}: {exc}).",
-                         evidence={"reason": "internal-error"}, fix="Nothing to change in your code.")]
+    found = run_safely(probe_functions, functions, what="the update and mini-batch probes")
     known = {(f.rule, f.kind, f.location.function) for f in report.findings}
     report.extend(f for f in found if (f.rule, f.kind, f.location.function) not in known)
-
-
-def _dedupe_errors(report: Report) -> None:
-    """One exception, one finding: a crash inside a watched function is seen by the hooks and again
-    by the statement (or training call) it interrupted."""
-    seen = set()
-    kept = []
-    for f in report.findings:
-        if f.rule == "user-code-error" and "exception" in f.evidence:
-            key = (f.evidence.get("exception"), f.evidence.get("exception_message"))
-            if key in seen:
-                continue
-            seen.add(key)
-        kept.append(f)
-    report.findings[:] = kept
 
 
 def _hint(exc: BaseException) -> str | None:

@@ -33,11 +33,11 @@ def run_checks(trace: Any, internal_errors: list[str] | None = None) -> list[Fin
     ctx = Context(trace)
     found: list[Finding] = []
     for check in TRACE_CHECKS:
-        found += _safely(check, ctx)
+        found += run_safely(check, ctx)
     for run in ctx.runs:
         run_found: list[Finding] = []
         for check in RUN_CHECKS:
-            run_found += _safely(check, run, ctx)
+            run_found += run_safely(check, run, ctx)
         if len(ctx.runs) > 1:
             run_found = [f.with_location(run=run.label) for f in run_found]
         found += consolidate(run_found)
@@ -57,13 +57,16 @@ def diagnose(trace: Any, target: str | None = None, internal_errors: list[str] |
     return report
 
 
-def _safely(check: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
+def run_safely(check: Callable[..., Any], *args: Any, what: str | None = None, **kwargs: Any) -> list[Finding]:
+    """``check(*args, **kwargs)`` as a list of findings; if it fails inside nndoctor, one finding
+    that says so instead, and the rest of the report still comes out."""
     try:
-        return list(check(*args))
+        return list(check(*args, **kwargs))
     except Exception as exc:  # noqa: BLE001 - a broken check must not lose the rest of the report
-        name = getattr(check, "__name__", "a check")
+        name = what or f"the check {getattr(check, '__name__', '')}".strip()
         return [Finding(
             rule="check-inconclusive", severity="warning",
-            message=f"The check {name} failed inside nndoctor ({type(exc).__name__}: {exc}); its rule was not evaluated.",
+            message=f"{name[0].upper()}{name[1:]} failed inside nndoctor ({type(exc).__name__}: {exc}); "
+                    f"its findings are missing.",
             evidence={"reason": "internal-error", "check": name, "exception": f"{type(exc).__name__}: {exc}"},
             fix="Nothing to change in your code; please report this to the nndoctor maintainers.")]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from nndoctor import roles as R
 from nndoctor.findings import Location
 from nndoctor.trace import Run, Trace
@@ -42,25 +40,3 @@ def weight_layers(run: Run) -> list[tuple[int, str]]:
         n = R.layer_of(key)
         out.append((n if n is not None and n >= 1 else pos, key))
     return out
-
-
-def fmt(x: float, digits: int = 4) -> str:
-    """A number as a learner reads it: 0.6931, 3.1e-05, inf."""
-    if x is None:
-        return "n/a"
-    if not np.isfinite(x):
-        return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e5:
-        return f"{x:.{digits}g}"
-    return f"{x:.2e}"
-
-
-def bias_key(weight_key: str, params: dict[str, Any]) -> str | None:
-    """The bias that goes with a weight key (W2 -> b2, w2 -> b2/b2, weight -> bias)."""
-    for candidate in (weight_key.replace("W", "b", 1), weight_key.replace("w", "b", 1),
-                      weight_key.replace("weight", "bias")):
-        if candidate != weight_key and candidate in params:
-            return candidate
-    return None

@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from nndoctor import roles as R
-from nndoctor.checks.context import Context, fmt
+from nndoctor.checks.context import Context
+from nndoctor.numbers import fmt
 from nndoctor.findings import Finding
 from nndoctor.trace import Run
 

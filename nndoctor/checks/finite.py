@@ -6,7 +6,8 @@ import math
 from dataclasses import replace
 
 from nndoctor import roles as R
-from nndoctor.checks.context import Context, fmt
+from nndoctor.checks.context import Context
+from nndoctor.numbers import fmt
 from nndoctor.checks.updates import unstable
 from nndoctor.findings import Finding
 from nndoctor.trace import Iteration, Run

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from nndoctor import roles as R
-from nndoctor.checks.context import Context, fmt, weight_layers
+from nndoctor.checks.context import Context, weight_layers
+from nndoctor.numbers import fmt
 from nndoctor.checks.cost import plateau
 from nndoctor.findings import Finding
 from nndoctor.trace import Run

@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 from nndoctor import roles as R
-from nndoctor.checks.context import Context, fmt, weight_layers
+from nndoctor.checks.context import Context, weight_layers
+from nndoctor.numbers import fmt
 from nndoctor.checks.cost import check_divergence, check_oscillation, finite_curve, plateau
 from nndoctor.checks.units import layer_series
 from nndoctor.findings import Finding

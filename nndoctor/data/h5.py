@@ -11,6 +11,7 @@ number of examples. The file is opened read-only and never written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -96,6 +97,25 @@ def load_h5(path: str | os.PathLike[str], *, layout: str = "columns", flatten: b
         raise InvalidInputError(f"layout={layout!r}: use 'columns' (X of shape (n_x, m), the course's) or 'rows' "
                                 f"(X of shape (m, n_x)).")
     path = Path(os.fspath(path))
+    with _open(path) as (handle, shapes):
+        x_name, y_name, notes = _choose(path, shapes, split=split, x_key=x_key, y_key=y_key)
+        classes_name = _classes_key(shapes, x_name)
+        X = _read(handle, path, x_name, shapes)
+        Y = _read(handle, path, y_name, shapes)
+        classes = _decode_classes(_read(handle, path, classes_name, shapes)) if classes_name else None
+    return _arrange(path, X, Y, classes, x_name, y_name, classes_name, tuple(shapes), layout=layout,
+                    flatten=flatten, scale=scale, one_hot=one_hot, notes=notes)
+
+
+def datasets(path: str | os.PathLike[str]) -> dict[str, tuple[int, ...]]:
+    """Every data set of an HDF5 file with its shape, without reading the data."""
+    with _open(Path(os.fspath(path))) as (_, shapes):
+        return {name: shape for name, (shape, _) in shapes.items()}
+
+
+@contextlib.contextmanager
+def _open(path: Path) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The open file (read-only) and its data sets, or a DataFileError saying what is wrong."""
     _check_file(path)
     import h5py
 
@@ -109,34 +129,8 @@ def load_h5(path: str | os.PathLike[str], *, layout: str = "columns", flatten: b
         except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
             raise DataFileError(f"{path} is damaged: its list of data sets cannot be read ({_first_line(exc)}). "
                                 f"Get the file again.") from None
-        x_name, y_name, notes = _choose(path, shapes, split=split, x_key=x_key, y_key=y_key)
-        classes_name = _classes_key(shapes, x_name)
-        X = _read(handle, path, x_name, shapes)
-        Y = _read(handle, path, y_name, shapes)
-        classes = _decode_classes(_read(handle, path, classes_name, shapes)) if classes_name else None
-    return _arrange(path, X, Y, classes, x_name, y_name, classes_name, tuple(shapes), layout=layout,
-                    flatten=flatten, scale=scale, one_hot=one_hot, notes=notes)
+        yield handle, shapes
 
-
-def datasets(path: str | os.PathLike[str]) -> dict[str, tuple[int, ...]]:
-    """Every data set of an HDF5 file with its shape, without reading the data."""
-    path = Path(os.fspath(path))
-    _check_file(path)
-    import h5py
-
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as exc:
-        raise DataFileError(_open_failed(path, exc)) from None
-    with handle:
-        try:
-            return {name: shape for name, (shape, _) in _datasets(handle).items()}
-        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
-            raise DataFileError(f"{path} is damaged: its list of data sets cannot be read ({_first_line(exc)}). "
-                                f"Get the file again.") from None
-
-
-# -- the file ---------------------------------------------------------------------------------
 
 def _check_file(path: Path) -> None:
     if not path.exists():

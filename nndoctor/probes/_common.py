@@ -77,20 +77,6 @@ def user_code_finding(func: Callable[..., Any], name: str, exc: BaseException, w
         f"Fix the exception first: {name} could not be checked.")
 
 
-def fmt(x: float, digits: int = 4) -> str:
-    """0.6931, 3.1e-05, inf."""
-    if x is None:
-        return "n/a"
-    x = float(x)
-    if not np.isfinite(x):
-        return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e5:
-        return f"{x:.{digits}g}"
-    return f"{x:.{max(digits - 2, 1)}e}"
-
-
 def parameters_of(func: Callable[..., Any]) -> list[inspect.Parameter] | None:
     """The parameters a caller can fill (bound methods without self), None when not inspectable."""
     if not callable(func) or inspect.isclass(func):

@@ -32,7 +32,8 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from nndoctor.findings import Finding, Severity
-from nndoctor.probes._common import fmt, guarded, location, name_of, parameters_of, user_code_finding
+from nndoctor.numbers import fmt
+from nndoctor.probes._common import guarded, location, name_of, parameters_of, user_code_finding
 
 __all__ = [
     "UpdateSignature",

@@ -1,0 +1,157 @@
+"""One cause, one finding, across the checkers of `nndoctor check`.
+
+The runtime rules fold their own symptoms (checks/consolidate.py). A file check adds findings
+from other checkers (the gradient check, the probes, the data checks) that explain or are
+explained by each other; `fold` applies those relations, in this order:
+
+1. one exception seen twice (by the hooks and by the statement it interrupted) is one finding;
+2. an error entering at layer L makes the gradients of layers 1..L-1 wrong too: one finding;
+3. the same missing L2 term or factor in several parameters: one finding listing them;
+4. a wrong derivative helper, an activation mismatch, an extra activation or a forgotten dropout
+   mask absorbs the gradient disagreements it causes;
+5. while a gradient is wrong, the training curve's errors are its symptoms: warnings that say so;
+6. raw (unnormalized) inputs explain dead, saturated or unstable units: notes that say so;
+7. where gradients vanish, the gradient check's doubts are notes; an undecided block is a note
+   whenever some other block could be verified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nndoctor.findings import Finding, Report
+from nndoctor.roles import layer_of
+
+DYNAMICS = ("learning-rate", "cost-oscillation", "cost-divergence", "cost-plateau", "exploding-gradient")
+RAW_INPUT_SYMPTOMS = ("dead-relu", "saturated-activation", "learning-rate", "cost-oscillation",
+                      "cost-divergence", "exploding-gradient")
+
+
+def fold(report: Report) -> None:
+    for step in (_one_finding_per_exception, _group_propagated_mismatches, _group_same_defect,
+                 _fold_into_activation_findings, _defer_to_gradient_bugs, _defer_to_raw_inputs,
+                 _quiet_checks_where_gradients_vanish, _inconclusive_blocks_are_notes):
+        step(report)
+
+
+def amend(f: Finding, *, severity: str | None = None, note: str = "", fix: str | None = None,
+          evidence: dict[str, Any] | None = None) -> Finding:
+    """The same finding with another severity, a sentence added, or more evidence."""
+    return Finding(rule=f.rule, severity=severity or f.severity, location=f.location,
+                   message=f"{f.message} {note}" if note else f.message, fix=fix if fix is not None else f.fix,
+                   evidence={**f.evidence, **(evidence or {})})
+
+
+def _one_finding_per_exception(report: Report) -> None:
+    seen = set()
+    kept = []
+    for f in report.findings:
+        if f.rule == "user-code-error" and "exception" in f.evidence:
+            key = (f.evidence.get("exception"), f.evidence.get("exception_message"))
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(f)
+    report.findings[:] = kept
+
+
+def _group_propagated_mismatches(report: Report) -> None:
+    """Keep layer L's findings when the mismatching parameters are exactly the layers 1..L: the
+    learner starts at the top, where the error enters."""
+    mismatches = [f for f in report.findings if f.rule == "gradient-mismatch" and f.location.parameter]
+    layers = {layer_of(f.location.parameter) for f in mismatches}
+    if len(mismatches) < 3 or None in layers or layers != set(range(1, max(layers) + 1)):
+        return
+    top = max(layers)
+    below = [f for f in mismatches if layer_of(f.location.parameter) < top]
+    # a wrong dZ travels down as errors of no simple form; a missing term or a factor does not travel
+    if any(f.kind != "other" for f in below):
+        return
+    names = [f.location.parameter for f in below]
+    report.findings[:] = [
+        amend(f, note=(f"The gradients of every layer before it ({', '.join(names)}) are wrong too: backpropagation "
+                       f"carries an error in layer {top} down to them, so fix layer {top} first."),
+              evidence={"also_wrong_below": names}) if f in mismatches and f not in below else f
+        for f in report.findings if f not in below]
+
+
+def _group_same_defect(report: Report) -> None:
+    groups: dict[tuple, list[Finding]] = {}
+    for f in report.findings:
+        if f.rule != "gradient-mismatch" or f.kind not in ("missing-term", "scale"):
+            continue
+        value = f.evidence.get("coefficient" if f.kind == "missing-term" else "factor")
+        if isinstance(value, (int, float)) and value:
+            key = (f.kind, f.severity, float(f"{float(value):.3g}"))  # the same value to 3 digits
+            groups.setdefault(key, []).append(f)
+    for members in (m for m in groups.values() if len(m) > 1):
+        first, names = members[0], [f.location.parameter for f in members]
+        what = "each of their gradients lacks its own such term" if first.kind == "missing-term" else "the same factor"
+        grouped = amend(first, note=f"The same holds for {', '.join(names[1:])}: {what}.",
+                        fix=f"{first.fix} Likewise for {', '.join(names[1:])}.", evidence={"parameters": names})
+        report.findings[:] = [grouped if f is first else f for f in report.findings if f not in members[1:]]
+
+
+def _fold_into_activation_findings(report: Report) -> None:
+    causes = [f for f in report.findings if f.severity.label == "error" and (
+        f.rule in ("activation-derivative", "activation-mismatch", "output-activation")
+        or (f.rule == "dropout-mask" and f.kind in ("not-reapplied", "scale")))]
+    for cause in causes:
+        if cause.rule == "activation-derivative":
+            top = max(cause.evidence.get("layers") or [0])
+        elif cause.rule == "output-activation":
+            top = cause.evidence.get("weight_layers") or cause.location.layer or 0
+        elif cause.rule == "dropout-mask":
+            top = (cause.location.layer or 0) + 1  # the mask of layer l enters the gradient of W(l+1) too
+        else:
+            top = cause.location.layer or 0
+        kinds = None if cause.rule == "dropout-mask" else ("other",)  # a forgotten mask can look like a factor
+        folded = [f for f in report.findings if f.rule == "gradient-mismatch" and (kinds is None or f.kind in kinds)
+                  and f.location.parameter and (layer_of(f.location.parameter) or 99) <= top]
+        if not folded:
+            continue
+        names = sorted({f.location.parameter for f in folded}
+                       | {n for f in folded for n in f.evidence.get("also_wrong_below", [])})
+        confirmed = amend(cause, note=f"The gradient check confirms it: {', '.join('d' + n for n in names)} "
+                                      f"disagree with the cost.", evidence={"gradient_check": names})
+        report.findings[:] = [confirmed if f is cause else f for f in report.findings if f not in folded]
+
+
+def _defer_to_gradient_bugs(report: Report) -> None:
+    wrong = [f.location.parameter for f in report.findings if f.rule == "gradient-mismatch"
+             and f.severity.label == "error" and f.location.parameter]
+    if not wrong:
+        return
+    note = f"This may only be a consequence of the wrong gradient ({', '.join('d' + p for p in wrong)}): fix that first."
+    report.findings[:] = [amend(f, severity="warning", note=note, evidence={"may_be_caused_by": "gradient-mismatch"})
+                          if f.rule in DYNAMICS and f.severity.label == "error" else f for f in report.findings]
+
+
+def _defer_to_raw_inputs(report: Report) -> None:
+    if not any(f.rule == "unnormalized-input" and f.severity.label != "info" for f in report.findings):
+        return
+    note = "The inputs are not normalized (see unnormalized-input): fix that first."
+    report.findings[:] = [amend(f, severity="info", note=note, evidence={"may_be_caused_by": "unnormalized-input"})
+                          if f.rule in RAW_INPUT_SYMPTOMS and f.severity.label != "info" else f
+                          for f in report.findings]
+
+
+def _quiet_checks_where_gradients_vanish(report: Report) -> None:
+    if not any(f.rule == "vanishing-gradient" or (f.rule == "init-scale" and f.kind == "too-small"
+                                                  and f.severity.label == "warning") for f in report.findings):
+        return
+    note = "(The gradients here are tiny, see vanishing-gradient: the check is at the limit of what it can measure.)"
+    report.findings[:] = [
+        amend(f, severity="info", note=note)
+        if f.severity.label == "warning" and (f.rule == "check-inconclusive" or
+                                              (f.rule == "gradient-mismatch" and f.evidence.get("marginal")))
+        else f for f in report.findings]
+
+
+def _inconclusive_blocks_are_notes(report: Report) -> None:
+    check = report.sections.get("gradient_check")
+    statuses = [p.get("status") for p in check.get("parameters", {}).values()] if isinstance(check, dict) else []
+    if not statuses or all(s == "inconclusive" for s in statuses):
+        return
+    report.findings[:] = [amend(f, severity="info") if f.rule == "check-inconclusive" and f.evidence.get("parameter")
+                          and f.severity.label == "warning" else f for f in report.findings]
