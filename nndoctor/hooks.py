@@ -294,8 +294,11 @@ class Doctor:
         if self._writer is not None:
             self._stream(self._run, self._it)
             self._writer.flush(self.trace)
+        from nndoctor.checkfile.fold import defer_to_raw_inputs
+
         report = diagnose(self.trace, target=target, internal_errors=list(self._internal_errors))
         report.extend(self._data_findings())
+        defer_to_raw_inputs(report)  # raw inputs explain dead or unstable units
         return report
 
     def _data_findings(self) -> list[Any]:

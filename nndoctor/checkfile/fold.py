@@ -29,7 +29,7 @@ RAW_INPUT_SYMPTOMS = ("dead-relu", "saturated-activation", "learning-rate", "cos
 
 def fold(report: Report) -> None:
     for step in (_one_finding_per_exception, _group_propagated_mismatches, _group_same_defect,
-                 _fold_into_activation_findings, _defer_to_gradient_bugs, _defer_to_raw_inputs,
+                 _fold_into_activation_findings, _defer_to_gradient_bugs, defer_to_raw_inputs,
                  _quiet_checks_where_gradients_vanish, _inconclusive_blocks_are_notes):
         step(report)
 
@@ -127,7 +127,7 @@ def _defer_to_gradient_bugs(report: Report) -> None:
                           if f.rule in DYNAMICS and f.severity.label == "error" else f for f in report.findings]
 
 
-def _defer_to_raw_inputs(report: Report) -> None:
+def defer_to_raw_inputs(report: Report) -> None:
     if not any(f.rule == "unnormalized-input" and f.severity.label != "info" for f in report.findings):
         return
     note = "The inputs are not normalized (see unnormalized-input): fix that first."
