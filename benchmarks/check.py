@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import catdata  # noqa: E402  (benchmarks/catdata.py)
+
 EXAMPLES = ROOT / "examples"
 COURSE_TARGET, CAT_TARGET = 15.0, 30.0
 

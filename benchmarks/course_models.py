@@ -173,7 +173,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
         W2 = parameters["W2"]
         b2 = parameters["b2"]
         if print_cost and (i % 100 == 0 or i == num_iterations - 1):
-            print("Cost after iteration {}: {}".format(i, np.squeeze(cost)))
+            print(f"Cost after iteration {i}: {np.squeeze(cost)}")
         costs.append(cost)
     return parameters, costs
 
@@ -188,6 +188,6 @@ def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000, 
         grads = L_model_backward(AL, Y, caches)
         parameters = update_parameters(parameters, grads, learning_rate)
         if print_cost and (i % 100 == 0 or i == num_iterations - 1):
-            print("Cost after iteration {}: {}".format(i, np.squeeze(cost)))
+            print(f"Cost after iteration {i}: {np.squeeze(cost)}")
         costs.append(cost)
     return parameters, costs

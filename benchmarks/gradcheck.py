@@ -19,9 +19,9 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 
@@ -29,7 +29,6 @@ import nndoctor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import catdata  # noqa: E402  (benchmarks/catdata.py)
-
 
 FULL = {"dims": [12288, 20, 7, 5, 1], "m": 209}  # the course's L-layer cat classifier
 # --quick: the same depth and hidden widths on the first 256 pixel values of 64 images.
@@ -88,6 +87,7 @@ def backward(AL, Y, caches, params, lambd: float) -> dict[str, np.ndarray]:
     m = Y.shape[1]
     grads = {}
     dZ = AL - Y  # sigmoid + cross-entropy
+    dA = None
     for l in range(L, 0, -1):
         A_prev, Z = caches[l - 1]
         if l < L:

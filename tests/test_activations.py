@@ -446,7 +446,6 @@ def test_field_guide_bug_in_one_argument_style():
 
 
 def relu_backward_no_mask(dA, cache):
-    Z = cache
     dZ = np.array(dA, copy=True)   # forgot dZ[Z <= 0] = 0
     return dZ
 

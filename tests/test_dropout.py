@@ -7,9 +7,9 @@ import warnings
 
 import numpy as np
 import pytest
+from modelkit import load_model, rules_of
 
 import nndoctor
-from modelkit import load_model, rules_of
 
 
 def watched(iterations=100, **settings):

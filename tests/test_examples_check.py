@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_examples_watch import NOT_MODELS, _describe, _matches
 
 from nndoctor.checkfile import check_file
-from test_examples_watch import NOT_MODELS, _describe, _matches
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -1,9 +1,9 @@
 """The gradient checker: each planted bug is found in its block with its kind; correct twins pass."""
 
+import nets
 import numpy as np
 import pytest
 
-import nets
 import nndoctor
 from nndoctor import InvalidInputError, check_gradients
 

@@ -1,11 +1,11 @@
 """Invariants of the gradient checker over random architectures (hypothesis)."""
 
+import nets
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import nets
 from nndoctor import check_gradients
 
 # derandomize: CI runs the same examples every time; wider random runs are done by hand (max_examples=300)

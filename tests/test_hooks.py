@@ -6,9 +6,9 @@ import inspect
 
 import numpy as np
 import pytest
+from modelkit import load_model, rules_of, train_watched
 
 import nndoctor
-from modelkit import load_model, rules_of, train_watched
 
 
 def test_watching_changes_nothing_the_program_computes():

@@ -11,10 +11,9 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
-
 from modelkit import train_watched
-from nndoctor import Finding, Location, Report
-from nndoctor import plots
+
+from nndoctor import Finding, Location, Report, plots
 from nndoctor.render import RENDERERS, render_html, render_json, render_junit
 from nndoctor.render.html import report_fragment
 from nndoctor.rules import FAMILIES

@@ -3,10 +3,10 @@
 import json
 import re
 
+import nets
 import numpy as np
 import pytest
 
-import nets
 import nndoctor
 from nndoctor import Finding, Location, Report, Severity
 from nndoctor.render import render_html, render_json, render_text

@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import pytest
-
 from modelkit import rules_of, train_watched
 
 HEALTHY = dict(dims=(20, 8, 5, 1), learning_rate=0.05, iterations=300)
@@ -166,8 +165,9 @@ def test_correct_helpers_and_layers_raise_nothing(healthy):
 
 
 def _softmax_report(every=1, **settings):
-    import nndoctor
     from modelkit import load_model
+
+    import nndoctor
 
     module = load_model("softmax_minibatch", **settings)
     doctor = nndoctor.Doctor(every=every).watch(module)
@@ -190,8 +190,9 @@ def test_cost_averaged_over_classes_too():
 
 
 def _class_net_report(mismatch):
-    import nndoctor
     from modelkit import load_model
+
+    import nndoctor
 
     module = load_model("class_net", MISMATCH=mismatch)
     doctor = nndoctor.Doctor().watch(module.Network)
@@ -223,8 +224,9 @@ def test_course_two_layer_loop_without_forward_or_backward_functions(learning_ra
     # the course's two_layer_model writes its steps inline: the update call ends each iteration
     import warnings
 
-    import nndoctor
     from modelkit import load_model
+
+    import nndoctor
 
     module = load_model("course_deep", INIT_SCALE=0.01)
     doctor = nndoctor.Doctor(every=every).watch(module)
@@ -245,8 +247,9 @@ def test_course_two_layer_loop_without_forward_or_backward_functions(learning_ra
 
 @pytest.mark.parametrize("every", [1, 10])
 def test_mini_batch_costs_with_equal_batches_are_not_oscillation(every):
-    import nndoctor
     from modelkit import load_model
+
+    import nndoctor
 
     module = load_model("softmax_minibatch")
     doctor = nndoctor.Doctor(every=every).watch(module)

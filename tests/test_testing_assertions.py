@@ -6,14 +6,18 @@ import subprocess
 import sys
 import textwrap
 
+import nets
 import numpy as np
 import pytest
 
-import nets
 from nndoctor import GradientCheck, InvalidInputError, Report
-from nndoctor.testing import (GradientCheckFailed, assert_activation_derivative, assert_backprop_correct,
-                              assert_gradients_correct, assertion_defaults)
-
+from nndoctor.testing import (
+    GradientCheckFailed,
+    assert_activation_derivative,
+    assert_backprop_correct,
+    assert_gradients_correct,
+    assertion_defaults,
+)
 
 # --- the course's notebooks, written out --------------------------------------------------------
 

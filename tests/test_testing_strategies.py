@@ -111,7 +111,7 @@ def _slack(problem):
     inputs = [problem.X.astype(np.float64)] + [nst.activate(z, problem.hidden) for z in Z[:-1]]
     column = problem.layout == "column"
     out = []
-    for layer, unit, example in problem.kinks:
+    for layer, unit, _example in problem.kinks:
         W, b = problem.parameters[f"W{layer}"], problem.parameters[f"b{layer}"]
         bias = float(b[unit, 0] if column else b[0, unit])
         scale = nst.unit_scale(W, inputs[layer - 1], unit, column)

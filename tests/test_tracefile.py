@@ -12,9 +12,9 @@ from pathlib import Path
 
 import h5py
 import pytest
+from modelkit import load_model
 
 import nndoctor
-from modelkit import load_model
 from nndoctor.checks import diagnose
 from nndoctor.tracefile import SCHEMA, TraceFileError, read_trace
 

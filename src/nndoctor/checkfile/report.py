@@ -1,0 +1,247 @@
+"""Putting a file's diagnosis together from the probe, the runtime rules and the gradient check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nndoctor.checkfile.fold import fold
+from nndoctor.checkfile.predict import probe_predict
+from nndoctor.checkfile.replay import NotReplayable, build_replay
+from nndoctor.checkfile.runner import (
+    ITERATION_PARAMETERS,
+    QUIET_PARAMETERS,
+    Probe,
+    describe_statement,
+    probe_file,
+    training_candidates,
+)
+from nndoctor.checks import run_safely
+from nndoctor.findings import Finding, Location, Report
+from nndoctor.usercode import display_path
+
+# arguments nndoctor itself passes to a training call: not part of the run's name
+LABEL_IGNORE = frozenset(ITERATION_PARAMETERS) | frozenset(QUIET_PARAMETERS)
+
+
+class NothingToCheck(Exception):
+    """The file gave nndoctor nothing to watch or check (exit code 2); the message says what was
+    looked for and the lines that would make the file checkable."""
+
+
+def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Report:
+    import os
+
+    from nndoctor import usercode
+
+    path = Path(path)
+    target = display_path(str(path)) or str(path)
+    base, usercode.DISPLAY_BASE = usercode.DISPLAY_BASE, os.getcwd()  # one base for every location
+    try:
+        return _check(path, target, iterations, seed)
+    finally:
+        usercode.DISPLAY_BASE = base
+
+
+def _check(path: Path, target: str, iterations: int, seed: int) -> Report:
+    probe = probe_file(path, iterations=iterations, seed=seed, label_ignore=LABEL_IGNORE)
+    probe.doctor.unwatch()
+    report = probe.doctor.report(target=target)
+    report.extend(_statement_findings(probe, target))
+    report.extend(_environment_findings(probe, target))
+    gradient_checked = _gradient_check(probe, report, seed)
+    report.extend(probe_predict(probe.namespace, probe.final_params, probe.data))
+    _probe_steps(probe, report)
+    _data_checks(probe, report)
+    fold(report)
+    report.sections["probe"] = section = _probe_section(probe, iterations)
+    trained = any(run.completed for run in probe.doctor.trace.runs)
+    section["checked"] = trained or gradient_checked
+    if not section["checked"] and not probe.errors and not probe.timed_out:
+        raise NothingToCheck(_nothing_message(probe, target))
+    # below: something ran; a crash or hang before anything could be checked still gets its report
+    if probe.timed_out:
+        site = probe.timeout_site
+        where = f" It was running {site.function}, line {site.line} of {site.file}." if site and site.line else ""
+        covered = ("the report covers what ran before it" if section["checked"]
+                   else "nothing could be checked before it")
+        report.add(Finding(rule="user-code-error", severity="warning" if section["checked"] else "error",
+                           message=f"The time limit ran out: {covered}.{where}",
+                           location=Location(function=site.function if site else None,
+                                             file=(site.file if site else None) or target,
+                                             line=site.line if site else None),
+                           evidence={"reason": "timeout", "traceback": site.traceback_text if site else None},
+                           fix="If the code hangs there (an endless loop, a wait for input), fix that line; "
+                               "otherwise use --timeout with more seconds or --iterations with fewer."))
+    return report
+
+
+
+
+def _statement_findings(probe: Probe, target: str) -> list[Finding]:
+    out = []
+    seen = set()
+    for err in probe.errors:
+        e = err.error
+        key = (type(e.exception).__name__, e.file, e.line)
+        if key in seen:
+            continue
+        seen.add(key)
+        hint = _hint(e.exception)
+        out.append(Finding(
+            rule="user-code-error",
+            message=f"{describe_statement(e.function)} raised {type(e.exception).__name__}: {e.exception}",
+            location=Location(function=e.function, file=e.file or target, line=e.line),
+            evidence={"exception": type(e.exception).__name__, "exception_message": str(e.exception),
+                      "traceback": e.traceback_text, "cell": err.cell},
+            fix=hint or "Read the last line of the traceback: it is the line of your file that failed; "
+                        "nndoctor went on with the rest of the file."))
+    for problem in probe.parse_problems:
+        out.append(Finding(rule="user-code-error", message=f"A notebook cell does not parse: {problem}.",
+                           location=Location(file=target), evidence={"exception": "SyntaxError"},
+                           fix="Fix the syntax error in that cell; the other cells were run."))
+    return out
+
+
+def _data_checks(probe: Probe, report: Report) -> None:
+    """The data the file trains on (and its test set, when the file has one): scale, labels, leakage."""
+    from nndoctor.data import check_dataset
+
+    data = probe.data
+    if data is None or data.synthetic:
+        return
+    runs = [r for r in probe.doctor.trace.runs if r.completed]
+    axis = runs[0].example_axis if runs else None
+    outputs = runs[0].output_units if runs else None
+    report.extend(run_safely(check_dataset, data.X, data.Y, data.X_test, data.Y_test, example_axis=axis,
+                             n_outputs=outputs, names=data.names, what="the data checks"))
+
+
+def _probe_steps(probe: Probe, report: Report) -> None:
+    """The update step and the mini-batch builder, called on controlled inputs (nndoctor.probes)."""
+    import inspect
+
+    from nndoctor.checkfile.runner import is_learner_function
+    from nndoctor.probes import probe_functions
+
+    functions = {name: obj for name, obj in probe.namespace.items()
+                 if inspect.isfunction(obj) and is_learner_function(obj) and not name.startswith("_")}
+    found = run_safely(probe_functions, functions, what="the update and mini-batch probes")
+    known = {(f.rule, f.kind, f.location.function) for f in report.findings}
+    report.extend(f for f in found if (f.rule, f.kind, f.location.function) not in known)
+
+
+def _hint(exc: BaseException) -> str | None:
+    text = str(exc)
+    if isinstance(exc, AttributeError) and "numpy" in text and "has no attribute" in text:
+        return "numpy 2 removed that name; see https://numpy.org/devdocs/numpy_2_0_migration_guide.html."
+    if isinstance(exc, FileNotFoundError):
+        return ("The file needs a data file that is not here; nndoctor looks for the data next to the "
+                "checked file. Put it there, or give the file a load_data() that can run anywhere.")
+    if isinstance(exc, NameError):
+        return ("A name is used before it is defined; in a notebook, a cell may rely on another cell "
+                "that ran earlier in your session but comes later in the file.")
+    return None
+
+
+def _environment_findings(probe: Probe, target: str) -> list[Finding]:
+    n = probe.neutralized
+    if n is None or not n.numpy_aliases:
+        return []
+    names = ", ".join(sorted(n.numpy_aliases))
+    first = min(line for lines in n.numpy_aliases.values() for line in lines)
+    return [Finding(
+        rule="user-code-error", severity="warning",
+        message=(f"The file uses {names}, removed in numpy 2: it crashes with AttributeError on a current "
+                 f"numpy. nndoctor supplied the old names to run it."),
+        location=Location(file=target, line=first),
+        evidence={"names": {k: v for k, v in sorted(n.numpy_aliases.items())}, "reason": "numpy-2"},
+        fix="Use the Python builtins instead: np.int -> int, np.float -> float, np.bool -> bool (or np.int64, "
+            "np.float64 when you need a numpy type).")]
+
+
+def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
+    from nndoctor.gradcheck import check_gradients
+
+    calls = probe.doctor.calls
+    if not calls:
+        return False
+    try:
+        replay = build_replay(calls)
+    except NotReplayable as exc:
+        report.add(Finding(rule="check-inconclusive", severity="info",
+                           message=f"The gradient check was skipped: {exc}.",
+                           evidence={"reason": "not-replayable", "detail": str(exc)},
+                           fix="Nothing is wrong in itself; a backward function that returns the gradient dict "
+                               "lets nndoctor check it."))
+        return False
+    import warnings
+
+    import numpy as np
+
+    first = calls.get("params_at")
+    restore = None
+    if replay.style == "stateful" and isinstance(first, dict) and set(first) == set(replay.params):
+        # weights kept on the object: check them as they were at the first step, as for dicts
+        restore = {k: np.array(v, copy=True) for k, v in replay.params.items()}
+        for k, v in replay.params.items():
+            np.copyto(v, first[k])
+    try:
+        # the learner's code runs again here: its overflow warnings are not news (the findings say it)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style=replay.style,
+                                     n_examples=replay.n_examples, n_classes=replay.n_classes)
+    except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
+        report.add(Finding(rule="check-inconclusive", severity="warning",
+                           message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
+                           evidence={"reason": "error", "replayed": replay.describe},
+                           fix="See the message; the runtime findings above are unaffected."))
+        return False
+    finally:
+        if restore is not None:
+            for k, v in replay.params.items():
+                np.copyto(v, restore[k])
+    findings = list(result.findings)
+    if any(f.rule == "non-finite" for f in report.findings):
+        # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it
+        findings = [f for f in findings if f.rule != "non-finite"]
+    section = result.to_dict()
+    section["replayed"] = replay.describe
+    report.sections["gradient_check"] = section
+    report.extend(findings)
+    return True
+
+
+def _probe_section(probe: Probe, iterations: int) -> dict[str, Any]:
+    n = probe.neutralized
+    return {
+        "iterations_per_run": iterations,
+        "runs_stopped_at_budget": probe.stopped_runs,
+        "training_call": probe.training_call,
+        "data": probe.data_source,
+        "main_block_skipped": probe.main_guard_skipped,
+        "timed_out": probe.timed_out,
+        "notes": probe.notes,
+        "neutralized": None if n is None else {
+            "plt_show_calls": n.shows, "matplotlib_backends_ignored": n.backends, "input_calls": n.inputs,
+            "numpy_aliases": sorted(n.numpy_aliases)},
+    }
+
+
+def _nothing_message(probe: Probe, target: str) -> str:
+    functions = sorted(name for name, site in probe.doctor.trace.sites.items())
+    candidates = [name for name, _ in training_candidates(probe.namespace)]
+    seen = f"Functions it saw: {', '.join(functions[:12])}." if functions else "The file defines no function nndoctor could watch."
+    tried = (f" It tried to call {', '.join(candidates[:3])} but could not fill its arguments or it did not train."
+             if candidates else "")
+    return (
+        f"nndoctor check {target}: found nothing to check. It ran the file (not its __main__ block) and looked "
+        f"for a training loop, or a training function (named like model/train/fit, or taking num_iterations or "
+        f"epochs) to call with the file's data (module arrays such as train_x, or load_data()).{tried} {seen}\n"
+        f"Make the file checkable by adding, at the end:\n\n"
+        f"    import nndoctor\n"
+        f"    nndoctor.spec(train=lambda: model(X, Y, num_iterations=300))   # your own training call\n\n"
+        f"or watch your own loop from Python: doctor = nndoctor.Doctor().watch(my_module); ...; "
+        f"print(doctor.report())."
+    )

@@ -1,0 +1,190 @@
+"""Subcommands of the `nndoctor` CLI. Each takes parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nndoctor import __version__
+from nndoctor.render import RENDERERS
+from nndoctor.rules import UnknownRuleError, all_rules, get_rule
+
+EXIT_OK, EXIT_FINDINGS, EXIT_TOOL = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nndoctor",
+        description="Diagnoses hand-written neural-network training code.",
+    )
+    parser.add_argument("--version", action="version", version=f"nndoctor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="diagnose a model file or notebook: watch it train, check its gradients")
+    check.add_argument("path", help="a .py file or a .ipynb notebook")
+    check.add_argument("--format", choices=["text", "json", "html", "junit"], default="text")
+    check.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--fail-on", choices=["error", "warning", "info"], default="error",
+                       help="exit with 1 when a finding is at least this severe (default: error)")
+    check.add_argument("--iterations", type=int, default=300, metavar="N",
+                       help="training iterations per run in the probe (default: 300)")
+    check.add_argument("--seed", type=int, default=0, help="numpy's seed before the file runs, and the check's")
+    check.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                       help="seconds the file may run before the probe stops it (default: 60)")
+
+    rep = sub.add_parser("report", help="diagnose a training trace written by Doctor(trace=...)")
+    rep.add_argument("path", help="an .h5 trace file")
+    rep.add_argument("--format", choices=["text", "json", "html", "junit"], default="text")
+    rep.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    rep.add_argument("--fail-on", choices=["error", "warning", "info"], default="error")
+
+    demo = sub.add_parser("demo", help="diagnose bundled example files, each with a known bug (or none)")
+    demo.add_argument("example", nargs="?", help="one example by name (see --list); default: a short tour")
+    demo.add_argument("--list", action="store_true", help="list the bundled examples")
+    demo.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the check's random directions")
+
+    explain = sub.add_parser("explain", help="show the documentation of a rule (by slug or code)")
+    explain.add_argument("rule", help="e.g. gradient-mismatch or NND101")
+
+    rules = sub.add_parser("rules", help="list every rule with its code and status")
+    rules.add_argument("--format", choices=["text", "json"], default="text")
+    return parser
+
+
+def _color() -> bool:
+    return sys.stdout.isatty()
+
+
+DEMO_TOUR = ("lr_too_high", "zero_init", "l2_gradient_term_missing", "correct_deep")
+DEMO_SINGLE = "lr_too_high"  # what --format json/html/junit shows when no example is named
+
+
+def _examples() -> dict[str, Any]:
+    from importlib import resources
+
+    folder = resources.files("nndoctor.examples")
+    return {p.name[:-3]: p for p in sorted(folder.iterdir(), key=lambda p: p.name)
+            if p.name.endswith(".py") and not p.name.startswith("_")}
+
+
+def _summary(path: Any) -> str:
+    import ast
+
+    doc = ast.get_docstring(ast.parse(path.read_text("utf-8"))) or ""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    return paragraph if len(paragraph) <= 110 else paragraph[:107].rsplit(" ", 1)[0] + "..."
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    examples = _examples()
+    if args.list:
+        width = max(map(len, examples))
+        for name, path in examples.items():
+            print(f"{name:<{width}}  {_summary(path)}")
+        return EXIT_OK
+    if args.example is not None and args.example not in examples:
+        print(f"nndoctor demo: no example named {args.example!r}; `nndoctor demo --list` shows them.", file=sys.stderr)
+        return EXIT_TOOL
+    if args.example == "gradcheck_planted_errors":
+        report = importlib.import_module("nndoctor.examples.gradcheck_planted_errors").check(seed=args.seed) \
+            .to_report(target="examples/gradcheck_planted_errors.py")
+        return _show(report, args.format)
+    names = [args.example] if args.example else ([DEMO_SINGLE] if args.format != "text" else list(DEMO_TOUR))
+    import contextlib
+
+    from nndoctor.checkfile import check_file
+
+    for i, name in enumerate(names):
+        # locations read examples/<file>.py wherever nndoctor is installed
+        with contextlib.chdir(Path(str(examples[name])).parent.parent):
+            report = check_file(Path("examples") / f"{name}.py", seed=args.seed)
+        report.target = f"examples/{name}.py"
+        if i:
+            sys.stdout.write("\n" + "-" * 100 + "\n\n")
+        _show(report, args.format)
+    if args.format == "text":
+        sys.stdout.write(
+            "\nThese were `nndoctor check` runs on example files bundled with nndoctor, each written the way\n"
+            "learners write them (`nndoctor demo --list` shows all of them). Check your own file with:\n"
+            "    nndoctor check my_model.py        (or a notebook: nndoctor check my_notebook.ipynb)\n")
+    return EXIT_OK
+
+
+def _show(report: Any, fmt: str) -> int:
+    render = RENDERERS[fmt]
+    sys.stdout.write(render(report, color=_color()) if fmt == "text" else render(report))
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    try:
+        rule = get_rule(args.rule)
+    except UnknownRuleError as err:
+        print(f"nndoctor explain: {err}", file=sys.stderr)
+        return EXIT_TOOL
+    sys.stdout.write(rule.doc if rule.doc.endswith("\n") else rule.doc + "\n")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    if args.format == "json":
+        import json
+
+        data = [{"code": r.code, "rule": r.slug, "family": r.family, "severity": r.severity_name,
+                 "status": r.status, "summary": r.summary, "kinds": list(r.kinds)} for r in all_rules()]
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    for r in all_rules():
+        status = "" if r.status == "active" else f"  [{r.status}]"
+        print(f"{r.code}  {r.slug:<24} {r.severity_name:<8} {r.summary}{status}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from nndoctor.checks import diagnose
+    from nndoctor.tracefile import TraceFileError, read_trace
+
+    try:
+        trace = read_trace(args.path)
+    except TraceFileError as err:
+        print(f"nndoctor report: {err}", file=sys.stderr)
+        return EXIT_TOOL
+    report = diagnose(trace, target=args.path)
+    emit_report(report, args)
+    return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
+
+
+def emit_report(report: Any, args: argparse.Namespace) -> None:
+    """``--format``, ``-o`` and ``--fail-on`` (for junit) as `check` and `report` take them."""
+    if args.format == "junit":
+        from nndoctor.render.junit import render_junit
+
+        text = render_junit(report, fail_on=args.fail_on)
+    elif args.format == "text":
+        text = RENDERERS["text"](report, color=_color() and not args.output)
+    else:
+        text = RENDERERS[args.format](report)
+    if args.output:
+        Path(args.output).write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from nndoctor.checkfile.parent import run_check
+
+    return run_check(args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": cmd_check,
+    "report": cmd_report,
+    "demo": cmd_demo,
+    "explain": cmd_explain,
+    "rules": cmd_rules,
+}

@@ -1,0 +1,242 @@
+"""Directional derivatives of the cost with an honest error bound.
+
+Along a direction ``v`` the cost is a function of one variable, phi(s) = J(theta + s v). We compare
+phi'(0) with the analytic <g, v>. Central differences at two steps, s = t and s = 2t, give:
+
+- a Richardson-extrapolated discrepancy d = (4 d_t - d_2t) / 3, accurate to O(t^4);
+- a truncation estimate |d_t - d_2t| (it is ~3x the O(t^2) error of d_t, so it over-covers d);
+- a kink detector: for smooth phi the second differences obey S_2t = 4 S_t up to O(t^4); a ReLU
+  or max crossed inside [-2t, 2t] breaks that by about the jump in slope, so |S_2t - 4 S_t| / t
+  is large exactly when the central difference is untrustworthy;
+- a round-off model, eps * |J| / t, with eps the coarsest dtype seen (parameters, cost, gradient),
+  or the cost's own round-off where it was measured to be larger (`measured_noise`).
+
+The two smoothness signals carry round-off themselves, so only their excess over it counts. The
+bound is the sum of the three. A discrepancy counts only when it is several times the bound and
+above the dtype's relative floor; a bound too wide to decide is retried with a new direction and a
+better step, never reported as a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nndoctor.gradcheck.oracle import Oracle
+
+# How many bounds a discrepancy must exceed to count: a margin for the bound's own uncertainty.
+SIGNIFICANCE = 4.0
+# Round-off in the difference of two cost evaluations, in units of eps * |J|: the cost is a sum
+# of many rounded terms, so allow a generous constant.
+ROUNDOFF_FACTOR = 8.0
+# The median of `measured_noise`'s pull statistic for independent unit-variance noise (simulated):
+# dividing by it turns the statistic into a per-evaluation noise estimate.
+NOISE_SPREAD = 1.15
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Relative disagreement accepted as numerical noise, and the level that makes it an error."""
+
+    passes_below: float
+    error_above: float
+    label: str
+
+
+# (eps, passes below, error at or above, label) for each dtype
+_ROWS = (
+    (float(np.finfo(np.float64).eps), 1e-6, 1e-4, "float64"),
+    (float(np.finfo(np.float32).eps), 5e-3, 3e-2, "float32"),
+    (float(np.finfo(np.float16).eps), 5e-2, 2e-1, "float16"),
+)
+
+
+def tolerance_for(eps: float) -> Tolerance:
+    """The tolerance for a relative noise level: a dtype's eps gets that dtype's row.
+
+    A measured noise level (`measured_noise`) can fall between two dtypes: up to the round-off
+    model's own allowance (ROUNDOFF_FACTOR eps) it keeps the finer row; beyond, the tolerance moves
+    towards the coarser row log-linearly, and takes that row's label once past halfway.
+    """
+    for fine, coarse in zip(_ROWS, _ROWS[1:]):
+        low = ROUNDOFF_FACTOR * fine[0]
+        if eps <= low:
+            return Tolerance(*fine[1:])
+        if eps <= coarse[0]:
+            f = float(np.log(eps / low) / np.log(coarse[0] / low))
+            passes = fine[1] * (coarse[1] / fine[1]) ** f
+            error = fine[2] * (coarse[2] / fine[2]) ** f
+            return Tolerance(float(passes), float(error), fine[3] if f < 0.5 else coarse[3])
+    return Tolerance(*_ROWS[-1][1:])
+
+
+def initial_step(eps: float, theta: np.ndarray) -> float:
+    """Per-entry step: eps^(1/3) (the central-difference optimum) times the parameter's scale."""
+    scale = float(np.sqrt(np.mean(np.square(theta.astype(np.float64))))) if theta.size else 0.0
+    if not np.isfinite(scale) or scale == 0.0:
+        scale = 1.0
+    return float(np.cbrt(eps)) * scale
+
+
+@dataclass(frozen=True)
+class Samples:
+    """What one probe measured, kept so that it can be judged again under another noise level."""
+
+    cost0: float
+    costs: tuple[float, float, float, float]  # phi(-2t), phi(-t), phi(t), phi(2t)
+    analytic: tuple[float, float]  # <g, moved> / 2s at s = t and s = 2t
+
+
+@dataclass
+class Probe:
+    """One directional comparison. Derivative units: per unit of s along ``v``."""
+
+    analytic: float
+    numeric: float
+    bound: float
+    step: float
+    truncation: float
+    kink: float
+    roundoff: float
+    evaluations: int
+    samples: Samples | None = field(default=None, repr=False)
+
+    @property
+    def discrepancy(self) -> float:
+        return self.analytic - self.numeric
+
+    @property
+    def dominant_error(self) -> str:
+        parts = {"truncation": self.truncation, "kink": self.kink, "roundoff": self.roundoff}
+        return max(parts, key=parts.__getitem__)
+
+    @property
+    def rough(self) -> bool:
+        """The cost was seen to bend sharply (a ReLU or max switching) beyond what noise explains."""
+        return self.kink > self.roundoff
+
+    def verdict(self, scale: float, tol: Tolerance) -> str:
+        """'match', 'mismatch' or 'inconclusive' against a block scale (|g| in these units)."""
+        floor = tol.passes_below * scale
+        gap = abs(self.discrepancy)
+        if gap > SIGNIFICANCE * self.bound and gap > floor:
+            return "mismatch"
+        if scale <= SIGNIFICANCE * self.bound and self.dominant_error == "roundoff":
+            return "match"  # a gradient at round-off level, e.g. exactly 0 behind dead units: both agree it is ~0
+        if self.bound > floor:
+            return "inconclusive"
+        return "match"
+
+    def rescored(self, eps: float) -> Probe:
+        """The same measurement judged with another relative noise level (no new evaluation)."""
+        return score(self.samples, self.step, eps) if self.samples is not None else self
+
+
+def probe(oracle: Oracle, block: int, grad: np.ndarray, v: np.ndarray, t: float, cost0: float, eps: float) -> Probe:
+    """Compare <grad, v> with the cost's derivative along ``v`` on parameter ``block``."""
+    costs: dict[float, float] = {}
+    analytic_at: list[float] = []
+    for s in (t, 2.0 * t):
+        plus = oracle.cost(block, s * v)
+        minus = oracle.cost(block, -s * v)
+        moved = plus.plus_delta - minus.plus_delta  # what really moved, after rounding
+        analytic_at.append(float(np.dot(grad, moved)) / (2.0 * s))
+        costs[s], costs[-s] = plus.cost, minus.cost
+    samples = Samples(cost0, (costs[-2.0 * t], costs[-t], costs[t], costs[2.0 * t]),
+                      (analytic_at[0], analytic_at[1]))
+    return score(samples, t, eps)
+
+
+def score(samples: Samples, t: float, eps: float) -> Probe:
+    """Discrepancy, its error bound and the bound's parts, from a probe's evaluations."""
+    m2, m1, p1, p2 = samples.costs
+    cost0 = samples.cost0
+    diffs = [samples.analytic[0] - (p1 - m1) / (2.0 * t), samples.analytic[1] - (p2 - m2) / (4.0 * t)]
+    seconds = [p1 - 2.0 * cost0 + m1, p2 - 2.0 * cost0 + m2]
+    magnitude = max(abs(cost0), *(abs(c) for c in samples.costs))
+    d = (4.0 * diffs[0] - diffs[1]) / 3.0
+    # Expected noise of one cost evaluation; each smoothness signal only counts beyond the noise
+    # it carries itself (d_t - d_2t carries ~0.75, S_2t - 4 S_t ~8.4 evaluations' worth, over t).
+    noise = ROUNDOFF_FACTOR * eps * max(magnitude, np.finfo(np.float64).tiny)
+    roundoff = noise / t
+    truncation = max(0.0, abs(diffs[0] - diffs[1]) - 1.0 * roundoff)
+    kink = max(0.0, abs(seconds[1] - 4.0 * seconds[0]) / t - 9.0 * roundoff)
+    analytic = samples.analytic[0]
+    if not all(np.isfinite([d, truncation, kink])):
+        return Probe(analytic, float("nan"), float("inf"), t, float("inf"), float("inf"), roundoff, 4, samples)
+    return Probe(
+        analytic=analytic,
+        numeric=analytic - d,
+        bound=truncation + kink + roundoff,
+        step=t,
+        truncation=truncation,
+        kink=kink,
+        roundoff=roundoff,
+        evaluations=4,
+        samples=samples,
+    )
+
+
+def measured_noise(oracle: Oracle, block: int, v: np.ndarray, first: Probe) -> float:
+    """The cost's round-off relative to its size, measured along ``v`` around a probe: 4 evaluations.
+
+    The round-off model above assumes a cost computed in the dtype it is given. A cost computed in
+    float32 internally, or one dominated by log(1 - A) with A within 1e-9 of 1, is far noisier, and
+    the model then reads its noise as kinks or as a wrong gradient. Here phi is evaluated on a grid
+    of spacing t/2 over the probe's own [-2t, 2t] (its four evaluations plus four new ones). Second
+    differences of a smooth phi change slowly along the grid; noise makes neighbours pull in
+    opposite directions (+e, -2e, +e patterns), while a ReLU kink pushes neighbours the same way.
+    So only opposite-signed neighbours count, each pair by its smaller member. A kink can still
+    make one such pull (the curvature differs on its two sides); noise makes several, so the
+    largest pull counts at most 3 times the next one.
+    """
+    samples = first.samples
+    if samples is None:
+        return 0.0
+    t = first.step
+    half = [oracle.cost(block, k * t * v).cost for k in (-1.5, -0.5, 0.5, 1.5)]
+    m2, m1, p1, p2 = samples.costs
+    grid = np.array([m2, half[0], m1, half[1], samples.cost0, half[2], p1, half[3], p2])
+    if not np.all(np.isfinite(grid)):
+        return 0.0
+    second = np.diff(grid, 2)
+    second = second - np.median(second)  # the smooth part, phi'' (t/2)^2, is nearly constant
+    left, right = second[:-1], second[1:]
+    pulls = np.sort(np.where(left * right < 0, np.minimum(np.abs(left), np.abs(right)), 0.0))
+    pulls[-1] = min(pulls[-1], 3.0 * pulls[-2])
+    # NOISE_SPREAD: the median of this statistic for unit Gaussian noise (simulated)
+    sigma = float(np.sqrt(np.mean(pulls ** 2))) / NOISE_SPREAD
+    magnitude = max(float(np.max(np.abs(grid))), np.finfo(np.float64).tiny)
+    return max(sigma, _quantum(grid, abs(first.analytic) * 4.0 * t)) / magnitude
+
+
+def _quantum(values: np.ndarray, predicted: float) -> float:
+    """Rounding noise of a cost that comes back in a narrower dtype than float64 (a float32 cost
+    returned as a Python float), 0.0 when there is no sign of one.
+
+    Its values all lie on that dtype's grid, which a float64 computation gives by chance once in
+    2**29 per value; the pull statistic can miss it, as costs a unit or two apart in the last place
+    give second differences that are mostly exactly 0. A cost that did not move at all is taken as
+    float32 when it is a float32 value and the change the gradient predicts over the span
+    (``predicted``) is within a few steps of float32: the parameters moved, but every intermediate
+    value was rounded to float32 too, and the cost could not show it. (Otherwise a cost that does
+    not move is a parameter the cost does not use.)
+    """
+    moved = np.ptp(values) > 0
+    for dtype in (np.float16, np.float32) if moved else (np.float32,):
+        narrow = values.astype(dtype)
+        if not (np.all(np.isfinite(narrow)) and np.array_equal(narrow.astype(np.float64), values)):
+            continue
+        spacing = float(np.spacing(np.max(np.abs(narrow))))
+        if moved or predicted <= 4.0 * spacing:
+            return spacing / np.sqrt(12.0)  # uniform rounding to the spacing u: standard deviation u / sqrt(12)
+    return 0.0
+
+
+def central_difference(oracle: Oracle, block: int, grad: np.ndarray, v: np.ndarray, t: float) -> tuple[float, float]:
+    """(analytic, numeric) along ``v`` from one central difference: 2 evaluations, for localization."""
+    plus = oracle.cost(block, t * v)
+    minus = oracle.cost(block, -t * v)
+    moved = plus.plus_delta - minus.plus_delta
+    return float(np.dot(grad, moved)) / (2.0 * t), (plus.cost - minus.cost) / (2.0 * t)

@@ -1,0 +1,992 @@
+"""Watching the user's own functions while they train: `Doctor` and its decorators.
+
+    doctor = nndoctor.Doctor()
+
+    @doctor.forward
+    def L_model_forward(X, parameters): ...
+
+    doctor.watch(my_module)      # or: wrap every function a module defines, no decorators
+    ...train as usual...
+    print(doctor.report())
+
+A wrapped function keeps its signature, docstring, return value and exceptions; the hooks only
+read the arrays that flow through it and keep a few numbers per iteration (trace.py). Roles
+(forward, cost, backward, update, activation, derivative helper) are given by the decorator or
+recognized: activations and derivative helpers by sampling them numerically when wrapped, the
+others from what each call receives and returns (roles.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+
+from nndoctor import dropout
+from nndoctor import roles as R
+from nndoctor.trace import (
+    ActivationStats,
+    ArrayStats,
+    CallSite,
+    DerivativeCall,
+    Iteration,
+    Problem,
+    RecordedError,
+    Run,
+    Trace,
+    UpdateStats,
+    WeightInit,
+)
+from nndoctor.usercode import UserCodeError, definition_site, function_name
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ProbeBudgetReached(BaseException):
+    """Raised through the user's training loop when a probe run has done its iterations.
+
+    A BaseException, so that a learner's ``except Exception`` does not swallow it."""
+
+
+class ProbeStopped(BaseException):
+    """Raised through the user's code when the probe's time is up."""
+
+SIGMOID_TAIL = 0.01  # sigmoid output below 0.01 or above 0.99: slope s(1-s) < 0.0099, |z| > 4.6
+TANH_TAIL = 0.99  # |tanh| above 0.99: slope 1 - a^2 < 0.02, |z| > 2.65
+_DERIVATIVE_NAME = re.compile(
+    r"(backward|deriv|prime|_grad|_der$|_der_|[a-z]Der|^d_?(relu|lrelu|leaky|sigmoid|sig|tanh|softmax|act))", re.I)
+ROLE_SETTLES_AFTER = 3  # a recognized role is trusted after this many consistent calls
+
+
+class _Site:
+    """Per wrapped function: its name, definition site, role (given or recognized)."""
+
+    def __init__(self, func: Callable[..., Any], role: str | None, kind: str | None,
+                 derivative_of: str | None = None) -> None:
+        self.func = func
+        self.name = function_name(func)
+        self.file, self.line = definition_site(func)
+        self.fixed_role = role
+        self.kind = kind
+        self.derivative_of = derivative_of
+        self.seen: dict[str, int] = {}
+        self.probed = role is not None
+        try:
+            self.arg_names = list(inspect.signature(func).parameters)
+        except (TypeError, ValueError):
+            self.arg_names = []
+
+    @property
+    def role(self) -> str | None:
+        if self.fixed_role is not None:
+            return self.fixed_role
+        if not self.seen:
+            return None
+        role, count = max(self.seen.items(), key=lambda kv: kv[1])
+        return role
+
+    def settled(self) -> bool:
+        if self.fixed_role is not None:
+            return True
+        if len(self.seen) == 1 and max(self.seen.values()) >= ROLE_SETTLES_AFTER:
+            self.fixed_role = next(iter(self.seen))  # trusted from now on: no more per-call work
+            return True
+        return False
+
+
+class Doctor:
+    """Records what the user's forward, cost, backward, update and activation functions do.
+
+    Args:
+        every: compute the full statistics (activations, gradient and parameter norms, update
+            sizes) every ``every`` iterations; the cost and its finiteness are watched at every
+            iteration. ``every=1`` sees everything; ``every=10`` keeps the overhead negligible.
+        max_iterations: stop recording after this many iterations per run (the user's code keeps
+            running normally).
+        trace: a path: stream the recorded statistics into this HDF5 file while training, for
+            `nndoctor report PATH` later (rewritten every 5 s or so; `close()` or `report()`
+            writes the rest).
+    """
+
+    def __init__(self, every: int = 1, *, max_iterations: int | None = None, stop_after: int | None = None,
+                 keep_calls: bool = False, trace: str | os.PathLike[str] | None = None) -> None:
+        if not isinstance(every, int) or every < 1:
+            from nndoctor.errors import InvalidInputError
+
+            raise InvalidInputError(f"every must be a positive integer (statistics every k iterations), not {every!r}")
+        from nndoctor.tracefile import TraceWriter
+
+        # trace="run.h5": every finished iteration is also written to that file (nndoctor report)
+        self._writer = TraceWriter(trace, every=every) if trace is not None else None
+        self._streamed: set[tuple[int, int]] = set()
+        self.every = every
+        self.max_iterations = max_iterations
+        # probe mode (nndoctor check): end a run by raising ProbeBudgetReached when it starts
+        # iteration `stop_after`, and keep the last step's calls so the gradient check can replay them
+        self.stop_after = stop_after
+        self.keep_calls = keep_calls
+        self.calls: dict[str, Any] = {}
+        # the data checks on the X/Y a run trains on (nndoctor check runs them itself, with the test set)
+        self.data_checks = True
+        self._data: dict[int, dict[str, Any]] = {}
+        self.label_ignore: frozenset[str] = frozenset()  # keyword arguments left out of run names
+        self._step_calls: dict[str, Any] = {}
+        self.trace = Trace(every=every)
+        self._originals: list[tuple[Any, str, Any]] = []  # (namespace, name, original) to restore
+        self._depth = 0
+        self._forward_depth = 0
+        self._busy = False
+        self._run: Run | None = None
+        self._it: Iteration | None = None
+        self._advance = False
+        self._advance_reason = ""
+        self._backward_seen = False
+        self._layer_counter = 0
+        self._z_layers: dict[int, int] = {}
+        self._params: Mapping[str, np.ndarray] | None = None
+        self._top_calls = 0
+        self._backward_calls = 0
+        self._derivative_depth = 0
+        self._activation_depth = 0
+        self._has_forward = False
+        self._act_outputs: dict[int, np.ndarray] = {}
+        self._forward_state: dict[str, Any] | None = None
+        self._top_label: str | None = None
+        self._run_key_value: Any = None
+        self._internal_errors: list[str] = []
+
+    # ----------------------------------------------------------------- decorators
+    def forward(self, func: F) -> F:
+        """Mark the function that maps (X, parameters) to the output (``A`` or ``(A, caches)``)."""
+        return self._wrap(func, R.FORWARD)
+
+    def cost(self, func: F) -> F:
+        """Mark the function that maps the output (and labels) to the scalar cost."""
+        return self._wrap(func, R.COST)
+
+    def backward(self, func: F) -> F:
+        """Mark the function that returns the gradient dict (``dW1``, ``db1``, ...)."""
+        return self._wrap(func, R.BACKWARD)
+
+    def update(self, func: F) -> F:
+        """Mark the parameter update step (receives parameters, gradients, learning rate)."""
+        return self._wrap(func, R.UPDATE)
+
+    def activation(self, func: F | None = None, *, kind: str | None = None) -> Any:
+        """Mark an activation function; its kind (relu, sigmoid, ...) is recognized numerically
+        unless given: ``@doctor.activation(kind="relu")``."""
+        if func is None:
+            return lambda f: self._wrap(f, R.ACTIVATION, kind=kind)
+        return self._wrap(func, R.ACTIVATION, kind=kind)
+
+    def derivative(self, func: F | None = None, *, of: str | None = None) -> Any:
+        """Mark an activation's derivative helper (``relu_backward(dA, cache)``, ``lrelu_der(z)``)."""
+        if func is None:
+            return lambda f: self._wrap(f, R.DERIVATIVE, derivative_of=of)
+        return self._wrap(func, R.DERIVATIVE, derivative_of=of)
+
+    # ------------------------------------------------------------------ modules
+    def watch(self, namespace: Any, names: Iterable[str] | None = None) -> Doctor:
+        """Wrap every function a module (or a dict of globals) defines, in place.
+
+        Functions call each other through the module's globals, so replacing them there is
+        enough for course-style code to be watched with no decorator. `unwatch()` restores them.
+        """
+        is_class = inspect.isclass(namespace)
+        space = namespace if isinstance(namespace, dict) else vars(namespace)
+        module_name = namespace.__module__ if is_class else space.get("__name__")
+        chosen = set(names) if names is not None else None
+        for name, obj in list(space.items()):
+            if chosen is not None and name not in chosen:
+                continue
+            static = is_class and isinstance(obj, staticmethod)
+            func = obj.__func__ if static else obj
+            if not inspect.isfunction(func) or getattr(func, "__nndoctor_wrapped__", False):
+                continue
+            if chosen is None and func.__module__ != module_name:
+                continue  # imported helpers (np.dot, another module's function) stay as they are
+            self.trace.module_functions[name] = func
+            # methods need an instance to be sampled: they are recognized at their first call;
+            # static methods (sigmoid(z) in a class) can be sampled right away
+            role = (None, None, None) if is_class and not static else self._recognize(func)
+            wrapped = self._wrap(func, *role)
+            if static:
+                wrapped = staticmethod(wrapped)
+            self._originals.append((namespace if is_class else space, name, obj))
+            if is_class:
+                setattr(namespace, name, wrapped)
+            else:
+                space[name] = wrapped
+        return self
+
+    def unwatch(self) -> None:
+        """Put back every function `watch` replaced."""
+        for space, name, original in reversed(self._originals):
+            if isinstance(space, dict):
+                space[name] = original
+            else:
+                setattr(space, name, original)
+        self._originals.clear()
+
+    def __enter__(self) -> Doctor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.unwatch()
+        self.close()
+
+    def _recognize(self, func: Callable[..., Any]) -> tuple[str | None, str | None, str | None]:
+        """(role, activation kind, derivative-of) for functions recognizable by sampling."""
+        try:
+            from nndoctor import activations
+        except ImportError:  # pragma: no cover - shipped with the package
+            return None, None, None
+        with _quiet(), self._not_recording():
+            act = activations.identify_activation(func)
+            if act is not None:
+                return R.ACTIVATION, act.kind, None
+            der = activations.identify_derivative(func)
+        # a helper that matches no known derivative is still one when its name says so (a buggy one)
+        if der is not None and (der.of is not None or _DERIVATIVE_NAME.search(function_name(func))):
+            return R.DERIVATIVE, None, der.of
+        return None, None, None
+
+    @contextlib.contextmanager
+    def _not_recording(self) -> Any:
+        """While nndoctor samples a function, the watched functions it calls record nothing."""
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
+
+    def _probe_elementwise(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """A function not recognized when wrapped (a method, which needs its instance) that maps
+        one array to an array of the same shape is sampled once, bound to its other arguments."""
+        site.probed = True
+        arrays = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+        out = R.first(result)
+        if kwargs or len(arrays) != 1 or arrays[0] != len(args) - 1 or not isinstance(out, np.ndarray) \
+                or out.shape != args[arrays[0]].shape:
+            return
+        prefix, func = args[:-1], site.func
+
+        def bound(z: Any) -> Any:
+            return func(*prefix, z)
+
+        bound.__name__, bound.__qualname__ = func.__name__, func.__qualname__
+        role, kind, of = self._recognize(bound)
+        if role is not None:
+            site.fixed_role, site.kind, site.derivative_of = role, kind, of
+            self.trace.sites[site.name].role = role
+
+    # ------------------------------------------------------------------ report
+    def report(self, target: str | None = None) -> Any:
+        """The diagnosis of everything recorded so far, as a `Report`."""
+        from nndoctor.checks import diagnose
+
+        if self._writer is not None:
+            self._stream(self._run, self._it)
+            self._writer.flush(self.trace)
+        from nndoctor.checkfile.fold import defer_to_raw_inputs
+
+        report = diagnose(self.trace, target=target, internal_errors=list(self._internal_errors))
+        report.extend(self._data_findings())
+        defer_to_raw_inputs(report)  # raw inputs explain dead or unstable units
+        return report
+
+    def _data_findings(self) -> list[Any]:
+        """The data checks (nndoctor.data) on the X and Y each run trained on."""
+        if not self._data:
+            return []
+        from nndoctor.checks import run_safely
+        from nndoctor.data import check_dataset
+
+        found = []
+        runs = {r.index: r for r in self.trace.runs}
+        for index, seen in self._data.items():
+            run = runs.get(index)
+            if run is None or not run.completed:
+                continue
+            findings = run_safely(check_dataset, seen["X"], seen.get("Y"), example_axis=run.example_axis,
+                                  n_outputs=run.output_units, near=False, what="the data checks")
+            if len(self.trace.runs) > 1:
+                findings = [f.with_location(run=run.label) for f in findings]
+            found += findings
+        return found
+
+    # ----------------------------------------------------------------- wrapping
+    def _wrap(self, func: F, role: str | None, kind: str | None = None,
+              derivative_of: str | None = None) -> F:
+        if role == R.ACTIVATION and kind is None:
+            with _quiet(), self._not_recording():
+                from nndoctor import activations
+
+                act = activations.identify_activation(func)
+            kind = act.kind if act is not None else None
+        if role == R.DERIVATIVE and derivative_of is None:
+            with _quiet(), self._not_recording():
+                from nndoctor import activations
+
+                der = activations.identify_derivative(func)
+            derivative_of = der.of if der is not None else None
+        site = _Site(func, role, kind, derivative_of)
+        if role in (R.ACTIVATION, R.DERIVATIVE):
+            # decorated helpers are checked like watched ones (activation-derivative pairs them)
+            self.trace.module_functions.setdefault(getattr(func, "__name__", site.name), func)
+        doctor = self
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if doctor._busy:  # called by nndoctor itself (e.g. while recognizing): no recording
+                return func(*args, **kwargs)
+            if site.fixed_role == R.OTHER and doctor._depth > 0:
+                # a settled helper inside a step (linear_forward, ...): nothing to record but its
+                # nesting and its exceptions; this keeps the hooks cheap on chatty course code
+                doctor._depth += 1
+                try:
+                    return func(*args, **kwargs)
+                except BaseException as exc:
+                    doctor._record_error(site, exc)
+                    raise
+                finally:
+                    doctor._depth -= 1
+            state = doctor._enter(site, args, kwargs)
+            doctor._depth += 1
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                doctor._depth -= 1
+                doctor._leave_forward(site, state)
+                doctor._record_error(site, exc)
+                raise
+            doctor._depth -= 1
+            doctor._exit(site, args, kwargs, result, state)
+            return result
+
+        wrapper.__nndoctor_wrapped__ = True  # type: ignore[attr-defined]
+        wrapper.__nndoctor_site__ = site  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    # ----------------------------------------------------------- call tracking
+    def _enter(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        state: dict[str, Any] = {"forward": False}
+        try:
+            record = self.trace.sites.get(site.name)
+            if record is None:
+                record = self.trace.sites[site.name] = CallSite(site.name, site.role or R.OTHER, site.file, site.line)
+            record.calls += 1
+            role = site.role
+            if role is None:
+                role = R.predict_role(args, kwargs, self._params)
+                if role == R.FORWARD and self._forward_known():
+                    role = None  # (X, parameters) in, but the forward is known: a backward or predict
+            if self._depth == 0:
+                self._top_calls += 1
+                self._top_label = _call_label(site, args, kwargs, self.label_ignore)
+            state["backwards"] = self._backward_calls
+            if site.role is None and len(args) == 1:
+                state["fingerprint"] = _fingerprint(args[0])  # a no-argument method: did it move the weights?
+            if role == R.DERIVATIVE:
+                self._derivative_depth += 1
+                state["derivative"] = True
+            elif role == R.ACTIVATION:
+                self._activation_depth += 1
+                state["activation"] = True
+            if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
+                self._begin_step()
+                self._forward_depth += 1
+                state["forward"] = True
+                self._forward_state = state
+                self._layer_counter = 0
+                self._z_layers.clear()
+                if self._it is not None:
+                    self._it.activations.clear()
+                self._on_forward_start(args, kwargs)
+            elif role == R.BACKWARD and self._advance and self._advance_reason == "forward":
+                self._advance = False  # the forward completed the step only until a backward exists
+            elif role == R.UPDATE and self._it is not None and (self._it.sampled or not self._run.weights):
+                state["before"] = self._snapshot_params(args, kwargs)
+        except Exception as exc:  # noqa: BLE001 - recording must never break the user's code
+            self._internal(f"before {site.name}", exc)
+        return state
+
+    def _demote_forward(self) -> None:
+        """A call guessed to be the forward pass (``train(self, X, Y)`` looks like one on entry)
+        ran a backward pass: it is the training function. The steps inside it are segmented
+        from now on by the real forward, and the run is named after it."""
+        state = self._forward_state
+        state["forward"] = False
+        self._forward_depth = 0
+        self._forward_state = None
+        if self._run is not None and len(self._run.iterations) <= 1 and self._top_label:
+            self._run.label = self._unique_label(self._top_label)
+            self._run_key_value = ("call", self._top_calls)
+
+    def _keep_call(self, role: str, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """Remember the step's calls for the gradient check: the outermost call of each role
+        (compute_cost_with_regularization, not the compute_cost it calls)."""
+        if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
+            self._step_calls = {}
+        known = self._step_calls.get(role)
+        if known is None or self._depth < known[0]:
+            self._step_calls[role] = (self._depth, site.func, args, kwargs, result)
+
+    def _layer_by_size(self, A: Any, counted: int) -> int:
+        """The layer an activation belongs to: the next weight matrix (from the counted position on)
+        whose number of units matches A's. When a layer's activation is written inline
+        (``np.tanh(Z1)``) the count alone would give the next helper call that layer's number."""
+        run = self._run
+        if run is None or not run.weights or not isinstance(A, np.ndarray) or A.ndim != 2:
+            return counted
+        axis = _units_axis(A, run)
+        if axis is None:
+            return counted
+        units = A.shape[axis]
+        sizes = [w.units for w in run.weights.values()]
+        for position in range(counted, len(sizes) + 1):
+            if sizes[position - 1] == units:
+                return position
+        return counted
+
+    def _forward_known(self) -> bool:
+        if not self._has_forward:  # once known, always known: no scan per call
+            self._has_forward = any(s.role in (R.FORWARD, R.FORWARD_COST) for s in self.trace.sites.values())
+        return self._has_forward
+
+    def _leave_forward(self, site: _Site, state: Mapping[str, Any]) -> None:
+        if state.get("forward"):
+            self._forward_depth -= 1
+        if state.get("derivative"):
+            self._derivative_depth -= 1
+        if state.get("activation"):
+            self._activation_depth -= 1
+
+    def _exit(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+              state: Mapping[str, Any]) -> None:
+        self._leave_forward(site, state)
+        self._busy = True
+        try:
+            if site.fixed_role is None and not site.probed:
+                self._probe_elementwise(site, args, kwargs, result)
+            role = site.fixed_role
+            if role is None and self._backward_calls != state.get("backwards", self._backward_calls) \
+                    and site.role in (None, R.OTHER):
+                role = R.OTHER  # it ran whole training steps: a training function, whatever it returns
+                site.seen[role] = site.seen.get(role, 0) + ROLE_SETTLES_AFTER
+            if role is None:
+                moved = None
+                if "fingerprint" in state and state["fingerprint"] is not None:
+                    moved = _fingerprint(args[0]) != state["fingerprint"]
+                role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params, moved)
+                site.seen[role] = site.seen.get(role, 0) + 1
+                self.trace.sites[site.name].role = site.role or R.OTHER
+            if self.keep_calls and not self.calls and role in (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD):
+                self._keep_call(role, site, args, kwargs, result)
+            if role == R.ACTIVATION:
+                self._on_activation(site, args, kwargs, result)
+            elif role == R.DERIVATIVE:
+                self._on_derivative(site, args, kwargs)
+            elif role in (R.FORWARD, R.FORWARD_COST):
+                if not state.get("forward") and self._forward_depth == 0 and self._it is None:
+                    self._begin_step()  # recognized only now, from its output
+                    self._on_forward_start(args, kwargs)
+                self._on_forward_end(site, args, kwargs, result, role)
+            elif role == R.COST:
+                self._on_cost(args, kwargs, result, site)
+            elif role == R.BACKWARD:
+                self._on_backward(site, args, kwargs, result)
+            elif role == R.UPDATE:
+                self._on_update(site, args, kwargs, result, state.get("before"))
+            elif role == R.INIT:
+                if self._run is not None and self._run.completed:
+                    self._close_run()  # fresh parameters: the next steps are another experiment
+                params = R.first(result)
+                if R.is_parameter_dict(params):
+                    self._params = params
+        except Exception as exc:  # noqa: BLE001
+            self._internal(f"after {site.name}", exc)
+        finally:
+            self._busy = False
+
+    # ------------------------------------------------------------ iterations
+    def _run_key(self) -> tuple[Any, str]:
+        """Which run a step belongs to: a step called from the top level (a module-level loop)
+        belongs to "main"; a step inside a top-level call (``model(...)``) to that call."""
+        if self._depth == 0:
+            return ("main",), "main"
+        return ("call", self._top_calls), self._top_label or "main"
+
+    def _begin_step(self) -> None:
+        """A forward pass starts: open a new iteration unless the current one is still open."""
+        key, label = self._run_key()
+        if self._run is not None and self._run_key_value != key:
+            if self._run.completed:
+                self._close_run()
+            else:  # nothing trained under the old key (a predict() call): reuse it
+                self._run.label = self._unique_label(label)
+                self._run_key_value = key
+        if self._run is None:
+            self._run = Run(index=len(self.trace.runs), label=self._unique_label(label))
+            self._run_key_value = key
+            self.trace.runs.append(self._run)
+        run = self._run
+        if self._it is None or self._advance:
+            index = (self._it.index + 1) if (self._it is not None and self._it.completed) else \
+                (self._it.index if self._it is not None else 0)
+            if self.stop_after is not None and index >= self.stop_after:
+                self._advance = False
+                self._close_run()
+                raise ProbeBudgetReached(index)
+            if self._it is not None and not self._it.completed and self._it in run.iterations:
+                run.iterations.remove(self._it)  # an evaluation-only forward: not a training step
+            self._stream(run, self._it)
+            self._it = Iteration(index=index, sampled=index % self.every == 0 or index == 1)
+            if self.max_iterations is None or index < self.max_iterations:
+                run.iterations.append(self._it)  # past the budget: computed but not stored
+            self._advance = False
+            self._z_layers.clear()
+
+    def _current_run(self) -> Run:
+        if self._run is None:
+            self._begin_step()
+        return self._run  # type: ignore[return-value]
+
+    def _unique_label(self, label: str) -> str:
+        used = {r.label for r in self.trace.runs if r is not self._run}
+        if label not in used:
+            return label
+        n = 2
+        while f"{label} #{n}" in used:
+            n += 1
+        return f"{label} #{n}"
+
+    def _stream(self, run: Run | None, it: Iteration | None) -> None:
+        """Hand a finished iteration to the trace file, once."""
+        if self._writer is None or run is None or it is None or not it.completed:
+            return
+        key = (run.index, it.index)
+        stored = self.max_iterations is None or it.index < self.max_iterations  # past it: not kept
+        if key not in self._streamed and stored:
+            self._streamed.add(key)
+            try:
+                self._writer.write(run, it, self.trace)
+            except Exception as exc:  # noqa: BLE001 - a full disk must not stop the training
+                self._internal("writing the trace", exc)
+                self._writer = None
+
+    def close(self) -> None:
+        """Write what is left to the trace file (if any) and close it; `report()` does this too."""
+        self._stream(self._run, self._it)
+        if self._writer is not None:
+            self._writer.close(self.trace)
+
+    def _close_run(self) -> None:
+        self._stream(self._run, self._it)
+        self._run = None
+        self._it = None
+        self._advance = False
+        self._params = None
+
+    def _on_forward_start(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        inputs = list(args) + list(kwargs.values())
+        it, run = self._it, self._run
+        if it is not None and not it.sampled and run is not None and run.weights and run.examples is not None:
+            # an unsampled step: the layout is known; only the identity of X (mini-batches) is kept
+            it.data_id = next((id(a) for a in inputs if isinstance(a, np.ndarray)), None)
+            it.batch = run.examples
+            known = self._params
+            if known is not None and any(a is known for a in inputs):
+                return
+        params = next((d for d in R.dicts_in(inputs) if R.is_parameter_dict(d)), None)
+        if params is None and args:
+            params = R.parameters_of_object(args[0])  # a method: the network keeps them on self
+        if params is None:
+            return
+        self._params = params
+        run = self._current_run()
+        it = self._it
+        if it is not None:
+            # full batch passes the same X every iteration; mini-batches pass new arrays
+            it.data_id = next((id(a) for a in inputs if isinstance(a, np.ndarray)), None)
+        if run.weights and it is not None and not it.sampled and run.examples is not None:
+            return  # layout and weights are known; unsampled iterations record only the cost
+        data = R.find_data(R.arrays_in(inputs) or (R.arrays_on(args[0], params) if args else []), params)
+        if data is not None:
+            X, axis = data
+            run.examples, run.example_axis = int(X.shape[axis]), axis
+            if self._it is not None:
+                self._it.batch = run.examples
+            if self.data_checks and run.index not in self._data:
+                self._data[run.index] = {"X": X}  # a reference, for the data checks at report time
+        if not run.weights:
+            run.weights = _weight_inits(params, run.example_axis)
+        if it is not None and it.sampled:
+            it.params = {str(k): ArrayStats.of(v) for k, v in params.items()}
+            it.param_fingerprint = tuple(float(np.sum(v, dtype=np.float64)) for v in params.values())
+
+    def _on_forward_end(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                        result: Any, role: str) -> None:
+        it = self._it
+        if it is None:
+            return
+        out = R.first(result)
+        if not isinstance(out, np.ndarray) and not R.is_scalar(out):
+            self._problem(site, R.FORWARD, f"returned {_describe(result)}; a forward pass returns the output "
+                          f"array A (or a tuple (A, caches), or (cost, cache))")
+        if role == R.FORWARD_COST and R.is_scalar(out):
+            it.cost = R.scalar_value(out)
+        elif isinstance(out, np.ndarray) and self._run is not None:
+            run = self._run
+            if out.ndim == 2 and run.example_axis is not None and out.shape[run.example_axis] == run.examples:
+                run.output_units = int(out.shape[1 - run.example_axis])
+            elif out.ndim == 1:
+                run.output_units = 1
+        if it.sampled and self._act_outputs:
+            keep_prob = dropout.keep_prob_in(args, kwargs, site.arg_names)
+            if keep_prob is not None and keep_prob < 1:
+                it.dropout = dropout.find_masks(result, self._act_outputs, keep_prob)
+        self._act_outputs = {}
+        if not self._backward_seen:
+            it.completed = True
+            self._advance, self._advance_reason = True, "forward"
+
+    def _on_activation(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        if self._derivative_depth > 0 or (self._forward_depth == 0 and self._forward_known()):
+            return  # an activation evaluated by a backward pass or a derivative helper is not a layer
+        if self._activation_depth > 0:
+            return  # tanh(z) called by hidden(z): the outer activation counts for the layer
+        if self._forward_depth == 0 and (self._it is None or self._advance):
+            self._begin_step()  # activations called from a module-level loop, no forward function
+            self._layer_counter = 0
+        it = self._it
+        if it is None:
+            return
+        self._layer_counter += 1
+        if not it.sampled:
+            return  # layers and caches only matter where statistics are taken
+        layer = self._layer_counter = self._layer_by_size(R.first(result), self._layer_counter)
+        Z = _first_array(args, kwargs)
+        if Z is not None:
+            self._z_layers[id(Z)] = layer
+        A = R.first(result)
+        if not isinstance(A, np.ndarray) or A.dtype.kind not in "fc":
+            return
+        self._act_outputs[layer] = A  # until the forward ends: dropout masks are matched to it
+        stats = _activation_stats(site, layer, A, Z, self._run)
+        if self._writer is not None:
+            stats.histogram = _histogram(A)
+        it.activations.append(stats)
+
+    def _on_derivative(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        it = self._it
+        if it is None or not it.sampled:
+            return
+        layer = None
+        for a in list(args) + list(kwargs.values()):
+            for candidate in (a if isinstance(a, (tuple, list)) else (a,)):
+                if isinstance(candidate, np.ndarray) and id(candidate) in self._z_layers:
+                    layer = self._z_layers[id(candidate)]
+        it.derivatives.append(DerivativeCall(site.name, site.derivative_of, layer))
+
+    def _on_cost(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+                 site: _Site | None = None) -> None:
+        it = self._it
+        value = R.first(result)
+        if not R.is_scalar(value) and site is not None:
+            self._problem(site, R.COST, f"returned {_describe(result)}; a cost function returns one number")
+        if it is None or not R.is_scalar(value) or it.cost is not None:
+            return
+        it.cost = R.scalar_value(value)
+        run = self._run
+        if run is not None and run.label_values is None:
+            arrays = R.arrays_in(list(args) + list(kwargs.values()))
+            run.label_values = _label_summary(arrays)
+            seen = self._data.get(run.index)
+            labels = [a for a in arrays if a is not R.first(args[:1] or (None,))]
+            if seen is not None and "Y" not in seen and labels:
+                seen["Y"] = labels[-1]  # compute_cost(AL, Y): the labels come after the output
+
+    def _on_backward(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        self._backward_seen = True
+        self._backward_calls += 1
+        if self._forward_depth > 0 and self._forward_state is not None:
+            self._demote_forward()
+        it = self._it
+        if it is None:
+            return
+        grads = R.gradient_entries(result if isinstance(result, Mapping) else R.first(result), self._params)
+        if not grads and args:
+            grads = R.gradients_of_object(args[0], self._params)  # a method that fills self.grads
+        if not grads:
+            self._problem(site, R.BACKWARD, f"returned {_describe(result)}; a backward pass returns a dict with "
+                          f"one gradient per parameter, keyed 'd' + the parameter's key (dW1, db1, ...)"
+                          + (f" matching the parameters {', '.join(map(str, self._params))}" if self._params else ""))
+        if it.sampled:
+            it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
+            if it.dropout:
+                dropout.check_reapplied(it.dropout, result if isinstance(result, Mapping) else R.first(result))
+        it.completed = True
+        self._advance, self._advance_reason = True, "backward"
+        forward = self._step_calls.get(R.FORWARD) or self._step_calls.get(R.FORWARD_COST)
+        if self.keep_calls and not self.calls and forward is not None:
+            # the first complete step, checked where it happened: before training could break it.
+            # The parameters have not been updated yet (the update comes after the backward), but
+            # the dict or the object holding them will be: keep their values now.
+            self.calls = {role: call[1:] for role, call in self._step_calls.items()}
+            f_args, f_kwargs = forward[2], forward[3]
+            params = next((d for d in R.dicts_in(list(f_args) + list(f_kwargs.values())) if R.is_parameter_dict(d)), None)
+            if params is None and f_args:
+                params = R.parameters_of_object(f_args[0])  # a class keeps them on self
+            self.calls["params_at"] = None if params is None else {k: np.array(v, copy=True) for k, v in params.items()}
+
+    def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
+        owner = None
+        if params is None and args:
+            owner, params = args[0], R.parameters_of_object(args[0])
+        if params is None:
+            return None
+        return {"dict": params, "owner": owner, "copy": {str(k): np.array(v, copy=True) for k, v in params.items()}}
+
+    def _on_update(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+                   before: Mapping[str, Any] | None) -> None:
+        run = self._current_run()
+        it = self._it
+        if it is not None and not it.sampled and run.weights and run.learning_rate is not None:
+            # an unsampled step: only what keeps the bookkeeping right (cheap: no scans of arrays)
+            if not self._backward_seen:
+                it.completed = True
+                self._advance, self._advance_reason = True, "update"
+            out = R.first(result)
+            if isinstance(out, Mapping) and self._params is not None and len(out) == len(self._params):
+                self._params = out
+            return
+        lr = R.learning_rate_in(args, kwargs, site.arg_names)
+        if lr is not None:
+            run.learning_rate = lr
+        if before is not None and not run.weights:
+            run.weights = _weight_inits(before["copy"], run.example_axis)  # no forward saw them
+        if it is not None and not self._backward_seen:
+            # the loop computes the gradients inline (course two_layer_model): the update ends the step
+            if it.sampled and not it.grads and before is not None:
+                grads = next((R.gradient_entries(d, before["dict"]) for d in R.dicts_in(list(args) + list(kwargs.values()))
+                              if d is not before["dict"] and R.gradient_entries(d, before["dict"])), {})
+                it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
+                it.params = it.params or {k: ArrayStats.of(v) for k, v in before["copy"].items()}
+                it.param_fingerprint = it.param_fingerprint or tuple(
+                    float(np.sum(v, dtype=np.float64)) for v in before["copy"].values())
+            it.completed = True
+            self._advance, self._advance_reason = True, "update"
+        out = R.first(result)
+        after = out if R.is_parameter_dict(out) else (before["dict"] if before else None)
+        if before is not None and before.get("owner") is not None:
+            after = R.parameters_of_object(before["owner"])  # a method that reassigned self.W1 ...
+        if after is not None:
+            self._params = after
+        if it is None or before is None or after is None or not it.sampled:
+            return
+        old = before["copy"]
+        grads = next((R.gradient_entries(d, old) for d in R.dicts_in(list(args) + list(kwargs.values()))
+                      if d is not before["dict"] and R.gradient_entries(d, old)), {})
+        if not grads and before.get("owner") is not None:
+            grads = R.gradients_of_object(before["owner"], old)
+        change, descent = {}, {}
+        for k, v in after.items():
+            key = str(k)
+            if key in old and np.shape(v) == old[key].shape:
+                step = (np.asarray(v, dtype=np.float64) - old[key]).ravel()
+                change[key] = float(np.linalg.norm(step))
+                g = grads.get(key)
+                if g is not None and change[key] > 0:
+                    g = np.asarray(g, dtype=np.float64).ravel()
+                    known = it.grads.get(key)  # the backward's statistics already hold its norm
+                    g_norm = known.norm if known is not None else float(np.linalg.norm(g))
+                    if g_norm > 0 and np.isfinite(g_norm) and np.isfinite(change[key]):
+                        descent[key] = float(-(step @ g) / (change[key] * g_norm))
+        norms = {k: (it.params[k].norm if k in it.params else float(np.linalg.norm(v.ravel())))
+                 for k, v in old.items()}
+        it.update = UpdateStats(site.name, lr, change, norms, in_place=after is before["dict"], descent=descent)
+
+    # ----------------------------------------------------------------- errors
+    def _problem(self, site: _Site, role: str, message: str) -> None:
+        if any(p.function == site.name and p.role == role for p in self.trace.problems):
+            return
+        self.trace.problems.append(Problem(site.name, role, self._it.index if self._it else None,
+                                           f"{site.name} {message}.", site.file, site.line))
+
+    def _record_error(self, site: _Site, exc: BaseException) -> None:
+        if isinstance(exc, (KeyboardInterrupt, GeneratorExit, ProbeBudgetReached, ProbeStopped)):
+            return
+        if getattr(exc, "__nndoctor_recorded__", False):
+            return  # already recorded by the innermost watched function
+        tb = exc.__traceback__
+        if tb is not None and tb.tb_next is None:
+            return  # raised by the call itself (wrong arguments): the caller's mistake, reported there
+        try:
+            exc.__nndoctor_recorded__ = True  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - some exception types refuse attributes
+            pass
+        info = UserCodeError.wrap(site.name, exc, exc.__traceback__)
+        self.trace.errors.append(RecordedError(
+            function=site.name, role=site.role or R.OTHER,
+            iteration=self._it.index if self._it is not None else None,
+            run=self._run.index if self._run is not None else 0,
+            exception=type(exc).__name__, message=str(exc), file=info.file, line=info.line,
+            traceback=info.traceback_text))
+
+    def _internal(self, where: str, exc: Exception) -> None:
+        if len(self._internal_errors) < 20:
+            self._internal_errors.append(f"{where}: {type(exc).__name__}: {exc}")
+
+
+def watch(namespace: Any, every: int = 1) -> Doctor:
+    """Wrap every function of a module (or globals dict) in a new Doctor and return it."""
+    return Doctor(every=every).watch(namespace)
+
+
+# --------------------------------------------------------------------- helpers
+def _fingerprint(obj: Any) -> tuple[float, ...] | None:
+    """Sums of an object's parameter arrays: changes when a method updates them, even in place."""
+    params = R.parameters_of_object(obj)
+    if not params:
+        return None
+    return tuple(float(np.sum(v)) for v in params.values())
+
+
+def _first_array(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> np.ndarray | None:
+    for a in list(args) + list(kwargs.values()):
+        if isinstance(a, np.ndarray):
+            return a
+    return None
+
+
+HISTOGRAM_BINS = 20
+
+
+def _histogram(A: np.ndarray) -> tuple[float, float, list[int]] | None:
+    finite = A if np.isfinite(A).all() else A[np.isfinite(A)]
+    if finite.size == 0:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    width = (high - low) / HISTOGRAM_BINS or 1.0
+    # equal bins by integer division and a bincount: several times cheaper than np.histogram
+    bins = np.minimum(((finite - low) / width).astype(np.int64), HISTOGRAM_BINS - 1).ravel()
+    return low, high, np.bincount(bins, minlength=HISTOGRAM_BINS).tolist()
+
+
+def _label_summary(arrays: list[np.ndarray]) -> dict[str, Any] | None:
+    """Class frequencies of the labels among a cost's arguments: 0/1 vectors or one-hot columns."""
+    for Y in arrays:
+        if Y.size == 0 or Y.dtype.kind not in "biuf":
+            continue
+        values = np.unique(Y)
+        if not np.all(np.isin(values, (0, 1))):
+            continue
+        if Y.ndim == 2 and min(Y.shape) > 1:
+            sums = Y.sum(axis=0) if np.all(Y.sum(axis=0) == 1) else (Y.sum(axis=1) if np.all(Y.sum(axis=1) == 1) else None)
+            if sums is None:
+                continue
+            class_axis = 0 if np.all(Y.sum(axis=0) == 1) else 1
+            freqs = Y.mean(axis=1 - class_axis)
+            return {"kind": "one-hot", "frequencies": [float(f) for f in freqs]}
+        p = float(np.mean(Y))
+        return {"kind": "binary", "frequencies": [1 - p, p]}
+    return None
+
+
+def _units_axis(A: np.ndarray, run: Run | None) -> int | None:
+    """The axis of A that holds units: the other one than the examples axis."""
+    if A.ndim != 2:
+        return None
+    if run is not None and run.examples is not None:
+        if run.example_axis is not None and A.shape[run.example_axis] == run.examples:
+            return 1 - run.example_axis
+        if A.shape[1] == run.examples:
+            return 0
+        if A.shape[0] == run.examples:
+            return 1
+    return 0
+
+
+def _activation_stats(site: _Site, layer: int, A: np.ndarray, Z: np.ndarray | None, run: Run | None) -> ActivationStats:
+    axis = _units_axis(A, run)
+    units = A.shape[axis] if axis is not None else A.size
+    examples = A.shape[1 - axis] if axis is not None else 1
+    finite_mask = np.isfinite(A)
+    nonfinite = int(A.size - finite_mask.sum())
+    Af = A if nonfinite == 0 else np.where(finite_mask, A, 0.0)
+    dead = 0
+    saturated = 0.0
+    if site.kind == "relu" and axis is not None:
+        # a unit is dead when it outputs exactly 0 for every example (NaN units are not "dead")
+        dead = int(np.count_nonzero(np.all(A == 0, axis=1 - axis)))
+    elif site.kind == "sigmoid" and nonfinite < A.size:  # over the finite entries only
+        saturated = float(np.sum(((A < SIGMOID_TAIL) | (A > 1 - SIGMOID_TAIL)) & finite_mask) / (A.size - nonfinite))
+    elif site.kind == "tanh" and nonfinite < A.size:
+        saturated = float(np.sum((np.abs(Af) > TANH_TAIL) & finite_mask) / (A.size - nonfinite))
+    z_bad, z_std = 0, float("nan")
+    if isinstance(Z, np.ndarray) and Z.dtype.kind == "f":
+        z_mask = np.isfinite(Z)
+        z_bad = int(Z.size - z_mask.sum())
+        z_std = float(np.std(Z[z_mask])) if z_mask.any() else float("nan")
+    return ActivationStats(layer=layer, kind=site.kind, function=site.name, units=int(units),
+                           examples=int(examples), dead_units=dead, saturated_fraction=saturated,
+                           mean=float(np.mean(Af)), std=float(np.std(Af)), nonfinite=nonfinite,
+                           input_nonfinite=z_bad, input_std=z_std)
+
+
+def _weight_inits(params: Mapping[str, np.ndarray], example_axis: int | None) -> dict[str, WeightInit]:
+    inits = {}
+    for key in R.weight_keys(params):
+        W = np.asarray(params[key], dtype=np.float64)
+        # column-major W (n_out, n_in): units are rows; row-major W (n_in, n_out): units are columns
+        units_axis = 0 if example_axis in (None, 1) else 1
+        units, fan_in = W.shape[units_axis], W.shape[1 - units_axis]
+        rows = W if units_axis == 0 else W.T
+        spread = float(np.max(np.abs(rows - rows[:1]))) if rows.size and np.isfinite(rows).all() else float("nan")
+        inits[str(key)] = WeightInit(name=str(key), shape=tuple(W.shape), fan_in=int(fan_in), units=int(units),
+                                     std=float(np.std(W)), mean=float(np.mean(W)), row_spread=spread,
+                                     all_zero=bool(np.all(W == 0)))
+    return inits
+
+
+def _describe(value: Any) -> str:
+    """What a value is, in a few words: 'None', 'a list of 3 items', 'an array of shape (1, 209)'."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} items ({', '.join(type(v).__name__ for v in value[:4])})"
+    if isinstance(value, Mapping):
+        keys = ", ".join(map(str, list(value)[:6]))
+        return f"a dict with keys {keys}" if keys else "an empty dict"
+    return f"a {type(value).__name__}"
+
+
+def _call_label(site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                ignore: frozenset[str] = frozenset()) -> str:
+    """``model(initialization="zeros", learning_rate=0.3)``: the short arguments that tell runs apart."""
+    shown = [f"{k}={v!r}" for k, v in kwargs.items()
+             if isinstance(v, (str, int, float, bool)) and not isinstance(v, np.ndarray) and k not in ignore]
+    return f"{site.name}({', '.join(shown)})"
+
+
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """Silence prints while nndoctor samples a user function, and leave numpy's RNG as it was."""
+    state = np.random.get_state()
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+            contextlib.redirect_stderr(io.StringIO()), np.errstate(all="ignore"):
+        try:
+            yield
+        finally:
+            np.random.set_state(state)

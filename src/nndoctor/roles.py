@@ -1,0 +1,279 @@
+"""Recognizing what a user function does from what it was called with and what it returned.
+
+Learners name things many ways (`forward`, `L_model_forward`, `fprop`; `W1` or `w1`), so roles
+come from data flow, not names:
+
+- parameters: a dict of float arrays with at least one matrix, keys not of the ``d`` + key form;
+- backward: returns a dict holding ``d`` + parameter key for at least one parameter, same shape;
+- update: receives the parameters and such a gradient dict;
+- forward: receives the parameters and the data ``X`` (an array sharing the first layer's
+  fan-in), and returns an array (or ``(A, caches)``); if it returns a scalar first it is a
+  forward that computes the cost as well (``forward_propagation_n``);
+- cost: returns a scalar and receives arrays but not the data ``X``;
+- init: returns fresh parameters from non-array arguments (layer sizes).
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+FORWARD = "forward"
+FORWARD_COST = "forward+cost"
+COST = "cost"
+BACKWARD = "backward"
+UPDATE = "update"
+INIT = "init"
+ACTIVATION = "activation"
+DERIVATIVE = "derivative"
+OTHER = "other"
+
+ROLES = (FORWARD, FORWARD_COST, COST, BACKWARD, UPDATE, INIT, ACTIVATION, DERIVATIVE, OTHER)
+
+_LAYER_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+_LR_NAMES = ("learning_rate", "lr", "alpha", "eta", "learningrate", "learning_rate_", "step_size")
+
+
+def is_float_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def is_parameter_dict(value: Any) -> bool:
+    """A dict of float arrays with at least one matrix that is not itself a gradient dict."""
+    if not isinstance(value, Mapping) or len(value) < 1:
+        return False
+    arrays = [v for v in value.values() if is_float_array(v)]
+    if len(arrays) != len(value) or not any(a.ndim == 2 for a in arrays):
+        return False
+    keys = [str(k) for k in value]
+    return not is_gradient_keyed(keys)
+
+
+def is_gradient_keyed(keys: Iterable[str]) -> bool:
+    """Keys like dW1/db1/dw1 (every key a 'd' + something): a gradient dict, not parameters."""
+    keys = list(keys)
+    return bool(keys) and all(k.startswith("d") and len(k) > 1 for k in keys)
+
+
+def gradient_entries(value: Any, params: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """The parameter gradients inside a dict returned by a backward: {param key: array}.
+
+    Course dicts also hold dA1/dZ2; only entries named ``d`` + a parameter key with the
+    parameter's shape count. Without known parameters, ``d`` + letters + layer number counts.
+    """
+    if not isinstance(value, Mapping):
+        return {}
+    found: dict[str, np.ndarray] = {}
+    if params:
+        for key, p in params.items():
+            g = value.get(f"d{key}")
+            if is_float_array(g) and np.shape(g) == np.shape(p):
+                found[str(key)] = g
+        return found
+    for key, g in value.items():
+        k = str(key)
+        if k.startswith("d") and re.fullmatch(r"d[A-Za-z_]+\d+", k) and is_float_array(g):
+            if k[1].lower() in ("w", "b"):
+                found[k[1:]] = g
+    return found
+
+
+def layer_of(key: str) -> int | None:
+    """The layer number in a parameter key: W2 -> 2, layers.0.weight -> 1 (0-based becomes 1-based
+    only when the key has no other number), or None."""
+    match = _LAYER_NUMBER.search(key)
+    return int(match.group(1)) if match else None
+
+
+def is_bias_key(key: str, value: Any) -> bool:
+    """Course biases are (n, 1) columns: tell them from weight matrices by name and shape."""
+    name = str(key).split(".")[-1].lower()
+    return (name.startswith("b") or "bias" in name) and (np.ndim(value) < 2 or 1 in np.shape(value))
+
+
+def weight_keys(params: Mapping[str, np.ndarray]) -> list[str]:
+    """The weight matrices among the parameters, in layer order."""
+    keys = [k for k, v in params.items() if np.ndim(v) == 2 and not is_bias_key(k, v)]
+    return sorted(keys, key=lambda k: (layer_of(k) if layer_of(k) is not None else 10**6, k))
+
+
+def is_scalar(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiu"
+
+
+def scalar_value(value: Any) -> float:
+    return float(np.asarray(value).reshape(-1)[0])
+
+
+def first(result: Any) -> Any:
+    """The main output of a call: ``A`` of ``(A, cache)``, the cost of ``(cost, cache)``."""
+    if isinstance(result, tuple) and result:
+        return result[0]
+    return result
+
+
+def find_data(arrays: list[np.ndarray], params: Mapping[str, np.ndarray]) -> tuple[np.ndarray, int] | None:
+    """Among a call's array arguments, the data X and its example axis.
+
+    X shares one dimension with the first weight matrix (the input size) and is not a parameter.
+    """
+    weights = [params[k] for k in weight_keys(params)]
+    if not weights:
+        return None
+    w1 = weights[0]
+    values = [id(v) for v in params.values()]
+    best: tuple[np.ndarray, int] | None = None
+    for a in arrays:
+        if a.ndim != 2 or id(a) in values:
+            continue
+        # column-major: W1 (n1, n_x) @ X (n_x, m); row-major: X (m, n_x) @ W1 (n_x, n1)
+        if a.shape[0] == w1.shape[1]:
+            axis = 1
+        elif a.shape[1] == w1.shape[0]:
+            axis = 0
+        elif a.shape[1] == w1.shape[1]:
+            axis = 0
+        else:
+            continue
+        if best is None or a.size > best[0].size:
+            best = (a, axis)
+    return best
+
+
+def arrays_in(args: Iterable[Any]) -> list[np.ndarray]:
+    return [a for a in args if isinstance(a, np.ndarray)]
+
+
+def dicts_in(args: Iterable[Any]) -> list[Mapping[str, Any]]:
+    return [a for a in args if isinstance(a, Mapping)]
+
+
+def learning_rate_in(args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> float | None:
+    """The learning rate passed to an update: by parameter name, else the only positive float."""
+    for name, value in list(zip(names, args)) + list(kwargs.items()):
+        if name.lower() in _LR_NAMES and is_scalar(value):
+            return scalar_value(value)
+    floats = [a for a in list(args) + list(kwargs.values())
+              if isinstance(a, (float, np.floating)) and 0 < float(a) < 100]
+    return float(floats[0]) if len(floats) == 1 else None
+
+
+def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+                  params: Mapping[str, np.ndarray] | None, moved: bool | None = None) -> str:
+    """The role of one call, from its inputs and output (see the module docstring)."""
+    inputs = list(args) + list(kwargs.values())
+    param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
+    on_self = parameters_of_object(args[0]) if args and not param_dicts else None
+    if on_self:
+        return _classify_method(args, kwargs, result, on_self, moved)
+    known = params if params else (param_dicts[0] if param_dicts else None)
+
+    if gradient_entries(result if isinstance(result, Mapping) else first(result), known):
+        return BACKWARD
+    if param_dicts and any(gradient_entries(d, param_dicts[0]) for d in dicts_in(inputs)
+                           if d is not param_dicts[0]):
+        return UPDATE
+    if is_parameter_dict(first(result)) and not arrays_in(inputs) and not param_dicts:
+        return INIT
+    if param_dicts and find_data(arrays_in(inputs), param_dicts[0]) is not None:
+        out = first(result)
+        if is_scalar(out):
+            return FORWARD_COST
+        if isinstance(out, np.ndarray):
+            return FORWARD
+    if is_scalar(first(result)) and arrays_in(inputs):
+        return COST
+    return OTHER
+
+
+def arrays_on(obj: Any, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """The arrays an object keeps besides its parameters (``self.X``, ``self.Y``, caches)."""
+    values = {id(v) for v in params.values()}
+    attrs = getattr(obj, "__dict__", {})
+    return [v for v in attrs.values() if isinstance(v, np.ndarray) and id(v) not in values]
+
+
+def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
+                     params: Mapping[str, np.ndarray], moved: bool | None = None) -> str:
+    """Roles of a class-based network's methods, whose parameters live on ``self``. ``moved``
+    says whether the call changed the parameters (known for methods that take no argument)."""
+    rest = list(args[1:]) + list(kwargs.values())
+    out = first(result)
+    if gradient_entries(out if isinstance(out, Mapping) else result, params):
+        return BACKWARD
+    if result is None:
+        if moved or (moved is None and any(is_scalar(a) and not isinstance(a, np.ndarray) for a in rest)
+                     and not arrays_in(rest)):
+            return UPDATE  # step(self[, learning_rate]): changes self's arrays
+        if gradients_of_object(args[0], params):
+            return BACKWARD  # backward(self[, X, Y]) that fills self.grads
+        return OTHER
+    data = arrays_in(rest) or arrays_on(args[0], params)  # forward(self) reading self.X
+    if find_data(data, params) is not None:
+        if is_scalar(out):
+            return FORWARD_COST if arrays_in(rest) else COST
+        if isinstance(out, np.ndarray):
+            return FORWARD
+    if is_scalar(out) and data:
+        return COST
+    return OTHER
+
+
+def predict_role(args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                 params: Mapping[str, np.ndarray] | None) -> str | None:
+    """A first guess before a not-yet-recognized function runs, from its inputs only: lets the
+    very first forward open an iteration and the first update be measured."""
+    inputs = list(args) + list(kwargs.values())
+    param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
+    if not param_dicts and args:
+        on_self = parameters_of_object(args[0])
+        if on_self:
+            rest = list(args[1:]) + list(kwargs.values())
+            if not arrays_in(rest) and any(is_scalar(a) for a in rest):
+                return UPDATE
+            return FORWARD if find_data(arrays_in(rest), on_self) is not None else None
+    if not param_dicts:
+        return None
+    if any(gradient_entries(d, param_dicts[0]) for d in dicts_in(inputs) if d is not param_dicts[0]):
+        return UPDATE
+    if find_data(arrays_in(inputs), param_dicts[0]) is not None:
+        return FORWARD
+    return None
+
+
+_PARAM_ATTR = re.compile(r"^(W|w|b|B|weights?|bias(es)?|theta)_?\d*$")
+
+
+def parameters_of_object(obj: Any) -> dict[str, np.ndarray] | None:
+    """The parameters a class-based network keeps on itself: a parameter dict attribute
+    (``self.params``), else its weight/bias array attributes (``self.W1``, ``self.b1``)."""
+    if obj is None or isinstance(obj, (np.ndarray, Mapping, list, tuple, str, int, float)):
+        return None
+    attrs = getattr(obj, "__dict__", None)
+    if not isinstance(attrs, dict):
+        return None
+    for value in attrs.values():
+        if is_parameter_dict(value):
+            return value
+    found = {k: v for k, v in attrs.items() if _PARAM_ATTR.match(k) and is_float_array(v)}
+    return found if any(np.ndim(v) == 2 for v in found.values()) else None
+
+
+def gradients_of_object(obj: Any, params: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """Gradients a class-based backward stores on itself: ``self.grads = {"dW1": ...}`` or ``self.dW1``."""
+    attrs = getattr(obj, "__dict__", None)
+    if not isinstance(attrs, dict) or not params:
+        return {}
+    for value in attrs.values():
+        found = gradient_entries(value, params)
+        if found:
+            return found
+    return gradient_entries(attrs, params)

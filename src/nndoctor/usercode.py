@@ -1,0 +1,152 @@
+"""Calling user functions: turning their exceptions into locatable records, and finding lines."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import sys
+import sysconfig
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_STDLIB_DIRS = tuple({os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib")})
+
+
+DISPLAY_BASE: str | None = None  # `nndoctor check` fixes it to the user's directory (it chdirs meanwhile)
+
+
+def display_path(path: str | None) -> str | None:
+    """A path relative to the working directory (or DISPLAY_BASE) when it lies below it, else unchanged."""
+    if not path:
+        return path
+    try:
+        rel = os.path.relpath(path, DISPLAY_BASE or os.getcwd())
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def function_name(func: Callable[..., Any]) -> str:
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
+    if name is None:
+        return type(func).__name__
+    return name
+
+
+def definition_site(func: Callable[..., Any]) -> tuple[str | None, int | None]:
+    """(file, first line) of a function's definition, or (None, None) for builtins and lambdas typed at a prompt."""
+    target = inspect.unwrap(func) if callable(func) else func
+    target = getattr(target, "__func__", target)
+    try:
+        file = inspect.getsourcefile(target)
+        _, line = inspect.getsourcelines(target)
+    except (TypeError, OSError):
+        return None, None
+    return display_path(file), line
+
+
+def assignment_line(func: Any, key: str) -> int | None:
+    """The line in the source of ``func`` (a function or code object) that assigns the gradient
+    ``key`` (``dW2 = ...``, ``grads["dW2"] = ...``, ``"dW2": ...``), or None when it is not written
+    out literally."""
+    target = func if inspect.iscode(func) else getattr(inspect.unwrap(func), "__func__", func)
+    try:
+        lines, start = inspect.getsourcelines(target)
+    except (TypeError, OSError):
+        return None
+    escaped = re.escape(key)
+    patterns = [
+        re.compile(rf"^\s*(self\.)?{escaped}\s*(=|\+=|-=|\*=|/=)(?!=)"),
+        re.compile(rf"\[\s*['\"]{escaped}['\"]\s*\]\s*(=|\+=|-=|\*=|/=)(?!=)"),
+        re.compile(rf"['\"]{escaped}['\"]\s*:"),
+    ]
+    for pattern in patterns:  # the most specific pattern wins, first occurrence
+        for offset, text in enumerate(lines):
+            if pattern.search(text):
+                return start + offset
+    return None
+
+
+def gradient_site(code_objects: list[Any], key: str) -> tuple[str, str, int] | None:
+    """(function, file, line) of the first user function among ``code_objects`` (innermost first)
+    whose source assigns ``key``."""
+    for code in code_objects:
+        line = assignment_line(code, key)
+        if line is not None:
+            return code.co_qualname, display_path(code.co_filename) or code.co_filename, line
+    return None
+
+
+def traced_call(func: Callable[..., Any], *args: Any) -> tuple[Any, list[Any]]:
+    """Call ``func`` and return (result, the user code objects it ran, deepest-defined first)."""
+    seen: dict[Any, None] = {}
+
+    def profiler(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and _is_user_frame(frame.f_code.co_filename):
+            seen.setdefault(frame.f_code, None)
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        result = call_user(func, *args)
+    finally:
+        sys.setprofile(previous)
+    # the outer wrapper (e.g. a lambda calling backward_propagation) comes first in call order;
+    # the function that computes the gradients is usually a callee, so search callees first
+    return result, list(reversed(list(seen)))
+
+
+def _is_user_frame(filename: str) -> bool:
+    """User code is everything but nndoctor itself, the standard library and installed third-party
+    packages. nndoctor's bundled examples are user code, also when installed into site-packages."""
+    if filename.startswith("<"):  # <stdin>, <ipython-input-3-…>: typed by the user; <frozen …>: Python's
+        return not filename.startswith("<frozen")
+    path = os.path.abspath(filename)
+    if _inside(path, os.path.join(_PACKAGE_DIR, "examples")):
+        return True
+    if _inside(path, _PACKAGE_DIR):
+        return False
+    if any(part in ("site-packages", "dist-packages") for part in path.split(os.sep)):
+        return False
+    return not any(_inside(path, folder) for folder in _STDLIB_DIRS)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+@dataclass
+class UserCodeError(Exception):
+    """A user function raised. Carries the original exception and the innermost user frame."""
+
+    function: str
+    exception: BaseException
+    file: str | None
+    line: int | None
+    traceback_text: str
+
+    def __str__(self) -> str:
+        where = f" ({os.path.basename(self.file)}:{self.line})" if self.file else ""
+        return f"{self.function} raised {type(self.exception).__name__}: {self.exception}{where}"
+
+    @classmethod
+    def wrap(cls, function: str, exc: BaseException, tb: TracebackType | None) -> UserCodeError:
+        frames = traceback.extract_tb(tb)
+        user_frames = [f for f in frames if _is_user_frame(f.filename)]
+        last = user_frames[-1] if user_frames else (frames[-1] if frames else None)
+        shown = user_frames[-4:] if user_frames else frames[-4:]
+        text = "".join(traceback.format_list(shown)) + "".join(traceback.format_exception_only(type(exc), exc))
+        return cls(function, exc, display_path(last.filename) if last else None, last.lineno if last else None, text)
+
+
+def call_user(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``func``; any exception comes back as a UserCodeError naming the user's own line."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - every user exception becomes a finding
+        raise UserCodeError.wrap(function_name(func), exc, exc.__traceback__) from exc
