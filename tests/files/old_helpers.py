@@ -2,7 +2,6 @@
 interactive prompt at the end. Its training loop sits at module level, with helper functions."""
 
 import matplotlib
-
 matplotlib.use("TkAgg")
 import matplotlib.pyplot as plt
 import numpy as np
