@@ -71,7 +71,7 @@ def test_missing_file_and_wrong_kind_exit_2(tmp_path):
 
 
 def test_a_hang_is_stopped_and_located():
-    out, report = as_json("hangs.py", "--timeout", "2")
+    out, report = as_json("hangs.py", "--timeout", "5")
     assert out.returncode == 2
     (finding,) = report["findings"]
     assert finding["evidence"]["reason"] == "timeout"
@@ -83,6 +83,11 @@ def test_a_crash_of_the_interpreter_still_gives_a_report():
     assert out.returncode == 2 and report["findings"][0]["evidence"]["reason"] == "crashed"
 
 
+def test_os_exit_ends_the_program_not_the_check():
+    out, report = as_json("exits_early.py")
+    assert out.returncode == 2 and "os._exit(3)" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_output_file_and_text_format(tmp_path):
     target = tmp_path / "report.txt"
     out = check("gradient_checking.ipynb", "-o", str(target))
@@ -91,12 +96,20 @@ def test_output_file_and_text_format(tmp_path):
     assert text.startswith("gradient_checking.ipynb: FAIL") and "\033[" not in text
 
 
-def test_the_users_file_is_not_changed_and_main_block_not_run(tmp_path):
+def test_the_main_block_runs_beside_the_file_and_the_file_is_not_changed(tmp_path):
+    import hashlib
+
     source = (FILES / "old_helpers.py").read_text()
-    (tmp_path / "m.py").write_text(source + '\nif __name__ == "__main__":\n    open("ran.txt", "w").write("x")\n')
-    check("m.py", cwd=tmp_path)
-    assert not (tmp_path / "ran.txt").exists()
-    assert (tmp_path / "m.py").read_text().startswith(source)
+    folder, caller = tmp_path / "project", tmp_path / "elsewhere"
+    folder.mkdir()
+    caller.mkdir()
+    (folder / "m.py").write_text(source + '\nif __name__ == "__main__":\n    open("ran.txt", "w").write("x")\n')
+    before = hashlib.sha256((folder / "m.py").read_bytes()).hexdigest()
+    check(str(folder / "m.py"), cwd=caller)
+    assert (folder / "ran.txt").read_text() == "x"  # the author's run writes it next to the file
+    assert list(caller.iterdir()) == []  # nothing lands in the caller's directory
+    assert hashlib.sha256((folder / "m.py").read_bytes()).hexdigest() == before
+    assert not (folder / "__pycache__").exists()
 
 
 def test_junit_and_html_formats_of_check(tmp_path):

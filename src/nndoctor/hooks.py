@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from nndoctor import dropout
+from nndoctor.budget import Budget, ProbeBudgetReached, ProbeStopped
+from nndoctor.recorded import Call, RecordedStep
 from nndoctor import roles as R
 from nndoctor.trace import (
     ActivationStats,
@@ -48,15 +50,6 @@ from nndoctor.usercode import UserCodeError, definition_site, function_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-class ProbeBudgetReached(BaseException):
-    """Raised through the user's training loop when a probe run has done its iterations.
-
-    A BaseException, so that a learner's ``except Exception`` does not swallow it."""
-
-
-class ProbeStopped(BaseException):
-    """Raised through the user's code when the probe's time is up."""
 
 SIGMOID_TAIL = 0.01  # sigmoid output below 0.01 or above 0.99: slope s(1-s) < 0.0099, |z| > 4.6
 TANH_TAIL = 0.99  # |tanh| above 0.99: slope 1 - a^2 < 0.02, |z| > 2.65
@@ -115,7 +108,7 @@ class Doctor:
             writes the rest).
     """
 
-    def __init__(self, every: int = 1, *, max_iterations: int | None = None, stop_after: int | None = None,
+    def __init__(self, every: int = 1, *, max_iterations: int | None = None, budget: Budget | None = None,
                  keep_calls: bool = False, trace: str | os.PathLike[str] | None = None) -> None:
         if not isinstance(every, int) or every < 1:
             from nndoctor.errors import InvalidInputError
@@ -128,11 +121,11 @@ class Doctor:
         self._streamed: set[tuple[int, int]] = set()
         self.every = every
         self.max_iterations = max_iterations
-        # probe mode (nndoctor check): end a run by raising ProbeBudgetReached when it starts
-        # iteration `stop_after`, and keep the last step's calls so the gradient check can replay them
-        self.stop_after = stop_after
+        # probe mode (nndoctor check): the budget decides when a training run stops, and the first
+        # complete step's calls are kept so the gradient check can replay them
+        self.budget = budget
         self.keep_calls = keep_calls
-        self.calls: dict[str, Any] = {}
+        self.step = RecordedStep()  # the first complete step (only with keep_calls)
         # the data checks on the X/Y a run trains on (nndoctor check runs them itself, with the test set)
         self.data_checks = True
         self._data: dict[int, dict[str, Any]] = {}
@@ -345,6 +338,8 @@ class Doctor:
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if doctor.budget is not None:
+                doctor.budget.check_deadline()  # past the time limit, every watched call stops
             if doctor._busy:  # called by nndoctor itself (e.g. while recognizing): no recording
                 return func(*args, **kwargs)
             if site.fixed_role == R.OTHER and doctor._depth > 0:
@@ -488,7 +483,7 @@ class Doctor:
                 role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params, moved)
                 site.seen[role] = site.seen.get(role, 0) + 1
                 self.trace.sites[site.name].role = site.role or R.OTHER
-            if self.keep_calls and not self.calls and role in (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD):
+            if self.keep_calls and not self.step and role in (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD):
                 self._keep_call(role, site, args, kwargs, result)
             if role == R.ACTIVATION:
                 self._on_activation(site, args, kwargs, result)
@@ -530,21 +525,30 @@ class Doctor:
         if self._run is not None and self._run_key_value != key:
             if self._run.completed:
                 self._close_run()
-            else:  # nothing trained under the old key (a predict() call): reuse it
-                self._run.label = self._unique_label(label)
+            else:  # nothing trained under the old key (a predict() call): start afresh in its place
+                fresh = Run(index=self._run.index, label=self._unique_label(label))
+                self.trace.runs[self._run.index] = self._run = fresh
+                self._it = None
                 self._run_key_value = key
+                if self.budget is not None:
+                    self.budget.new_run()
         if self._run is None:
             self._run = Run(index=len(self.trace.runs), label=self._unique_label(label))
             self._run_key_value = key
             self.trace.runs.append(self._run)
+            if self.budget is not None:
+                self.budget.new_run()
         run = self._run
         if self._it is None or self._advance:
             index = (self._it.index + 1) if (self._it is not None and self._it.completed) else \
                 (self._it.index if self._it is not None else 0)
-            if self.stop_after is not None and index >= self.stop_after:
-                self._advance = False
-                self._close_run()
-                raise ProbeBudgetReached(index)
+            if self.budget is not None:
+                try:
+                    self.budget.on_step(index)
+                except ProbeBudgetReached:  # a stopping run that went on training: stopped by force
+                    self._advance = False
+                    self._close_run()
+                    raise
             if self._it is not None and not self._it.completed and self._it in run.iterations:
                 run.iterations.remove(self._it)  # an evaluation-only forward: not a training step
             self._stream(run, self._it)
@@ -588,7 +592,16 @@ class Doctor:
         if self._writer is not None:
             self._writer.close(self.trace)
 
+    def _complete(self, it: Iteration) -> None:
+        """A training step finished (its backward, or its update, or a forward-only step)."""
+        if not it.completed:
+            it.completed = True
+            if self.budget is not None:
+                self.budget.on_complete()
+
     def _close_run(self) -> None:
+        if self.budget is not None:
+            self.budget.end_run()
         self._stream(self._run, self._it)
         self._run = None
         self._it = None
@@ -655,7 +668,7 @@ class Doctor:
                 it.dropout = dropout.find_masks(result, self._act_outputs, keep_prob)
         self._act_outputs = {}
         if not self._backward_seen:
-            it.completed = True
+            self._complete(it)
             self._advance, self._advance_reason = True, "forward"
 
     def _on_activation(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
@@ -733,19 +746,27 @@ class Doctor:
             it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
             if it.dropout:
                 dropout.check_reapplied(it.dropout, result if isinstance(result, Mapping) else R.first(result))
-        it.completed = True
+        self._complete(it)
         self._advance, self._advance_reason = True, "backward"
         forward = self._step_calls.get(R.FORWARD) or self._step_calls.get(R.FORWARD_COST)
-        if self.keep_calls and not self.calls and forward is not None:
-            # the first complete step, checked where it happened: before training could break it.
-            # The parameters have not been updated yet (the update comes after the backward), but
-            # the dict or the object holding them will be: keep their values now.
-            self.calls = {role: call[1:] for role, call in self._step_calls.items()}
-            f_args, f_kwargs = forward[2], forward[3]
-            params = next((d for d in R.dicts_in(list(f_args) + list(f_kwargs.values())) if R.is_parameter_dict(d)), None)
-            if params is None and f_args:
-                params = R.parameters_of_object(f_args[0])  # a class keeps them on self
-            self.calls["params_at"] = None if params is None else {k: np.array(v, copy=True) for k, v in params.items()}
+        if self.keep_calls and not self.step and forward is not None:
+            self._keep_step(forward)
+
+    def _keep_step(self, forward: tuple[Any, ...]) -> None:
+        """The first complete step, checked where it happened: before training could break it. The
+        parameters have not been updated yet (the update comes after the backward), but the dict or
+        the object holding them will be: keep their values now, and a class's other attributes."""
+        calls = {role: Call(func, args, dict(kwargs), result)
+                 for role, (_, func, args, kwargs, result) in self._step_calls.items()}
+        f_args, f_kwargs = forward[2], forward[3]
+        params = next((d for d in R.dicts_in(list(f_args) + list(f_kwargs.values())) if R.is_parameter_dict(d)), None)
+        owner_state = None
+        if params is None and f_args:
+            params = R.parameters_of_object(f_args[0])  # a class keeps them on self
+            if params is not None:
+                owner_state = dict(vars(f_args[0]))
+        self.step = RecordedStep(calls, None if params is None else {k: np.array(v, copy=True) for k, v in params.items()},
+                                 owner_state)
 
     def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
@@ -763,7 +784,7 @@ class Doctor:
         if it is not None and not it.sampled and run.weights and run.learning_rate is not None:
             # an unsampled step: only what keeps the bookkeeping right (cheap: no scans of arrays)
             if not self._backward_seen:
-                it.completed = True
+                self._complete(it)
                 self._advance, self._advance_reason = True, "update"
             out = R.first(result)
             if isinstance(out, Mapping) and self._params is not None and len(out) == len(self._params):
@@ -783,7 +804,7 @@ class Doctor:
                 it.params = it.params or {k: ArrayStats.of(v) for k, v in before["copy"].items()}
                 it.param_fingerprint = it.param_fingerprint or tuple(
                     float(np.sum(v, dtype=np.float64)) for v in before["copy"].values())
-            it.completed = True
+            self._complete(it)
             self._advance, self._advance_reason = True, "update"
         out = R.first(result)
         after = out if R.is_parameter_dict(out) else (before["dict"] if before else None)

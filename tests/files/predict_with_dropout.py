@@ -104,3 +104,9 @@ def model(X, Y, learning_rate=0.3, num_iterations=30000, keep_prob=0.86):
 def predict(X, y, parameters):
     a3, _ = forward_propagation_with_dropout(X, parameters, keep_prob=0.86)   # dropout left on
     return (a3 > 0.5).astype(int)
+
+
+if __name__ == "__main__":
+    X, Y = load_data()
+    parameters = model(X, Y)
+    print("train accuracy:", np.mean(predict(X, Y, parameters) == Y))

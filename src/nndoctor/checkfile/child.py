@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from nndoctor.checkfile import NothingToCheck, check_file
     from nndoctor.checkfile.source import SourceError
-    from nndoctor.hooks import ProbeStopped
+    from nndoctor.budget import ProbeStopped
 
     def stop(signum: int, frame: object) -> None:
         raise ProbeStopped()
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.setitimer(signal.ITIMER_REAL, max(args.timeout, 0.1))
     out: dict[str, object]
     try:
-        report = check_file(Path(args.path), iterations=args.iterations, seed=args.seed)
+        report = check_file(Path(args.path), iterations=args.iterations, seed=args.seed, timeout=args.timeout)
         out = {"report": report.to_dict()}
     except NothingToCheck as exc:
         out = {"nothing": str(exc)}

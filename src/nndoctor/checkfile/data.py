@@ -75,10 +75,8 @@ def from_namespace(ns: dict[str, Any]) -> Data | None:
 
 def from_loaders(ns: dict[str, Any], probe: Any) -> Data | None:
     for name, obj in list(ns.items()):
-        from nndoctor.checkfile.runner import is_learner_function
-
         func = getattr(obj, "__wrapped__", obj)
-        if not inspect.isfunction(func) or not is_learner_function(obj):
+        if not inspect.isfunction(func) or not probe.is_learner(obj):
             continue
         if not any(w in name.lower() for w in LOADER_WORDS) or _required(func):
             continue
@@ -122,12 +120,12 @@ def synthesize(ns: dict[str, Any], funcs: list[Callable[..., Any]]) -> Data | No
 
 
 def find_data(probe: Any) -> Data | None:
-    from nndoctor.checkfile.runner import training_candidates
+    from nndoctor.checkfile.guess import training_candidates
 
     ns = probe.namespace
     data = from_namespace(ns) or from_loaders(ns, probe)
     if data is None:
-        funcs = [getattr(f, "__wrapped__", f) for _, f in training_candidates(ns)]
+        funcs = [getattr(f, "__wrapped__", f) for _, f in training_candidates(probe)]
         data = synthesize(ns, funcs)
     if data is not None:
         probe.data_source = data.source
@@ -146,7 +144,7 @@ def _required(func: Callable[..., Any]) -> list[str]:
 def arguments_for(func: Callable[..., Any], data: Data | None, ns: dict[str, Any],
                   iterations: int, skip_first: bool = False) -> tuple[list[Any], dict[str, Any], str] | None:
     """(args, kwargs, a short description) to call the training function, or None if it cannot be."""
-    from nndoctor.checkfile.runner import ITERATION_PARAMETERS, QUIET_PARAMETERS
+    from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS
 
     try:
         params = list(inspect.signature(func).parameters.values())

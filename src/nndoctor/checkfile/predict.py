@@ -1,7 +1,7 @@
 """stochastic-forward: does the file's prediction give the same answer twice?
 
-After the probe trained, the file's own ``predict`` is called twice with the same data and the
-parameters training ended with. Dropout left on at prediction time (or any noise in inference)
+After the program ran, its own ``predict`` (only when the program called it) is called twice with
+the same data and the parameters training ended with. Dropout left on at prediction time (or any noise in inference)
 makes the two answers differ; numpy's random state moves on between the calls, as it would
 between two real predictions, and is put back afterwards.
 """
@@ -13,7 +13,7 @@ import inspect
 import io
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -26,14 +26,14 @@ from nndoctor.usercode import definition_site
 PARAMETER_NAMES = ("parameters", "params", "param", "weights", "theta", "p", "model", "network")
 
 
-def probe_predict(namespace: Mapping[str, Any], params: Mapping[str, np.ndarray] | None, data: Any) -> list[Finding]:
+def probe_predict(namespace: Mapping[str, Any], params: Mapping[str, np.ndarray] | None, data: Any,
+                  called: Callable[[str, Any], bool]) -> list[Finding]:
+    """``called(name, func)``: the program called this learner's function (nndoctor calls nothing else)."""
     if not params or data is None or not is_parameter_dict(params):
         return []
     findings = []
     for name, func in namespace.items():
-        if "predict" not in name.lower() or not inspect.isfunction(func):
-            continue
-        if getattr(func, "__module__", None) != "nndoctor_target" and not getattr(func, "__nndoctor_wrapped__", False):
+        if "predict" not in name.lower() or not inspect.isfunction(func) or not called(name, func):
             continue
         call = _arguments(func, params, data)
         if call is None:

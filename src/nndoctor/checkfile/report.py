@@ -5,17 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nndoctor.budget import Budget
 from nndoctor.checkfile.fold import fold
 from nndoctor.checkfile.predict import probe_predict
 from nndoctor.checkfile.replay import NotReplayable, build_replay
-from nndoctor.checkfile.runner import (
-    ITERATION_PARAMETERS,
-    QUIET_PARAMETERS,
-    Probe,
-    describe_statement,
-    probe_file,
-    training_candidates,
-)
+from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
+from nndoctor.checkfile.runner import Probe, describe_statement, run_program, running
 from nndoctor.checks import run_safely
 from nndoctor.findings import Finding, Location, Report
 from nndoctor.usercode import display_path
@@ -29,7 +24,10 @@ class NothingToCheck(Exception):
     looked for and the lines that would make the file checkable."""
 
 
-def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Report:
+def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0, timeout: float = 30.0) -> Report:
+    """Run the file as its author does (training capped), then diagnose it. ``timeout``: the seconds
+    the whole check may take; the program's share ends a little before, so that what it measured is
+    still checked and reported."""
     import os
 
     from nndoctor import usercode
@@ -38,21 +36,34 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0) -> Rep
     target = display_path(str(path)) or str(path)
     base, usercode.DISPLAY_BASE = usercode.DISPLAY_BASE, os.getcwd()  # one base for every location
     try:
-        return _check(path, target, iterations, seed)
+        return _check(path, target, iterations, seed, program_budget(iterations, timeout))
     finally:
         usercode.DISPLAY_BASE = base
 
 
-def _check(path: Path, target: str, iterations: int, seed: int) -> Report:
-    probe = probe_file(path, iterations=iterations, seed=seed, label_ignore=LABEL_IGNORE)
-    probe.doctor.unwatch()
+def program_budget(iterations: int, timeout: float) -> Budget:
+    """The program's share of the time: training runs stop at 60% of it, the program itself at 85%;
+    a slow run gets a fifth of it (at most 6 s) before it stops."""
+    return Budget(iterations=iterations, run_seconds=min(6.0, 0.2 * timeout), soft_seconds=0.6 * timeout,
+                  hard_seconds=0.85 * timeout)
+
+
+def _check(path: Path, target: str, iterations: int, seed: int, budget: Budget) -> Report:
+    with running(path, iterations=iterations, seed=seed, budget=budget, label_ignore=LABEL_IGNORE) as probe:
+        run_program(probe)
+        probe.doctor.unwatch()
+        return _diagnose(probe, path, target, iterations, seed)
+
+
+def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int) -> Report:
     report = probe.doctor.report(target=target)
     report.extend(_statement_findings(probe, target))
     report.extend(_environment_findings(probe, target))
-    gradient_checked = _gradient_check(probe, report, seed)
-    report.extend(probe_predict(probe.namespace, probe.final_params, probe.data))
-    _probe_steps(probe, report)
-    _data_checks(probe, report)
+    gradient_checked = _after_time_limit(probe, "the gradient check", _gradient_check, probe, report, seed)
+    _after_time_limit(probe, "the prediction check", lambda: report.extend(probe_predict(
+        probe.namespace, probe.final_params, probe.data, lambda name, f: _called(probe, name))))
+    _after_time_limit(probe, "the update and mini-batch probes", _probe_steps, probe, report)
+    _after_time_limit(probe, "the data checks", _data_checks, probe, report)
     fold(report)
     report.sections["probe"] = section = _probe_section(probe, iterations)
     trained = any(run.completed for run in probe.doctor.trace.runs)
@@ -78,9 +89,25 @@ def _check(path: Path, target: str, iterations: int, seed: int) -> Report:
 
 
 
+def _after_time_limit(probe: Probe, what: str, stage: Any, *args: Any) -> Any:
+    """Run one stage of the diagnosis; when the time limit stops it, what was measured before stays."""
+    from nndoctor.budget import ProbeStopped
+
+    try:
+        return stage(*args)
+    except ProbeStopped:
+        probe.timed_out = True
+        probe.notes.append(f"{what} was cut short by the time limit")
+        return None
+
+
 def _statement_findings(probe: Probe, target: str) -> list[Finding]:
+    """A statement that raised: an error when it is the training that failed (nothing else can be
+    trusted), a warning when the failing code is around it (a plot, a prediction, an optional
+    library): the program went on, and so did the diagnosis."""
     out = []
     seen = set()
+    trained = probe.trained()
     for err in probe.errors:
         e = err.error
         key = (type(e.exception).__name__, e.file, e.line)
@@ -88,12 +115,20 @@ def _statement_findings(probe: Probe, target: str) -> list[Finding]:
             continue
         seen.add(key)
         hint = _hint(e.exception)
+        if err.missing_module:
+            message = (f"{describe_statement(e.function)} needs the library {err.missing_module}, which is not "
+                       f"installed here: that statement and the ones that need what it defines were skipped.")
+            hint = (f"Nothing is wrong with your network; install {err.missing_module} to run that part, or "
+                    f"ignore this if it is an optional comparison.")
+        else:
+            message = f"{describe_statement(e.function)} raised {type(e.exception).__name__}: {e.exception}"
+        severity = "error" if (err.in_training or not trained) and not err.missing_module else "warning"
         out.append(Finding(
-            rule="user-code-error",
-            message=f"{describe_statement(e.function)} raised {type(e.exception).__name__}: {e.exception}",
+            rule="user-code-error", severity=severity,
+            message=message,
             location=Location(function=e.function, file=e.file or target, line=e.line),
             evidence={"exception": type(e.exception).__name__, "exception_message": str(e.exception),
-                      "traceback": e.traceback_text, "cell": err.cell},
+                      "traceback": e.traceback_text, "cell": err.cell, "in_training": err.in_training},
             fix=hint or "Read the last line of the traceback: it is the line of your file that failed; "
                         "nndoctor went on with the rest of the file."))
     for problem in probe.parse_problems:
@@ -117,15 +152,21 @@ def _data_checks(probe: Probe, report: Report) -> None:
                              n_outputs=outputs, names=data.names, what="the data checks"))
 
 
+def _called(probe: Probe, name: str) -> bool:
+    site = probe.doctor.trace.sites.get(name)
+    return site is not None and site.calls > 0
+
+
 def _probe_steps(probe: Probe, report: Report) -> None:
-    """The update step and the mini-batch builder, called on controlled inputs (nndoctor.probes)."""
+    """The update steps and mini-batch builders the program called, called again on controlled
+    inputs (nndoctor.probes)."""
     import inspect
 
-    from nndoctor.checkfile.runner import is_learner_function
     from nndoctor.probes import probe_functions
 
     functions = {name: obj for name, obj in probe.namespace.items()
-                 if inspect.isfunction(obj) and is_learner_function(obj) and not name.startswith("_")}
+                 if inspect.isfunction(obj) and probe.is_learner(obj) and not name.startswith("_")
+                 and _called(probe, name)}
     found = run_safely(probe_functions, functions, what="the update and mini-batch probes")
     known = {(f.rule, f.kind, f.location.function) for f in report.findings}
     report.extend(f for f in found if (f.rule, f.kind, f.location.function) not in known)
@@ -163,11 +204,11 @@ def _environment_findings(probe: Probe, target: str) -> list[Finding]:
 def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
     from nndoctor.gradcheck import check_gradients
 
-    calls = probe.doctor.calls
-    if not calls:
+    step = probe.doctor.step
+    if not step:
         return False
     try:
-        replay = build_replay(calls)
+        replay = build_replay(step)
     except NotReplayable as exc:
         report.add(Finding(rule="check-inconclusive", severity="info",
                            message=f"The gradient check was skipped: {exc}.",
@@ -179,8 +220,14 @@ def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
 
     import numpy as np
 
-    first = calls.get("params_at")
+    first = step.params_at
     restore = None
+    saved_state = None
+    if replay.owner is not None and replay.owner_state is not None:
+        # a network that keeps its data on itself: put back the data of that step (a predict()
+        # after training may have replaced self.X with the test set)
+        saved_state = dict(vars(replay.owner))
+        vars(replay.owner).update({k: v for k, v in replay.owner_state.items() if k not in replay.params})
     if replay.style == "stateful" and isinstance(first, dict) and set(first) == set(replay.params):
         # weights kept on the object: check them as they were at the first step, as for dicts
         restore = {k: np.array(v, copy=True) for k, v in replay.params.items()}
@@ -202,6 +249,9 @@ def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
         if restore is not None:
             for k, v in replay.params.items():
                 np.copyto(v, restore[k])
+        if saved_state is not None:
+            vars(replay.owner).clear()
+            vars(replay.owner).update(saved_state)
     findings = list(result.findings)
     if any(f.rule == "non-finite" for f in report.findings):
         # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it
@@ -215,29 +265,34 @@ def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
 
 def _probe_section(probe: Probe, iterations: int) -> dict[str, Any]:
     n = probe.neutralized
+    budget = probe.budget
     return {
         "iterations_per_run": iterations,
-        "runs_stopped_at_budget": probe.stopped_runs,
-        "training_call": probe.training_call,
+        "runs_stopped_at_budget": budget.stopped_runs,
+        "runs_stopped_by_force": budget.forced_runs,
+        "training_call": probe.training_call,  # set only when nndoctor chose the call (spec or guess)
         "data": probe.data_source,
-        "main_block_skipped": probe.main_guard_skipped,
+        "statements_run": probe.statements_run,
+        "statements": len(probe.program.statements),
+        "ended": probe.ended,
         "timed_out": probe.timed_out,
         "notes": probe.notes,
         "neutralized": None if n is None else {
             "plt_show_calls": n.shows, "matplotlib_backends_ignored": n.backends, "input_calls": n.inputs,
-            "numpy_aliases": sorted(n.numpy_aliases)},
+            "numpy_aliases": sorted(n.numpy_aliases), "removed_names": list(n.matplotlib_names)},
     }
 
 
 def _nothing_message(probe: Probe, target: str) -> str:
     functions = sorted(name for name, site in probe.doctor.trace.sites.items())
-    candidates = [name for name, _ in training_candidates(probe.namespace)]
+    candidates = [name for name, _ in training_candidates(probe)]
     seen = f"Functions it saw: {', '.join(functions[:12])}." if functions else "The file defines no function nndoctor could watch."
     tried = (f" It tried to call {', '.join(candidates[:3])} but could not fill its arguments or it did not train."
              if candidates else "")
+    ended = f" The program ended early ({probe.ended}) before anything trained." if probe.ended else ""
     return (
-        f"nndoctor check {target}: found nothing to check. It ran the file (not its __main__ block) and looked "
-        f"for a training loop, or a training function (named like model/train/fit, or taking num_iterations or "
+        f"nndoctor check {target}: found nothing to check.{ended} It ran the file as python would (its __main__ block "
+        f"included) and saw no training step; then it looked for a training function (named like model/train/fit, or taking num_iterations or "
         f"epochs) to call with the file's data (module arrays such as train_x, or load_data()).{tried} {seen}\n"
         f"Make the file checkable by adding, at the end:\n\n"
         f"    import nndoctor\n"

@@ -1,153 +1,259 @@
-"""Running a learner's file under the hooks: statement by statement, then its training function.
+"""Running a learner's program as its author runs it, under the hooks.
 
-Import semantics without the import: every top-level statement runs in a fresh module namespace
-except ``if __name__ == "__main__":`` blocks. Functions are wrapped as soon as they are defined
-(so a training loop at module level is watched too), and each training run stops after the
-probe's iteration budget. A statement that fails becomes a finding and the next one still runs.
-Afterwards, if nothing trained, the file's training function is called on its own data.
+Every top-level statement runs in order in a fresh ``__main__`` module, the ``if __name__ ==
+"__main__":`` block included, and a notebook's cells in order. Functions and classes are watched as
+soon as they are defined (so a training loop at module level is watched too); each training run
+stops after the budget's iterations and the program goes on with what it trained (budget.py).
+
+A statement that fails becomes evidence and the next one still runs. A name left unbound because a
+statement failed (or was stopped by nndoctor) is not reported again when a later line needs it.
+Only when the program trained nothing and ran no step that can be checked does nndoctor guess a
+training call from the file's functions and data (the fallback, see guess.py).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
+import contextlib
 import inspect
 import linecache
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nndoctor.checkfile import data as datamod
-from nndoctor.checkfile.environment import Neutralized, sandbox
-from nndoctor.checkfile.source import Statement, statements
-from nndoctor.hooks import Doctor, ProbeBudgetReached, ProbeStopped
+from nndoctor import roles as R
+from nndoctor.budget import Budget, ProbeBudgetReached, ProbeStopped
+from nndoctor.checkfile.environment import Neutralized, ProgramExit, sandbox
+from nndoctor.checkfile.shell import NotebookShell, display
+from nndoctor.checkfile.source import Program, Statement, read_program
+from nndoctor.hooks import Doctor
 from nndoctor.spec import take_registered
 from nndoctor.usercode import UserCodeError
 
-ITERATION_PARAMETERS = ("num_iterations", "iterations", "n_iterations", "num_iter", "n_iter", "max_iter",
-                        "epochs", "num_epochs", "n_epochs", "epoch", "steps", "num_steps", "iters", "niter")
-QUIET_PARAMETERS = {"print_cost": False, "verbose": False, "plot": False, "print_every": 10**9}
-TRAINING_NAMES = ("model", "train", "fit", "main", "run", "learn", "training")
+TRAINING_ROLES = (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD, R.UPDATE)
 
 
 @dataclass
 class StatementError:
+    """A statement of the program raised (the program went on with the next one)."""
+
     error: UserCodeError
     cell: int | None
     line: int
+    in_training: bool = False  # raised inside a watched forward, cost, backward or update
+    missing_module: str | None = None  # ModuleNotFoundError: the library this machine lacks
 
 
 @dataclass
 class Probe:
+    """What running the program showed: the evidence `nndoctor check` diagnoses."""
+
     path: Path
+    program: Program
     doctor: Doctor
+    budget: Budget
     namespace: dict[str, Any]
     neutralized: Neutralized | None = None
     errors: list[StatementError] = field(default_factory=list)
-    parse_problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    stopped_runs: int = 0
-    training_call: str | None = None
+    training_call: str | None = None  # set when nndoctor had to guess (or the spec said) how to train
     data_source: str | None = None
-    main_guard_skipped: bool = False
     timed_out: bool = False
+    ended: str | None = None  # how the program ended early: "exit(0)", "os._exit(3)", "KeyboardInterrupt"
     data: Any = None  # the data the training call got (or the module's arrays)
     final_params: Any = None  # the parameters the last training run ended with
-    unbound: set[str] = field(default_factory=set)  # names never assigned because the probe cut a statement
+    unbound: set[str] = field(default_factory=set)  # names a failed or stopped statement never assigned
     timeout_site: UserCodeError | None = None
+    statements_run: int = 0
+    iterations: int = 300
+
+    @property
+    def parse_problems(self) -> list[str]:
+        return self.program.syntax_errors
+
+    def is_learner(self, obj: Any) -> bool:
+        """Defined in the checked file (any cell) or in a module of the learner's next to it."""
+        func = inspect.unwrap(obj) if callable(obj) else obj
+        func = getattr(func, "__func__", func)
+        code = getattr(func, "__code__", None)
+        if code is not None:
+            return self._learner_file(code.co_filename)
+        if inspect.isclass(obj):
+            module = sys.modules.get(obj.__module__)
+            return obj.__module__ == "__main__" or (module is not None and self._learner_file(getattr(module, "__file__", "")))
+        return False
+
+    def _learner_file(self, filename: str | None) -> bool:
+        if not filename:
+            return False
+        target = str(self.path)
+        if filename == target or filename.startswith(target + " (cell "):
+            return True
+        try:
+            resolved = Path(filename).resolve()
+            resolved.relative_to(self.path.parent)
+        except (ValueError, OSError):
+            return False
+        return "site-packages" not in resolved.parts and resolved.suffix == ".py"
+
+    def trained(self) -> bool:
+        return any(run.completed for run in self.doctor.trace.runs)
 
 
-def probe_file(path: Path, *, iterations: int = 300, seed: int = 0, label_ignore: frozenset[str] = frozenset()) -> Probe:
+@contextlib.contextmanager
+def running(path: Path, *, iterations: int = 300, seed: int = 0, budget: Budget | None = None,
+            label_ignore: frozenset[str] = frozenset()) -> Iterator[Probe]:
+    """The program's world, for as long as nndoctor works on it: its ``__main__`` module, its folder
+    and the neutralized environment (sandbox). The gradient check and the probes call the learner's
+    functions again after the program ran; they need that world too."""
     path = path.resolve()
-    stmts, parse_problems = statements(path)
-    doctor = Doctor(every=1, stop_after=iterations, keep_calls=True)
+    program = read_program(path)
+    budget = budget or Budget(iterations=iterations)
+    doctor = Doctor(every=1, budget=budget, keep_calls=True)
     doctor.label_ignore = label_ignore
-    doctor.data_checks = False  # report.py runs them, with the file's test set
-    module = types.ModuleType("nndoctor_target")
+    doctor.data_checks = False  # the file's data are checked with its test set, after the run
+    module = types.ModuleType("__main__")
     module.__file__ = str(path)
-    probe = Probe(path, doctor, module.__dict__, parse_problems=parse_problems)
-    source = path.read_text("utf-8", errors="replace")
-    _register_cells(path, stmts)
-    sys.modules[module.__name__] = module  # classes and pickling look their module up by name
+    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    probe = Probe(path, program, doctor, budget, module.__dict__, iterations=iterations)
+    probe.notes.extend(program.notes)
+    if program.is_notebook:
+        module.__dict__["get_ipython"] = (lambda shell: lambda: shell)(
+            NotebookShell(module.__dict__, probe.notes, path.parent))
+        module.__dict__["display"] = display
+        _register_cells(program)
+    saved_main = sys.modules.get("__main__")
+    sys.modules["__main__"] = module  # classes and pickling look their module up by name, as in a script
     np.random.seed(seed)
     take_registered()  # forget specs declared by anything run before
     try:
-        with sandbox(path, source) as neutralized:
+        with sandbox(path, [s.node for s in program.statements], budget) as neutralized:
             probe.neutralized = neutralized
-            for statement in stmts:
-                if statement.is_main_guard:
-                    probe.main_guard_skipped = True
-                    continue
-                if not _run_statement(probe, statement):
-                    break
-                _watch_new_names(probe, statement)
-            for declared in take_registered():
-                if not _trained(probe) and not probe.timed_out:
-                    probe.training_call = "nndoctor.spec(train=...)"
-                    _call(probe, "the spec's train", declared.train, [], {})
-            if not _trained(probe) and not probe.timed_out:
-                _call_training_function(probe, iterations)
-    except ProbeStopped:
-        probe.timed_out = True
+            yield probe
     finally:
-        sys.modules.pop(module.__name__, None)
-    probe.final_params = doctor._params
+        doctor.unwatch()
+        if saved_main is not None:
+            sys.modules["__main__"] = saved_main
+
+
+def run_program(probe: Probe) -> Probe:
+    """Every statement in order, then (only if nothing trained) the spec's or a guessed training call."""
+    try:
+        for statement in probe.program.statements:
+            if not _run_statement(probe, statement):
+                break
+            probe.statements_run += 1
+            _watch_new_names(probe, statement)
+        if not probe.ended and not probe.timed_out:
+            _train_if_nothing_did(probe, probe.iterations)
+    except ProbeStopped as exc:
+        _stopped(probe, "the program", exc)
+    probe.final_params = probe.doctor._params
     if probe.data is None:
+        from nndoctor.checkfile import data as datamod
+
         probe.data = datamod.from_namespace(probe.namespace)
     return probe
 
 
+def _train_if_nothing_did(probe: Probe, iterations: int) -> None:
+    """The spec's training call, else the fallback guess: only for a file that trained nothing and
+    ran no step nndoctor could check (a file that defines and never calls)."""
+    for declared in take_registered():
+        if not probe.trained():
+            probe.training_call = "nndoctor.spec(train=...)"
+            call(probe, "the spec's train", declared.train, [], {})
+    if probe.trained() or probe.doctor.step:
+        return
+    from nndoctor.checkfile.guess import call_training_function
+
+    call_training_function(probe, iterations)
+
+
 def _run_statement(probe: Probe, statement: Statement) -> bool:
-    """Run one statement; False when the probe must stop (time is up)."""
+    """Run one statement; False when the program ends here (exit, time limit)."""
+    ns = probe.namespace
     try:
-        exec(statement.code, probe.namespace)  # noqa: S102 - running the learner's file is the job
+        exec(statement.code, ns)  # noqa: S102 - running the learner's file is the job
     except ProbeBudgetReached:
-        probe.stopped_runs += 1
-        probe.unbound.update(_bound_names(statement.node))  # the probe cut it before it assigned these
+        _unbind(probe, statement)  # stopped by force: it never assigned its names
+        probe.notes.append(f"{statement.where}: a training run that its loops did not end was stopped there")
     except ProbeStopped as exc:
-        _stopped(probe, _statement_name(statement), exc)
+        _stopped(probe, statement.where, exc)
+        return False
+    except (SystemExit, ProgramExit) as exc:
+        code = exc.code if isinstance(exc, SystemExit) else exc.code
+        how = f"os._exit({code})" if isinstance(exc, ProgramExit) else f"exit({code if code is not None else ''})"
+        probe.ended = how
+        probe.notes.append(f"the program called {how} at {statement.where}: it ends there, as it does for its author")
+        return False
+    except KeyboardInterrupt:
+        probe.ended = "KeyboardInterrupt"
+        probe.notes.append(f"KeyboardInterrupt at {statement.where}: the program ends there")
         return False
     except NameError as exc:
         if getattr(exc, "name", None) in probe.unbound:
-            probe.notes.append(f"{_statement_name(statement)} uses {exc.name}, which a training call stopped by "
-                               f"the probe never assigned: skipped")
+            probe.notes.append(f"{statement.where} needs {exc.name}, which an earlier statement that failed or "
+                               f"was stopped never assigned: skipped")
+            _unbind(probe, statement)
         else:
             _record(probe, statement, exc)
     except EOFError as exc:
+        _unbind(probe, statement)
         if "stdin is closed" in str(exc):
-            probe.notes.append(f"an input() call (line {statement.line}) got end-of-file: the probe ended there")
+            probe.notes.append(f"input() at {statement.where} got end-of-file (nobody types here): that statement "
+                               f"ended there")
         else:
             _record(probe, statement, exc)
-    except SystemExit as exc:
-        probe.notes.append(f"the file called exit({exc.code}) at line {statement.line}")
-        return False
-    except Exception as exc:  # noqa: BLE001 - each failing statement becomes a finding
+    except Exception as exc:  # noqa: BLE001 - each failing statement becomes evidence
         _record(probe, statement, exc)
     return True
+
+
+def _unbind(probe: Probe, statement: Statement) -> None:
+    probe.unbound.update(n for n in bound_names(statement.node) if n not in probe.namespace)
 
 
 def _stopped(probe: Probe, name: str, exc: BaseException) -> None:
     """Time is up: remember where the learner's code was, the report names that line."""
     probe.timed_out = True
     site = UserCodeError.wrap(name, exc, exc.__traceback__)
-    site.traceback_text = site.traceback_text.replace("nndoctor.hooks.ProbeStopped", "(stopped here: time limit)")
+    site.traceback_text = site.traceback_text.replace("nndoctor.budget.ProbeStopped", "(stopped here: time limit)")
     probe.timeout_site = site
 
 
 def _record(probe: Probe, statement: Statement, exc: BaseException) -> None:
-    probe.errors.append(StatementError(UserCodeError.wrap(_statement_name(statement), exc, exc.__traceback__),
-                                       statement.cell, statement.line))
+    _unbind(probe, statement)
+    missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+    recorded = [e for e in probe.doctor.trace.errors
+                if e.exception == type(exc).__name__ and e.message == str(exc)]
+    in_training = any(e.role in TRAINING_ROLES for e in recorded)
+    probe.errors.append(StatementError(UserCodeError.wrap(statement.where, exc, exc.__traceback__),
+                                       statement.cell, statement.line, in_training, missing))
 
 
-def _statement_name(statement: Statement) -> str:
-    node = statement.node
-    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-        return node.name
-    return f"line {statement.line}" if statement.cell is None else f"cell {statement.cell}, line {statement.line}"
+def call(probe: Probe, name: str, func: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """A call nndoctor makes itself (the spec's, or a guessed training call); failures are evidence."""
+    try:
+        func(*args, **kwargs)
+    except ProbeBudgetReached:
+        pass
+    except ProbeStopped as exc:
+        _stopped(probe, name, exc)
+    except EOFError:
+        probe.notes.append(f"{name} asked for input(); nobody types here, so it ended there")
+    except (SystemExit, ProgramExit):
+        probe.notes.append(f"{name} called exit()")
+    except Exception as exc:  # noqa: BLE001
+        recorded = [e for e in probe.doctor.trace.errors if e.exception == type(exc).__name__ and e.message == str(exc)]
+        probe.errors.append(StatementError(UserCodeError.wrap(name, exc, exc.__traceback__), None, 0,
+                                           any(e.role in TRAINING_ROLES for e in recorded)))
 
 
 def describe_statement(name: str) -> str:
@@ -157,26 +263,31 @@ def describe_statement(name: str) -> str:
     return name[0].upper() + name[1:] if name.startswith("cell ") else name
 
 
+# ----------------------------------------------------------------------------- watching
 def _watch_new_names(probe: Probe, statement: Statement) -> None:
     """Wrap what the statement defined or imported from the learner's own files."""
     ns = probe.namespace
-    for name in _bound_names(statement.node):
+    for name in bound_names(statement.node):
         obj = ns.get(name)
         if obj is None or getattr(obj, "__nndoctor_wrapped__", False):
             continue
-        if inspect.isfunction(obj) and _is_user_code(obj, probe.path):
+        if inspect.isfunction(obj) and probe.is_learner(obj):
             owner = sys.modules.get(obj.__module__)
-            if owner is not None and owner is not sys.modules.get("nndoctor_target") and _user_module(owner, probe.path):
+            if owner is not None and owner.__dict__ is not ns and _learner_module(probe, owner):
                 _watch_module(probe, owner)  # helpers call each other through their own module
                 wrapped = getattr(owner, obj.__name__, None)
                 if getattr(wrapped, "__wrapped__", None) is obj:
                     ns[name] = wrapped
                     continue
             probe.doctor.watch(ns, names=[name])
-        elif inspect.isclass(obj) and _is_user_code(obj, probe.path):
+        elif inspect.isclass(obj) and probe.is_learner(obj):
             probe.doctor.watch(obj)
-        elif isinstance(obj, types.ModuleType) and _user_module(obj, probe.path):
+        elif isinstance(obj, types.ModuleType) and _learner_module(probe, obj):
             _watch_module(probe, obj)
+
+
+def _learner_module(probe: Probe, module: types.ModuleType) -> bool:
+    return probe._learner_file(getattr(module, "__file__", None))
 
 
 def _watch_module(probe: Probe, module: types.ModuleType) -> None:
@@ -186,7 +297,7 @@ def _watch_module(probe: Probe, module: types.ModuleType) -> None:
         probe.doctor.watch(module)
 
 
-def _bound_names(node: ast.stmt) -> list[str]:
+def bound_names(node: ast.stmt) -> list[str]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [node.name]
     names = []
@@ -195,177 +306,17 @@ def _bound_names(node: ast.stmt) -> list[str]:
             names.append(sub.id)
         elif isinstance(sub, ast.alias):
             names.append((sub.asname or sub.name).split(".")[0])
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and sub is not node:
+            names.append(sub.name)
     if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
         module = sys.modules.get(node.module or "")
         names += [n for n in vars(module) if not n.startswith("_")] if module else []
     return names
 
 
-def _is_user_code(obj: Any, target: Path) -> bool:
-    module = getattr(obj, "__module__", None)
-    if module == "nndoctor_target":
-        return True
-    owner = sys.modules.get(module or "")
-    return owner is not None and _user_module(owner, target)
-
-
-def _user_module(module: types.ModuleType, target: Path) -> bool:
-    """A module the learner wrote: a file next to (or below) the checked file."""
-    file = getattr(module, "__file__", None)
-    if not file:
-        return False
-    try:
-        Path(file).resolve().relative_to(target.parent)
-    except ValueError:
-        return False
-    return "site-packages" not in file
-
-
-def _trained(probe: Probe) -> bool:
-    return any(run.completed for run in probe.doctor.trace.runs)
-
-
-def _register_cells(path: Path, stmts: list[Statement]) -> None:
+def _register_cells(program: Program) -> None:
     """Let tracebacks and `inspect` show notebook cells' source lines."""
-    if path.suffix != ".ipynb":
-        return
-    from nndoctor.checkfile.source import read_cells
-
-    for cell, source in read_cells(path):
-        filename = f"{path} (cell {cell})"
+    for cell, source in program.cell_sources.items():
+        filename = program.filename(cell)
         lines = [line + "\n" for line in source.splitlines()]
         linecache.cache[filename] = (len(source), None, lines, filename)
-
-
-# ----------------------------------------------------------------------------- training
-def is_learner_function(obj: Any) -> bool:
-    """Defined in the checked file, or in a helper file next to it (both are watched)."""
-    return getattr(obj, "__module__", None) == "nndoctor_target" or bool(getattr(obj, "__nndoctor_wrapped__", False))
-
-
-def training_candidates(namespace: dict[str, Any]) -> list[tuple[str, Callable[..., Any]]]:
-    """The file's functions that look like a training entry point, best first."""
-    found = []
-    for name, obj in namespace.items():
-        func = getattr(obj, "__wrapped__", obj)
-        if not inspect.isfunction(func) or not is_learner_function(obj):
-            continue
-        lowered = name.lower()
-        score = 0
-        if any(lowered == n or lowered.endswith("_" + n) or lowered.startswith(n) for n in TRAINING_NAMES):
-            score += 2
-        params = _parameters(func)
-        if any(p in ITERATION_PARAMETERS for p in params):
-            score += 3
-        if any(p.lower() in datamod.X_NAMES for p in params):
-            score += 1
-        if score:
-            found.append((score, name, obj))
-    found.sort(key=lambda t: -t[0])
-    return [(name, obj) for _, name, obj in found]
-
-
-def _parameters(func: Callable[..., Any]) -> list[str]:
-    try:
-        return list(inspect.signature(func).parameters)
-    except (TypeError, ValueError):
-        return []
-
-
-def training_classes(namespace: dict[str, Any]) -> list[tuple[str, type, str]]:
-    """(class name, class, method name) for the file's classes with a training method."""
-    found = []
-    for name, obj in namespace.items():
-        if not inspect.isclass(obj) or getattr(obj, "__module__", None) != "nndoctor_target":
-            continue
-        for method in dir(obj):
-            func = getattr(getattr(obj, method, None), "__wrapped__", getattr(obj, method, None))
-            if not inspect.isfunction(func) or method.startswith("_"):
-                continue
-            params = _parameters(func)
-            if method.lower() in TRAINING_NAMES or any(p in ITERATION_PARAMETERS for p in params):
-                found.append((name, obj, method))
-    return found
-
-
-def _call_training_method(probe: Probe, iterations: int, data: Any) -> None:
-    """A class-based network: build it from the file's own variables, then call its fit/train."""
-    for class_name, cls, method in training_classes(probe.namespace):
-        existing = [v for v in probe.namespace.values() if type(v) is cls]
-        if existing:  # the file already built its network (net = Network(...)): train that one
-            bound = getattr(existing[0], method)
-            call = datamod.arguments_for(bound, data, probe.namespace, iterations)
-            if call is not None:
-                m_args, m_kwargs, m_described = call
-                probe.training_call = f"{class_name} instance.{method}({m_described})"
-                _call(probe, f"{class_name}.{method}", bound, m_args, m_kwargs)
-                if _trained(probe) or probe.timed_out:
-                    return
-        init = cls.__init__
-        made = datamod.arguments_for(init, data, probe.namespace, iterations, skip_first=True)
-        if made is None:
-            probe.notes.append(f"{class_name}(...) needs arguments nndoctor could not find in the file")
-            continue
-        args, kwargs, described = made
-        try:
-            instance = cls(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            probe.errors.append(StatementError(UserCodeError.wrap(class_name, exc, exc.__traceback__), None, 0))
-            continue
-        bound = getattr(instance, method)
-        call = datamod.arguments_for(bound, data, probe.namespace, iterations)
-        if call is None:
-            continue
-        m_args, m_kwargs, m_described = call
-        probe.training_call = f"{class_name}({described}).{method}({m_described})"
-        _call(probe, f"{class_name}.{method}", bound, m_args, m_kwargs)
-        if _trained(probe) or probe.timed_out:
-            return
-
-
-def _call_training_function(probe: Probe, iterations: int) -> None:
-    candidates = training_candidates(probe.namespace)
-    data = datamod.find_data(probe) if candidates or training_classes(probe.namespace) else None
-    if not candidates:
-        _call_training_method(probe, iterations, data)
-        return
-    failed: list[tuple[str, slice, slice]] = []  # (name, its errors, its recorded errors)
-    for name, func in candidates:
-        call = datamod.arguments_for(func, data, probe.namespace, iterations)
-        if call is None:
-            continue
-        args, kwargs, described = call
-        probe.training_call = f"{name}({described})"
-        before = (len(probe.errors), len(probe.doctor.trace.errors))
-        _call(probe, name, func, args, kwargs)
-        if _trained(probe) or probe.timed_out:
-            _forget_failed_guesses(probe, failed)
-            return
-        failed.append((name, slice(before[0], len(probe.errors)), slice(before[1], len(probe.doctor.trace.errors))))
-    _call_training_method(probe, iterations, data)
-    if _trained(probe):
-        _forget_failed_guesses(probe, failed)
-
-
-def _forget_failed_guesses(probe: Probe, failed: list[tuple[str, slice, slice]]) -> None:
-    """A training function nndoctor tried with its own guess of the arguments and that failed is
-    not the learner's bug when another one then trained: a note, not a finding."""
-    for name, errors, recorded in reversed(failed):
-        dropped = probe.errors[errors] + probe.doctor.trace.errors[recorded]
-        del probe.errors[errors]
-        del probe.doctor.trace.errors[recorded]
-        if dropped:
-            probe.notes.append(f"{name} was tried first and did not accept nndoctor's arguments")
-
-
-def _call(probe: Probe, name: str, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> None:
-    try:
-        func(*args, **kwargs)
-    except ProbeBudgetReached:
-        probe.stopped_runs += 1
-    except ProbeStopped as exc:
-        _stopped(probe, name, exc)
-    except EOFError:
-        probe.notes.append(f"{name} asked for input(); stdin is closed, so the probe ended there")
-    except Exception as exc:  # noqa: BLE001
-        probe.errors.append(StatementError(UserCodeError.wrap(name, exc, exc.__traceback__), None, 0))

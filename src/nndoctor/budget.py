@@ -1,0 +1,139 @@
+"""How much of the author's program `nndoctor check` runs: iterations per training run, seconds.
+
+The program runs whole, as its author runs it; only training is cut short. A training run that has
+done its iterations (or used its share of the time) is *stopping*: the loops that drive it break at
+their next iteration (see checkfile/transform.py), so the training function returns normally with
+what it has trained and the program goes on.
+
+Which loops drive a run: a loop breaks when its last iteration both began after the run's first
+step and completed a training step. The epoch and mini-batch loops of the run qualify. A loop over
+experiments does not (its iteration began before the run started), so the next experiment still
+trains; nor does a loop after training that only predicts (it completes no training step).
+
+If a stopping run keeps training (a loop nndoctor could not instrument), it is stopped by raising
+`ProbeBudgetReached` through it, as a last resort. Past the hard deadline every loop iteration and
+every watched call raises `ProbeStopped` (again and again, so a learner's ``except:`` cannot swallow
+it), and what was measured so far is reported.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+class ProbeBudgetReached(BaseException):
+    """Raised through the user's training loop when a run has done its iterations and its loops
+    could not be broken. A BaseException, so that a learner's ``except Exception`` lets it through."""
+
+
+class ProbeStopped(BaseException):
+    """Raised through the user's code when the check's time is up."""
+
+
+EXTRA_STEPS = 3  # steps a stopping run may still complete before it is stopped by force
+MIN_STEPS_BEFORE_TIME_CAP = 10  # a run stopped for time still gets this many steps
+
+
+@dataclass
+class RunBudget:
+    """One training run's share: when it started, and whether (and why) it is stopping."""
+
+    first_event: int
+    started: float
+    completed: int = 0  # its training steps that completed
+    stopping: str | None = None  # "iterations" | "time" | "deadline"
+    completions_at_stop: int = 0
+    loops_broken: int = 0
+    forced: bool = False
+
+
+@dataclass
+class Budget:
+    iterations: int = 300
+    run_seconds: float = 6.0  # a run's share of the time when its iterations are slow
+    soft_seconds: float = 18.0  # after this, every run stops at its next step
+    hard_seconds: float = 26.0  # after this, the program is stopped where it is
+    clock: Callable[[], float] = time.monotonic
+    started: float = 0.0
+    events: int = 0  # loop iterations and steps, in order
+    completions: int = 0  # training steps completed (a backward or an update finished)
+    stopped_runs: int = 0  # runs that were cut short (any way)
+    forced_runs: int = 0  # runs that had to be stopped by raising through them
+    current: RunBudget | None = None
+    hard_stop: bool = False
+    _loops: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    # ------------------------------------------------------------- loops (checkfile/transform.py)
+    def enter_loop(self, loop: int) -> None:
+        self._loops.pop((id(sys._getframe(1)), loop), None)
+
+    def tick(self, loop: int) -> bool:
+        """A loop iteration starts: True when the loop must break (it drives a stopping run)."""
+        self.check_deadline()
+        key = (id(sys._getframe(1)), loop)
+        self.events += 1
+        run = self.current
+        if run is not None and run.stopping is not None:
+            last = self._loops.get(key)
+            if last is not None and last[0] > run.first_event and self.completions > last[1]:
+                run.loops_broken += 1
+                return True
+        self._loops[key] = (self.events, self.completions)
+        return False
+
+    def check_deadline(self) -> None:
+        if self.hard_stop or self.clock() - self.started > self.hard_seconds:
+            self.hard_stop = True
+            raise ProbeStopped()
+
+    # ------------------------------------------------------------- steps (the Doctor)
+    def new_run(self) -> RunBudget:
+        self.events += 1
+        self.current = RunBudget(first_event=self.events, started=self.clock())
+        return self.current
+
+    def on_step(self, index: int) -> None:
+        """A training step ``index`` (0-based) of the current run starts. Raises `ProbeBudgetReached`
+        when a stopping run goes on training regardless (its loops could not be broken)."""
+        self.check_deadline()
+        run = self.current or self.new_run()
+        self.events += 1
+        if run.stopping is not None and self.completions - run.completions_at_stop > EXTRA_STEPS:
+            run.forced = True
+            self.forced_runs += 1
+            raise ProbeBudgetReached(index)
+
+    def on_complete(self) -> None:
+        """A training step of the current run completed: is the run's share used up?"""
+        self.completions += 1
+        run = self.current
+        if run is None:
+            return
+        run.completed += 1
+        if run.stopping is not None:
+            return
+        now = self.clock()
+        reason = None
+        if run.completed >= self.iterations:
+            reason = "iterations"
+        elif now - self.started > self.soft_seconds:
+            reason = "deadline"
+        elif now - run.started > self.run_seconds and run.completed >= MIN_STEPS_BEFORE_TIME_CAP:
+            reason = "time"
+        if reason is not None:
+            run.stopping = reason
+            run.completions_at_stop = self.completions
+            self.stopped_runs += 1
+
+    def end_run(self) -> None:
+        self.current = None
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock() - self.started
