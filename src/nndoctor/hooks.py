@@ -30,9 +30,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from nndoctor import dropout
+from nndoctor import roles as R
 from nndoctor.budget import Budget, ProbeBudgetReached, ProbeStopped
 from nndoctor.recorded import Call, RecordedStep
-from nndoctor import roles as R
 from nndoctor.trace import (
     ActivationStats,
     ArrayStats,

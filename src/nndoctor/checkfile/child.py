@@ -26,9 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
 
+    from nndoctor.budget import ProbeStopped
     from nndoctor.checkfile import NothingToCheck, check_file
     from nndoctor.checkfile.source import SourceError
-    from nndoctor.budget import ProbeStopped
 
     def stop(signum: int, frame: object) -> None:
         raise ProbeStopped()

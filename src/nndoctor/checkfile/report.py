@@ -7,9 +7,9 @@ from typing import Any
 
 from nndoctor.budget import Budget
 from nndoctor.checkfile.fold import fold
+from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
 from nndoctor.checkfile.predict import probe_predict
 from nndoctor.checkfile.replay import NotReplayable, build_replay
-from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
 from nndoctor.checkfile.runner import Probe, describe_statement, run_program, running
 from nndoctor.checks import run_safely
 from nndoctor.findings import Finding, Location, Report
