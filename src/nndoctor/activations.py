@@ -136,6 +136,39 @@ def _build_test_grid() -> np.ndarray:
 
 _SAMPLE = _build_sample_grid()
 _TEST = _build_test_grid()
+_OBSERVED: tuple[int, ...] | None = None  # the shape the program called the function with
+
+
+@contextlib.contextmanager
+def inputs_shaped_like(shape: tuple[int, ...] | None) -> Any:
+    """Within this block, functions are only called on inputs shaped like the ones the program gave
+    them: the same number of dimensions and the same leading sizes (the last axis is lengthened
+    when the program's arrays are too small to hold every test value)."""
+    global _OBSERVED
+    saved, _OBSERVED = _OBSERVED, (tuple(int(n) for n in shape) if shape is not None else None)
+    try:
+        yield
+    finally:
+        _OBSERVED = saved
+
+
+def _shaped(base: np.ndarray) -> np.ndarray:
+    shape = _OBSERVED
+    if shape is None or len(shape) == 0:
+        return base
+    values = base.ravel()
+    leading = shape[:-1]
+    rows = int(np.prod(leading)) if leading else 1
+    last = max(shape[-1], -(-values.size // max(rows, 1)))
+    return np.ascontiguousarray(np.resize(values, rows * last).reshape(*leading, last))
+
+
+def _sample() -> np.ndarray:
+    return _shaped(_SAMPLE)
+
+
+def _test() -> np.ndarray:
+    return _shaped(_TEST)
 
 
 def sample_grid() -> np.ndarray:
@@ -506,11 +539,11 @@ def _probe_forward(func: Callable[..., Any]) -> _Forward | None:
     sig = _signature(func)
     if sig is None or sig.style != "z":
         return None
-    Z = _SAMPLE
+    Z = _sample()
     ok, result = _guarded_call(func, Z.copy())
     flat = False
     first_error = None if ok else result
-    if not ok:
+    if not ok and _OBSERVED is None:  # the program's own shape is the only one tried when known
         ok, result = _guarded_call(func, Z.ravel().copy())
         flat = True
         if not ok:
@@ -567,7 +600,8 @@ class _Helper:
 
     def __call__(self, x: Any, dA: np.ndarray | None = None) -> np.ndarray | None:
         z_shape = (x[0] if isinstance(x, tuple) else x).shape
-        for flat in ((self.flat,) if self.flat else (False, True)):
+        shapes = (self.flat,) if self.flat else ((False,) if _OBSERVED is not None else (False, True))
+        for flat in shapes:
             arg = _flat_arg(x) if flat else _copy_arg(x)
             shape = (int(np.prod(z_shape)),) if flat else z_shape
             if self.sig.style == "z":
@@ -642,7 +676,7 @@ def _identify_derivative(func: Callable[..., Any]) -> Derivative | None:
     sig = _signature(func)
     if sig is None:
         return None
-    Z = _TEST
+    Z = _test()
     helper = _Helper(func, sig)
     hint = _input_hint(sig)
     ran_as: str | None = None
@@ -792,7 +826,8 @@ def _flag_parameter(func: Any) -> str | None:
     return None
 
 
-def pair_helpers(functions: Mapping[str, Callable[..., Any]]) -> list[Pair]:
+def pair_helpers(functions: Mapping[str, Callable[..., Any]],
+                 shapes: Mapping[str, tuple[int, ...]] | None = None) -> list[Pair]:
     """The derivative helpers among a module's functions, each with its forward twin.
 
     By name first (``sigmoid_backward``/``sigmoid``, ``lreluDer``/``lrelu``, ``dtanh``/``tanh``,
@@ -802,12 +837,12 @@ def pair_helpers(functions: Mapping[str, Callable[..., Any]]) -> list[Pair]:
     its own twin. Functions whose names say they train, load, plot... are never called.
     """
     try:
-        return _pair_helpers(functions)
+        return _pair_helpers(functions, shapes or {})
     except Exception:  # noqa: BLE001
         return []
 
 
-def _pair_helpers(functions: Mapping[str, Callable[..., Any]]) -> list[Pair]:
+def _pair_helpers(functions: Mapping[str, Callable[..., Any]], shapes: Mapping[str, tuple[int, ...]]) -> list[Pair]:
     funcs = {name: f for name, f in functions.items()
              if isinstance(name, str) and callable(f) and not inspect.isclass(f) and not _denied(name)}
     by_key: dict[str, list[str]] = {}
@@ -865,11 +900,13 @@ def _pair_helpers(functions: Mapping[str, Callable[..., Any]]) -> list[Pair]:
                 continue
             if not _looks_like_activation(name):
                 continue
-            act = identify_activation(func)
+            with inputs_shaped_like(shapes.get(name)):
+                act = identify_activation(func)
             if act is not None and act.kind != "softmax":
                 forwards[name] = act
         for name in todo:
-            d = identify_derivative(funcs[name])
+            with inputs_shaped_like(shapes.get(name)):
+                d = identify_derivative(funcs[name])
             if d is None or d.of is None:
                 continue
             matches = [f for f, act in forwards.items()
@@ -1001,7 +1038,16 @@ def _worst_points(Z: np.ndarray, got: np.ndarray, want: np.ndarray, valid: np.nd
             key = (key[0], key[1], key[3], key[2], key[4])
         return key
 
-    idx = sorted((int(i) for i in np.flatnonzero(valid.ravel()) if diff[i] > 0), key=rank)[:n]
+    ranked = sorted((int(i) for i in np.flatnonzero(valid.ravel()) if diff[i] > 0), key=rank)
+    idx: list[int] = []
+    shown: set[float] = set()
+    for i in ranked:  # one point per value of z: a grid shaped like the program's repeats its values
+        z = float(zs[i])
+        if z not in shown or (extra and len(idx) < n):
+            shown.add(z)
+            idx.append(i)
+        if len(idx) == n:
+            break
     points = []
     for i in idx:
         point = {"z": float(zs[i])}
@@ -1184,7 +1230,7 @@ def _check(helper: Any, forward: Any, helper_name: str | None, forward_name: str
     sig = _signature(helper)
     if sig is None:
         return _Outcome()
-    Z = _TEST
+    Z = _test()
     A0 = fwd(Z)
     if A0 is None or not np.all(np.isfinite(A0)):
         return _Outcome()
@@ -1416,7 +1462,7 @@ def _check_softmax(h: _Helper, A0: np.ndarray, act: Activation, hname: str, fnam
     """A softmax backward takes (dA, cache) and returns the vector-Jacobian product."""
     if h.sig.style == "z":
         return _Outcome()  # a one-argument softmax "derivative" cannot be judged elementwise
-    Z = _TEST
+    Z = _test()
     axis = act.axis or 0
     rng = np.random.default_rng(12345)
     dA = rng.uniform(-1.0, 1.0, Z.shape)
@@ -1449,23 +1495,28 @@ def _check_softmax(h: _Helper, A0: np.ndarray, act: Activation, hname: str, fnam
                             evidence, fix))
 
 
-def check_module_helpers(functions: Mapping[str, Callable[..., Any]]) -> list[Finding]:
+def check_module_helpers(functions: Mapping[str, Callable[..., Any]],
+                         shapes: Mapping[str, tuple[int, ...]] | None = None) -> list[Finding]:
     """Pair a module's derivative helpers with their forward twins (`pair_helpers`) and check each
-    (`check_derivative`). A helper or forward that fails with a NameError or AttributeError (an
-    undefined name, ``np.float`` on a recent numpy) is reported once as ``user-code-error``; other
-    failures only mean the pair could not be checked. Never raises."""
+    (`check_derivative`). ``shapes``: the shape of the array the program called each function with;
+    a function is then only called on inputs shaped like it. A helper or forward that fails with a
+    NameError or AttributeError (an undefined name, ``np.float`` on a recent numpy) is reported once
+    as ``user-code-error``; other failures only mean the pair could not be checked. Never raises."""
     findings: list[Finding] = []
     reported: set[str] = set()
+    shapes = shapes or {}
     try:
-        pairs = pair_helpers(functions)
+        pairs = pair_helpers(functions, shapes)
     except Exception:  # noqa: BLE001
         return findings
     for pair in pairs:
+        shape = shapes.get(pair.helper_name.split("(")[0]) or shapes.get(pair.forward_name)
         try:
             flag = None
             if pair.matched_by == "flag" and isinstance(pair.helper, functools.partial):
                 flag = next(iter(pair.helper.keywords), None)
-            outcome = _check(pair.helper, pair.forward, pair.helper_name, pair.forward_name, flag)
+            with inputs_shaped_like(shape):
+                outcome = _check(pair.helper, pair.forward, pair.helper_name, pair.forward_name, flag)
         except Exception:  # noqa: BLE001
             continue
         if outcome.finding is not None:

@@ -70,7 +70,9 @@ class _Site:
         self.kind = kind
         self.derivative_of = derivative_of
         self.seen: dict[str, int] = {}
-        self.probed = role is not None
+        # recognized from its first call (an activation's kind, a helper's derivative) unless given
+        self.probed = role is not None and not (role == R.ACTIVATION and kind is None) \
+            and not (role == R.DERIVATIVE and derivative_of is None)
         try:
             self.arg_names = list(inspect.signature(func).parameters)
         except (TypeError, ValueError):
@@ -205,11 +207,9 @@ class Doctor:
                 continue
             if chosen is None and func.__module__ != module_name:
                 continue  # imported helpers (np.dot, another module's function) stay as they are
-            self.trace.module_functions[name] = func
-            # methods need an instance to be sampled: they are recognized at their first call;
-            # static methods (sigmoid(z) in a class) can be sampled right away
-            role = (None, None, None) if is_class and not static else self._recognize(func)
-            wrapped = self._wrap(func, *role)
+            # what a function is (an activation, a derivative helper) is recognized from its
+            # calls, when the program makes them: nothing is called here
+            wrapped = self._wrap(func, None, None)
             if static:
                 wrapped = staticmethod(wrapped)
             self._originals.append((namespace if is_class else space, name, obj))
@@ -235,22 +235,6 @@ class Doctor:
         self.unwatch()
         self.close()
 
-    def _recognize(self, func: Callable[..., Any]) -> tuple[str | None, str | None, str | None]:
-        """(role, activation kind, derivative-of) for functions recognizable by sampling."""
-        try:
-            from nndoctor import activations
-        except ImportError:  # pragma: no cover - shipped with the package
-            return None, None, None
-        with _quiet(), self._not_recording():
-            act = activations.identify_activation(func)
-            if act is not None:
-                return R.ACTIVATION, act.kind, None
-            der = activations.identify_derivative(func)
-        # a helper that matches no known derivative is still one when its name says so (a buggy one)
-        if der is not None and (der.of is not None or _DERIVATIVE_NAME.search(function_name(func))):
-            return R.DERIVATIVE, None, der.of
-        return None, None, None
-
     @contextlib.contextmanager
     def _not_recording(self) -> Any:
         """While nndoctor samples a function, the watched functions it calls record nothing."""
@@ -260,25 +244,60 @@ class Doctor:
         finally:
             self._busy = busy
 
-    def _probe_elementwise(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
-        """A function not recognized when wrapped (a method, which needs its instance) that maps
-        one array to an array of the same shape is sampled once, bound to its other arguments."""
-        site.probed = True
-        arrays = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+    def _identify_from_call(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """What a function is, from its first call that maps arrays to an array of the same shape:
+        an activation (``relu(Z)``, ``layer.forward(x)`` of an activation layer) or a derivative
+        helper (``relu_backward(dA, cache)``, ``sigmoid_prime(z)``). To tell them apart it is called
+        again on test values shaped like the program's own arrays (nothing else is ever called)."""
         out = R.first(result)
-        if kwargs or len(arrays) != 1 or arrays[0] != len(args) - 1 or not isinstance(out, np.ndarray) \
-                or out.shape != args[arrays[0]].shape:
+        if not isinstance(out, np.ndarray) or out.dtype.kind not in "fc":
+            site.probed = True
             return
-        prefix, func = args[:-1], site.func
+        shape = out.shape
+        same = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.shape == shape]
+        held = [i for i, a in enumerate(args) if isinstance(a, (tuple, list, Mapping))
+                and any(isinstance(v, np.ndarray) and v.shape == shape
+                        for v in (a.values() if isinstance(a, Mapping) else a))]
+        if not same and not held:
+            site.probed = True  # not elementwise (a forward pass, a loss): nothing to recognize
+            return
+        site.probed = True
+        from nndoctor import activations
 
-        def bound(z: Any) -> Any:
-            return func(*prefix, z)
+        func = site.func
+        prefix = tuple(a for a in args[:1] if not isinstance(a, (np.ndarray, tuple, list, Mapping)))
+        target = functools.partial(func, *prefix) if prefix else func  # a method: bound to its object
+        rest = args[len(prefix):]
+        role = kind = of = None
+        with _quiet(), self._not_recording(), activations.inputs_shaped_like(shape):
+            if len(same) == 1 and not held and site.fixed_role != R.DERIVATIVE:
+                position = same[0] - len(prefix)
 
-        bound.__name__, bound.__qualname__ = func.__name__, func.__qualname__
-        role, kind, of = self._recognize(bound)
-        if role is not None:
-            site.fixed_role, site.kind, site.derivative_of = role, kind, of
+                def bound(z: Any, _call: Any = target) -> Any:
+                    call = list(rest)
+                    call[position] = z
+                    return _call(*call, **kwargs)
+
+                bound.__name__, bound.__qualname__ = func.__name__, func.__qualname__
+                act = activations.identify_activation(bound)
+                if act is not None:
+                    role, kind = R.ACTIVATION, act.kind
+                    target = bound
+            if role is None and not kwargs and site.fixed_role != R.ACTIVATION:
+                der = activations.identify_derivative(target)
+                # a helper that matches no known derivative is still one when its name says so (a buggy one)
+                if der is not None and (der.of is not None or _DERIVATIVE_NAME.search(function_name(func))):
+                    role, of = R.DERIVATIVE, der.of
+        if role is None:
+            return
+        if site.fixed_role is None:
+            site.fixed_role = role
             self.trace.sites[site.name].role = role
+        site.kind = site.kind or kind
+        site.derivative_of = site.derivative_of or of
+        name = getattr(func, "__name__", site.name)
+        self.trace.module_functions[name] = target
+        self.trace.helper_shapes[name] = tuple(int(n) for n in shape)
 
     # ------------------------------------------------------------------ report
     def report(self, target: str | None = None) -> Any:
@@ -318,21 +337,10 @@ class Doctor:
     # ----------------------------------------------------------------- wrapping
     def _wrap(self, func: F, role: str | None, kind: str | None = None,
               derivative_of: str | None = None) -> F:
-        if role == R.ACTIVATION and kind is None:
-            with _quiet(), self._not_recording():
-                from nndoctor import activations
-
-                act = activations.identify_activation(func)
-            kind = act.kind if act is not None else None
-        if role == R.DERIVATIVE and derivative_of is None:
-            with _quiet(), self._not_recording():
-                from nndoctor import activations
-
-                der = activations.identify_derivative(func)
-            derivative_of = der.of if der is not None else None
         site = _Site(func, role, kind, derivative_of)
         if role in (R.ACTIVATION, R.DERIVATIVE):
-            # decorated helpers are checked like watched ones (activation-derivative pairs them)
+            # decorated helpers are checked like watched ones (activation-derivative pairs them);
+            # their kind is recognized at their first call, on arrays shaped like the program's
             self.trace.module_functions.setdefault(getattr(func, "__name__", site.name), func)
         doctor = self
 
@@ -469,8 +477,8 @@ class Doctor:
         self._leave_forward(site, state)
         self._busy = True
         try:
-            if site.fixed_role is None and not site.probed:
-                self._probe_elementwise(site, args, kwargs, result)
+            if not site.probed:
+                self._identify_from_call(site, args, kwargs, result)
             role = site.fixed_role
             if role is None and self._backward_calls != state.get("backwards", self._backward_calls) \
                     and site.role in (None, R.OTHER):

@@ -230,7 +230,10 @@ class Trace:
     errors: list[RecordedError] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     every: int = 1
-    module_functions: dict[str, Any] = field(default_factory=dict)  # name -> original function
+    # activations and derivative helpers the program called: name -> the function (bound to its
+    # object for a method), and the shape of the arrays it was called with
+    module_functions: dict[str, Any] = field(default_factory=dict)
+    helper_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def iterations(self) -> int:

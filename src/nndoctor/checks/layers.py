@@ -107,7 +107,7 @@ def check_activation_derivatives(ctx: Context) -> list[Finding]:
     functions = dict(ctx.trace.module_functions)
     if not functions:
         return []
-    findings = activations.check_module_helpers(functions)
+    findings = activations.check_module_helpers(functions, ctx.trace.helper_shapes)
     layers_by_helper: dict[str, set[int]] = {}
     for run in ctx.runs:
         for it in run.sampled():
