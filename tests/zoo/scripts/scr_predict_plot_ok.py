@@ -130,5 +130,5 @@ EXPECTED = {
     "twin": "scr_predict_plot_bug.py",
     "trains": True,
     "findings": [],
-    "absent": ["gradient-mismatch", "user-code-error", "learning-rate", "cost-oscillation"],
+    "absent": ["gradient-mismatch", "user-code-error", "learning-rate", "cost-oscillation", "cost-plateau"],
 }
