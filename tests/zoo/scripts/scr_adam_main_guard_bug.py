@@ -234,5 +234,6 @@ EXPECTED = {
         {"rule": "optimizer-update", "kind": "bias-correction", "severity": "error",
          "function": "update_parameters_with_adam"},
     ],
-    "absent": ["gradient-mismatch", "learning-rate", "cost-oscillation", "parameters-not-updated"],
+    "absent": ["gradient-mismatch", "learning-rate", "cost-oscillation", "parameters-not-updated",
+               "user-code-error"],
 }

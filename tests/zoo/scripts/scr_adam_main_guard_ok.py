@@ -229,5 +229,5 @@ EXPECTED = {
     "trains": True,
     "findings": [],
     "absent": ["optimizer-update", "gradient-mismatch", "learning-rate", "cost-oscillation",
-               "parameters-not-updated"],
+               "parameters-not-updated", "user-code-error"],
 }

@@ -117,5 +117,5 @@ EXPECTED = {
         {"rule": "gradient-mismatch", "kind": "missing-term", "severity": "error", "parameter": "w_hidden",
          "function": "MLP.backward"},
     ],
-    "absent": ["learning-rate", "high-variance", "cost-plateau"],
+    "absent": ["learning-rate", "high-variance", "cost-plateau", "user-code-error"],
 }

@@ -109,5 +109,6 @@ EXPECTED = {
     "twin": "scr_lambda_sweep_bug.py",
     "trains": True,
     "findings": [],
-    "absent": ["gradient-mismatch", "learning-rate", "high-variance", "cost-plateau", "cost-divergence"],
+    "absent": ["gradient-mismatch", "learning-rate", "high-variance", "cost-plateau", "cost-divergence",
+               "user-code-error"],
 }

@@ -117,5 +117,5 @@ EXPECTED = {
          "function": "init_weights"},
     ],
     "absent": ["learning-rate", "cost-plateau", "zero-gradient", "dead-relu", "parameters-not-updated",
-               "gradient-mismatch"],
+               "gradient-mismatch", "user-code-error"],
 }

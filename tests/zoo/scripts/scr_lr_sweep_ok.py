@@ -110,5 +110,6 @@ EXPECTED = {
     "twin": "scr_lr_sweep_bug.py",
     "trains": True,
     "findings": [],
-    "absent": ["symmetric-init", "learning-rate", "initial-cost", "cost-plateau", "gradient-mismatch"],
+    "absent": ["symmetric-init", "learning-rate", "initial-cost", "cost-plateau", "gradient-mismatch",
+               "user-code-error"],
 }

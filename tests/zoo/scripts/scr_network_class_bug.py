@@ -133,5 +133,6 @@ EXPECTED = {
     "findings": [
         {"rule": "activation-derivative", "severity": "error", "function": "sigmoid_prime"},
     ],
-    "absent": ["activation-mismatch", "output-activation", "learning-rate", "cost-oscillation"],
+    "absent": ["activation-mismatch", "output-activation", "learning-rate", "cost-oscillation",
+               "user-code-error"],
 }

@@ -128,5 +128,5 @@ EXPECTED = {
     "trains": True,
     "findings": [],
     "absent": ["activation-derivative", "activation-mismatch", "gradient-mismatch", "output-activation",
-               "learning-rate", "cost-oscillation"],
+               "learning-rate", "cost-oscillation", "user-code-error"],
 }

@@ -92,5 +92,6 @@ EXPECTED = {
     "findings": [
         {"rule": "optimizer-update", "kind": "sign", "severity": "error", "function": "update"},
     ],
-    "absent": ["gradient-mismatch", "learning-rate", "cost-divergence", "parameters-not-updated"],
+    "absent": ["gradient-mismatch", "learning-rate", "cost-divergence", "parameters-not-updated",
+               "user-code-error"],
 }

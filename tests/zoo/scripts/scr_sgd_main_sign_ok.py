@@ -87,5 +87,5 @@ EXPECTED = {
     "trains": True,
     "findings": [],
     "absent": ["optimizer-update", "gradient-mismatch", "learning-rate", "cost-oscillation", "cost-plateau",
-               "non-finite"],
+               "non-finite", "user-code-error"],
 }
