@@ -1,0 +1,167 @@
+"""Two-layer tanh/softmax net on 8x8 digits, lowercase keys, examples as rows; all the work in main(), which reads its settings with argparse (defaults only).
+
+Correct twin of scr_momentum_argparse_bug.py: train() keeps the velocity sgd_momentum returns
+(`params, velocity = sgd_momentum(params, grads, velocity, beta, lr)`), so momentum carries over.
+FIELD_GUIDE case 19.
+
+Structure: `if __name__ == "__main__": main()`; main() calls parser.parse_args(), which must see no
+command-line arguments (a tool that leaves its own sys.argv in place makes argparse exit).
+
+Expected diagnosis: pass. Measured in float64 on the author's run (2400 training rows, batch 32,
+75 batches an epoch, 60 epochs, 4500 updates): the velocity entering call t is the one call t - 1
+returned (max |v| 0.0077 at t = 2, up to 0.043); every applied step equals the momentum formula
+lr * v_t (|applied - formula| / |formula| = 0.0 for t = 1..5). Backprop: analytic vs central
+differences on the first batch, relative error w1 8.1e-9, b1 3.6e-9, w2 3.4e-9, b2 1.8e-9.
+Cost (full training set after each epoch): 1.3736 (epoch 0) -> 0.0379 (epoch 59), train accuracy
+0.999, test 0.945. Mini-batch SGD: the per-batch cost is noisy, which is not oscillation.
+Buggy twin: scr_momentum_argparse_bug.py.
+"""
+
+import argparse
+
+import numpy as np
+
+
+def make_digits(per_class=300, noise=0.35, seed=0):
+    """Fake 8x8 digit images: 10 stroke patterns, each drawn with jitter and noise.
+
+    Examples are rows: x has shape (10 * per_class, 64) with values in [0, 1], labels (10 * per_class,).
+    """
+    rng = np.random.RandomState(seed)
+    protos = np.zeros((10, 8, 8))
+    for c in range(10):
+        for _ in range(4):  # four short strokes per class
+            r, col = rng.randint(0, 8, size=2)
+            dr, dc = [(0, 1), (1, 0), (1, 1), (1, -1)][rng.randint(4)]
+            for step in range(5):
+                rr, cc = r + step * dr, col + step * dc
+                if 0 <= rr < 8 and 0 <= cc < 8:
+                    protos[c, rr, cc] = 1.0
+    images = []
+    labels = []
+    for c in range(10):
+        for _ in range(per_class):
+            img = np.roll(protos[c], rng.randint(-1, 2), axis=rng.randint(2))
+            img = img * rng.uniform(0.6, 1.0) + noise * rng.randn(8, 8)
+            images.append(np.clip(img, 0, 1).ravel())
+            labels.append(c)
+    order = rng.permutation(len(labels))
+    return np.array(images)[order], np.array(labels)[order]
+
+
+def one_hot(labels, n_classes):
+    out = np.zeros((labels.size, n_classes))
+    out[np.arange(labels.size), labels] = 1
+    return out
+
+
+def init_params(n_in, n_hidden, n_out, seed):
+    rng = np.random.RandomState(seed)
+    return {
+        "w1": rng.randn(n_in, n_hidden) / np.sqrt(n_in),
+        "b1": np.zeros(n_hidden),
+        "w2": rng.randn(n_hidden, n_out) / np.sqrt(n_hidden),
+        "b2": np.zeros(n_out),
+    }
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def forward(params, x):
+    a1 = np.tanh(x @ params["w1"] + params["b1"])
+    probs = softmax(a1 @ params["w2"] + params["b2"])
+    return probs, {"x": x, "a1": a1, "probs": probs}
+
+
+def cross_entropy(probs, y):
+    return -np.mean(np.sum(y * np.log(probs), axis=1))
+
+
+def backward(params, cache, y):
+    n = y.shape[0]
+    dz2 = (cache["probs"] - y) / n
+    grads = {"dw2": cache["a1"].T @ dz2, "db2": dz2.sum(axis=0)}
+    dz1 = (dz2 @ params["w2"].T) * (1 - cache["a1"] ** 2)
+    grads["dw1"] = cache["x"].T @ dz1
+    grads["db1"] = dz1.sum(axis=0)
+    return grads
+
+
+def zero_velocity(params):
+    return {"d" + name: np.zeros_like(value) for name, value in params.items()}
+
+
+def sgd_momentum(params, grads, velocity, beta, lr):
+    new_velocity = {}
+    for name in params:
+        new_velocity["d" + name] = beta * velocity["d" + name] + (1 - beta) * grads["d" + name]
+        params[name] = params[name] - lr * new_velocity["d" + name]
+    return params, new_velocity
+
+
+def batches(x, y, size, rng):
+    perm = rng.permutation(x.shape[0])
+    for start in range(0, x.shape[0], size):
+        idx = perm[start:start + size]
+        yield x[idx], y[idx]
+
+
+def train(x, y, hidden, epochs, lr, beta, batch_size, seed):
+    params = init_params(x.shape[1], hidden, y.shape[1], seed)
+    velocity = zero_velocity(params)
+    rng = np.random.RandomState(seed)
+    history = []
+    for epoch in range(epochs):
+        for xb, yb in batches(x, y, batch_size, rng):
+            probs, cache = forward(params, xb)
+            grads = backward(params, cache, yb)
+            params, velocity = sgd_momentum(params, grads, velocity, beta, lr)
+        loss = cross_entropy(forward(params, x)[0], y)
+        history.append(loss)
+        if epoch % 10 == 0 or epoch == epochs - 1:
+            print(f"epoch {epoch:3d}  loss {loss:.4f}")
+    return params, history
+
+
+def accuracy(params, x, labels):
+    return np.mean(np.argmax(forward(params, x)[0], axis=1) == labels)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="two-layer tanh/softmax net on 8x8 digits, SGD with momentum")
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--beta", type=float, default=0.9)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    x, labels = make_digits()
+    n_train = int(0.8 * len(labels))
+    x_train, x_test = x[:n_train], x[n_train:]
+    l_train, l_test = labels[:n_train], labels[n_train:]
+    y_train = one_hot(l_train, 10)
+
+    params, history = train(x_train, y_train, args.hidden, args.epochs, args.lr, args.beta,
+                            args.batch_size, args.seed)
+    print(f"train accuracy {accuracy(params, x_train, l_train):.3f}")
+    print(f"test accuracy  {accuracy(params, x_test, l_test):.3f}")
+
+
+if __name__ == "__main__":
+    main()
+
+
+EXPECTED = {
+    "verdict": "pass",
+    "style": "lowercase keys, examples as rows, tanh/softmax digits, all work in main() with argparse defaults",
+    "twin": "scr_momentum_argparse_bug.py",
+    "trains": True,
+    "findings": [],
+    "absent": ["optimizer-update", "gradient-mismatch", "learning-rate", "cost-oscillation", "cost-plateau",
+               "user-code-error"],
+}
