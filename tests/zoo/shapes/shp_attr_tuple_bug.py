@@ -15,7 +15,7 @@ Ground truth (float64, central differences eps=1e-5, first step, 400 examples):
   transpose. w1 8.1e-10, b1 1.5e-10, b2 3.0e-10, w3 2.0e-10, b3 2.4e-12. The twin: all <= 8.1e-10.
   loss 0.6969 (it. 0) -> 0.2705 (it. 100) -> 0.0929 (it. 2499), with 648 rises in 2500 steps
   (largest 0.143); the twin falls monotonically (0 rises) to 0.0877.
-  Author run: 6-7 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 4-7 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

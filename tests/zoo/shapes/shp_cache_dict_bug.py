@@ -15,7 +15,7 @@ Ground truth (float64, central differences eps=1e-5, first step, seeded data and
   cost 0.7259 (it. 0) -> 0.0020 (it. 1000) -> 0.00007 (it. 14000), 100% train accuracy: the
   per-example biases memorize the training set; b1.shape after training (6, 400).
   The twin: 0.7259 -> 0.0452 -> 0.0147, 99.2%, monotone, no saturation (max |Z2| 30).
-  Author run: 4.8 s.
+  Author run: 8-9 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

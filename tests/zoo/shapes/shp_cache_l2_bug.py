@@ -18,7 +18,7 @@ Ground truth (float64, central differences eps=1e-5, first step, lambd = 0.7, m 
   ~800 iterations the cost RISES, because |W2| grows unpenalized (3.1 in the twin, 13.9 here) and
   the cost still charges lambd/(2m)|W2|^2. Train 0.886 / test 0.865 (twin 0.877 / 0.865).
   A cost-divergence warning is therefore true here; learning-rate would be the wrong cause.
-  Author run: 6.8 s.
+  Author run: 10-17 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import matplotlib.pyplot as plt
 import numpy as np

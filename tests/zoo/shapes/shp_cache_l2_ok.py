@@ -14,7 +14,7 @@ Ground truth (float64, central differences eps=1e-5, first step, lambd = 0.7, m 
   cost 0.7243 (it. 0) -> 0.3857 (it. 1000) -> 0.3710 (it. 5000) -> 0.3706 (it. 19999); once
   converged it wobbles by at most 7.5e-5 per step (ReLU kinks at lr 0.3), no dead units, output in
   [0.013, 0.988]. Train 0.877 / test 0.865.
-  Author run: 7-11 s.
+  Author run: 10-15 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import matplotlib.pyplot as plt
 import numpy as np

@@ -17,7 +17,7 @@ Ground truth (float64, central differences eps=1e-6, first step, 1200 training i
   The twin: every parameter <= 6.5e-9.
   printed loss 0.2431 (it. 0) -> 0.0487 (it. 100) -> 0.0022 (it. 900); the training itself is
   exactly the twin's (train acc 1.000, test 0.983): only the printed loss is 1/10 of the real one.
-  Author run: 1.5-5 s (OMP_NUM_THREADS=1; the machine was loaded).
+  Author run: 7-10 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

@@ -13,7 +13,7 @@ Ground truth (float64, central differences eps=1e-6, first step, 1200 training i
   layers[0].weights 6.5e-9 | layers[0].bias 2.5e-9 | layers[2].weights 3.5e-9 | layers[2].bias 2.3e-9.
   loss 2.4310 (it. 0; ln 10 = 2.3026) -> 0.4869 (it. 100) -> 0.0218 (it. 900), train acc 1.000,
   test 0.983. Pixels are 0..16 scaled to 0..1.
-  Author run: 1.8-8 s (OMP_NUM_THREADS=1; the machine was loaded).
+  Author run: 8-11 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

@@ -22,7 +22,7 @@ Ground truth (float64, central differences eps=1e-5 on all 1885 entries of nn_pa
   J at the initial parameters 6.9124 (10 sigmoid outputs: 10 ln 2 = 6.93). CG stops after 3
   iterations / 56 evaluations, "Desired error not necessarily achieved due to precision loss",
   final cost 3.3273, training accuracy 8.7% (the twin: 150 iterations, 1.9364, 84.4%).
-  Author run: 3.5 s (OMP_NUM_THREADS=1).
+  Author run: 4 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 from scipy import optimize

@@ -16,7 +16,7 @@ Ground truth (float64, central differences eps=1e-5 on all 1885 entries of nn_pa
   Theta1 block 5.2e-9 | Theta2 block 9.3e-11 | whole vector 2.4e-10.
   J at the initial parameters 6.9124; CG runs its 150 iterations (294 evaluations), final cost
   1.9364, training accuracy 84.4%.
-  Author run: 5.6 s (OMP_NUM_THREADS=1).
+  Author run: 6-8 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 from scipy import optimize

@@ -21,7 +21,7 @@ Ground truth (float64, central differences eps=1e-5, first step, 600 examples):
   cost 1.1490 (it. 0) -> 0.2793 (it. 500) -> spikes to 8.67 (it. 1004) -> 0.1396 (it. 2999); 428
   rises in 3000 steps. The twin, same learning rate, falls monotonically: learning-rate is the
   wrong cause to give.
-  Author run: 6-7 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 8-13 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

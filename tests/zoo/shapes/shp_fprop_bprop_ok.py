@@ -14,7 +14,7 @@ Ground truth (float64, central differences eps=1e-5, first step, 600 examples):
   layers[0].weights 2.1e-10 | layers[0].biases 5.2e-10 | layers[2].weights 1.5e-10 |
   layers[2].biases 2.8e-9.
   cost 1.1490 (it. 0; ln 3 = 1.0986) -> 0.1936 (it. 500) -> 0.0516 (it. 2999), 0 rises; train acc 0.99.
-  Author run: 6-7 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 9-12 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

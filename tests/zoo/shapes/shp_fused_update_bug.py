@@ -20,7 +20,7 @@ G = (before - after) / lr, lr = 0.5; central differences eps=1e-5 of each candid
   still leaves 0.133 (per parameter factors 0.58-0.79).
   The twin's update matches the mean cross-entropy to 5.5e-11 (every parameter <= 2.4e-10, factor 1).
   Training still works (train accuracy 0.98-0.99, test 1.000): only the update's loss is wrong.
-  Author run: 4-7 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 2-3 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

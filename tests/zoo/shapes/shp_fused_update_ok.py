@@ -15,7 +15,7 @@ Ground truth (float64, first call of backprop on the 360 training rows, central 
   W2 4.1e-11, b2 1.6e-11; factor 1 for each); vs mean squared error 1/2 sum_k (p - y)^2: 0.542,
   0.157 even after the best common scale 3.06.
   Train accuracy 0.99, test 1.000.
-  Author run: 4-6 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 2-4 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

@@ -17,7 +17,7 @@ Ground truth (float64, central differences eps=1e-5, first step):
   relative error 0.980 each; the twin: w1 6.2e-9, b1 3.6e-9, w2 8.2e-11, b2 1.1e-9.
   cost 109.50 (it. 0) -> 2.224 (it. 1000) -> 0.180 (it. 8000), never rising, train accuracy 1.000
   (training itself is fine: only the printed cost is 100 x the mean cross-entropy).
-  Author run: 4.9 s.
+  Author run: 4-9 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

@@ -20,7 +20,7 @@ Ground truth (float64, central differences eps=1e-5 of the printed log-likelihoo
   printed "loss" (a log-likelihood) -0.6770 (it. 0) -> -0.6079 (best, it. 45) -> -0.6687
   (it. 1000) -> -1.2407 (it. 3000) -> -1.6874 (it. 8000): the likelihood the program maximizes
   FALLS, accuracy 0.565 -> 0.477. (The twin rises to -0.0409, accuracy 0.990.)
-  Author run: 9-10 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 8 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

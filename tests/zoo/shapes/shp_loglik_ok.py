@@ -18,7 +18,7 @@ Ground truth (float64, central differences eps=1e-5 of the printed log-likelihoo
   cross-entropy (its negative) every factor is -1.
   printed "loss" -0.6770 (it. 0) -> -0.2802 (it. 1000) -> -0.0980 (it. 3000) -> -0.0409 (it. 8000),
   7724 of 8000 steps up; accuracy 0.565 -> 0.990.
-  Author run: 9-10 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 8-9 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

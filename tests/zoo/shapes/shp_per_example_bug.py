@@ -18,7 +18,7 @@ Ground truth (float64, central differences eps=1e-5):
   0.3655 at z = 0 where it must be 0.25. The twin: every parameter <= 8.9e-10.
   Epoch cost 0.4681 (ep. 0) -> 0.0674 (ep. 50) -> 0.0367 (ep. 149), accuracy 0.987: it still
   trains, which is why the bug survives.
-  Author run: 4.4 s.
+  Author run: 6-7 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import numpy as np
 

@@ -19,7 +19,7 @@ Ground truth (float64, central differences eps=1e-6, first mini-batch of epoch 0
   five at 1/24, W2 at 1. The twin: all six at 1/64 (1/24), i.e. <= 1.5e-9 against the mean.
   Epoch cost 0.7257 (ep. 0) -> 0.0076 (ep. 100) -> 0.00032 (ep. 900), train accuracy 1.0:
   the 64x step on W2 does not stop training here, which is why the bug survives.
-  Author run: 7-11 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 2-7 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import math
 

@@ -17,7 +17,7 @@ Ground truth (float64, central differences eps=1e-6, first mini-batch of epoch 0
   W1 1.5e-9 | b1 6.4e-10 | W2 7.7e-10 | b2 2.4e-10 | W3 2.5e-10 | b3 1.0e-10. The last batch (24
   examples): all at 1/24.
   Epoch cost 0.7384 (ep. 0) -> 0.1932 (ep. 100) -> 0.0028 (ep. 900), train accuracy 1.0.
-  Author run: 6-8 s (OMP_NUM_THREADS=1, loaded machine).
+  Author run: 2-8 s (two runs, OMP_NUM_THREADS=1, a 2-core machine shared with other jobs).
 """
 import math
 
