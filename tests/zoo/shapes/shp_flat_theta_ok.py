@@ -2,7 +2,7 @@
 ONE flat unrolled vector nn_params (Theta1 then Theta2, column-major like the course's Theta1(:)),
 nn_cost_function(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_)
 returns (J, grad) with grad unrolled the same way, training is scipy.optimize.minimize(...,
-jac=True, method="CG"); examples as rows (m, 64), labels 1..10 (digit 0 is label 10).
+jac=True, method="CG", args=(...)); examples as rows (m, 64), labels 1..10 (digit 0 is label 10).
 
 Correct twin of shp_flat_theta_bug.py: both gradient blocks are unrolled with order="F", the
 order nn_params is cut back with.
@@ -119,8 +119,8 @@ print("Cost at initial parameters (lambda = 1): %.6f" % J)
 # ==================== Part 3: Training NN ====================
 print("Training Neural Network...")
 options = {"maxiter": 150}
-costFunction = lambda p: nn_cost_function(p, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_)
-res = optimize.minimize(costFunction, initial_nn_params, jac=True, method="CG", options=options)
+res = optimize.minimize(nn_cost_function, initial_nn_params, jac=True, method="CG", options=options,
+                        args=(input_layer_size, hidden_layer_size, num_labels, X, y, lambda_))
 nn_params = res.x
 print("Optimizer: %s (%d iterations, %d cost evaluations), final cost %.6f" % (res.message, res.nit, res.nfev, res.fun))
 
