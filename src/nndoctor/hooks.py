@@ -32,7 +32,9 @@ import numpy as np
 from nndoctor import dropout
 from nndoctor import roles as R
 from nndoctor.budget import Budget, ProbeBudgetReached, ProbeStopped
-from nndoctor.recorded import Call, RecordedStep
+from nndoctor.parameters import fingerprint
+from nndoctor.recorded import RecordedStep
+from nndoctor.tape import StepRecorder
 from nndoctor.trace import (
     ActivationStats,
     ArrayStats,
@@ -127,12 +129,14 @@ class Doctor:
         # complete step's calls are kept so the gradient check can replay them
         self.budget = budget
         self.keep_calls = keep_calls
-        self.step = RecordedStep()  # the first complete step (only with keep_calls)
+        self._recorder = StepRecorder(self._step_params) if keep_calls else None
+        self._step_owner: Any = None  # the network object a step's forward was a method of
+        self._step_key: Any = None  # which parameters opened the step (the same ones open the next)
+        self._open_fingerprint: tuple[float, ...] | None = None  # of those parameters, at the opening
         # the data checks on the X/Y a run trains on (nndoctor check runs them itself, with the test set)
         self.data_checks = True
         self._data: dict[int, dict[str, Any]] = {}
         self.label_ignore: frozenset[str] = frozenset()  # keyword arguments left out of run names
-        self._step_calls: dict[str, Any] = {}
         self.trace = Trace(every=every)
         self._originals: list[tuple[Any, str, Any]] = []  # (namespace, name, original) to restore
         self._depth = 0
@@ -156,6 +160,26 @@ class Doctor:
         self._top_label: str | None = None
         self._run_key_value: Any = None
         self._internal_errors: list[str] = []
+        self._run_has_signal = False  # the run's steps end with a recognized backward or update
+        self._last_forward_result: Any = None  # probe mode: what a cost computed outside a step consumed
+
+    @property
+    def step(self) -> RecordedStep:
+        """The first complete training step the program made (probe mode: ``keep_calls=True``)."""
+        return self._recorder.first() if self._recorder is not None else RecordedStep()
+
+    @property
+    def steps(self) -> list[RecordedStep]:
+        """The first complete step of each run (up to a few runs)."""
+        if self._recorder is None:
+            return []
+        self._recorder.first()
+        return list(self._recorder.steps)
+
+    def _step_params(self) -> Mapping[str, np.ndarray] | None:
+        if self._step_owner is not None:
+            return R.parameters_of_object(self._step_owner)
+        return self._params
 
     # ----------------------------------------------------------------- decorators
     def forward(self, func: F) -> F:
@@ -350,7 +374,7 @@ class Doctor:
                 doctor.budget.check_deadline()  # past the time limit, every watched call stops
             if doctor._busy:  # called by nndoctor itself (e.g. while recognizing): no recording
                 return func(*args, **kwargs)
-            if site.fixed_role == R.OTHER and doctor._depth > 0:
+            if site.fixed_role == R.OTHER and doctor._depth > 0 and not doctor._taping():
                 # a settled helper inside a step (linear_forward, ...): nothing to record but its
                 # nesting and its exceptions; this keeps the hooks cheap on chatty course code
                 doctor._depth += 1
@@ -403,7 +427,9 @@ class Doctor:
             elif role == R.ACTIVATION:
                 self._activation_depth += 1
                 state["activation"] = True
-            if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
+            if role in (R.FORWARD, R.FORWARD_COST, R.COST_GRAD) and self._forward_depth == 0:
+                self._complete_if_moved(args, kwargs)
+                opened = self._it
                 self._begin_step()
                 self._forward_depth += 1
                 state["forward"] = True
@@ -413,13 +439,56 @@ class Doctor:
                 if self._it is not None:
                     self._it.activations.clear()
                 self._on_forward_start(args, kwargs)
+                if self._it is not opened:
+                    self._opened_step(args, kwargs)
             elif role == R.BACKWARD and self._advance and self._advance_reason == "forward":
                 self._advance = False  # the forward completed the step only until a backward exists
             elif role == R.UPDATE and self._it is not None and (self._it.sampled or not self._run.weights):
                 state["before"] = self._snapshot_params(args, kwargs)
+            if self._taping():
+                state["tape"] = self._recorder.enter(self._depth)  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - recording must never break the user's code
             self._internal(f"before {site.name}", exc)
         return state
+
+    def _taping(self) -> bool:
+        return self._recorder is not None and self._recorder.active
+
+    def _call_owner(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, Any]:
+        """(the parameters a call gets, the network object when they live on it)."""
+        params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
+        if params is not None or not args:
+            return params, None
+        on_self = R.parameters_of_object(args[0])
+        return (on_self, args[0]) if on_self else (None, None)
+
+    def _complete_if_moved(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        """A forward pass while the step is still open: if the parameters that opened it have moved
+        since (an update written inline, ``self.W[l] -= lr * dW[l]``), that step is complete."""
+        it = self._it
+        if it is None or it.completed or self._advance or self._open_fingerprint is None:
+            return
+        params, owner = self._call_owner(args, kwargs)
+        if params is None or self._key_of(params, owner) != self._step_key:
+            return
+        if fingerprint(params) != self._open_fingerprint:
+            self._complete(it)
+            self._advance, self._advance_reason = True, "moved"
+
+    @staticmethod
+    def _key_of(params: Mapping[str, np.ndarray], owner: Any) -> Any:
+        # the same network object, or the same dict (a fresh dict is a fresh start: another run)
+        return ("object", id(owner)) if owner is not None else ("dict", id(params))
+
+    def _opened_step(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        """A new step opened at this forward: remember its parameters (to see them move) and tape it."""
+        params, owner = self._call_owner(args, kwargs)
+        self._step_owner = owner
+        self._step_key = self._key_of(params, owner) if params is not None else None
+        watching = self._run is not None and not self._run_has_signal
+        self._open_fingerprint = fingerprint(params) if params is not None and watching else None
+        if self._recorder is not None and self._run is not None:
+            self._recorder.open(self._run.index, self._run.label, self._depth, owner, self._run.learning_rate)
 
     def _demote_forward(self) -> None:
         """A call guessed to be the forward pass (``train(self, X, Y)`` looks like one on entry)
@@ -432,15 +501,6 @@ class Doctor:
         if self._run is not None and len(self._run.iterations) <= 1 and self._top_label:
             self._run.label = self._unique_label(self._top_label)
             self._run_key_value = ("call", self._top_calls)
-
-    def _keep_call(self, role: str, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
-        """Remember the step's calls for the gradient check: the outermost call of each role
-        (compute_cost_with_regularization, not the compute_cost it calls)."""
-        if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth == 0:
-            self._step_calls = {}
-        known = self._step_calls.get(role)
-        if known is None or self._depth < known[0]:
-            self._step_calls[role] = (self._depth, site.func, args, kwargs, result)
 
     def _layer_by_size(self, A: Any, counted: int) -> int:
         """The layer an activation belongs to: the next weight matrix (from the counted position on)
@@ -491,8 +551,12 @@ class Doctor:
                 role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params, moved)
                 site.seen[role] = site.seen.get(role, 0) + 1
                 self.trace.sites[site.name].role = site.role or R.OTHER
-            if self.keep_calls and not self.step and role in (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD):
-                self._keep_call(role, site, args, kwargs, result)
+            if self._recorder is not None:
+                self._recorder.exit(state.get("tape"), role, site.func, args, kwargs, result)
+                if role in (R.COST, R.FORWARD_COST):
+                    self._recorder.seen_cost(site.func, args, kwargs, result, self._last_forward_result)
+                elif role == R.FORWARD:
+                    self._last_forward_result = result
             if role == R.ACTIVATION:
                 self._on_activation(site, args, kwargs, result)
             elif role == R.DERIVATIVE:
@@ -504,6 +568,8 @@ class Doctor:
                 self._on_forward_end(site, args, kwargs, result, role)
             elif role == R.COST:
                 self._on_cost(args, kwargs, result, site)
+            elif role == R.COST_GRAD:
+                self._on_cost_gradient(site, args, kwargs, result)
             elif role == R.BACKWARD:
                 self._on_backward(site, args, kwargs, result)
             elif role == R.UPDATE:
@@ -606,10 +672,16 @@ class Doctor:
             it.completed = True
             if self.budget is not None:
                 self.budget.on_complete()
+            if self._recorder is not None:
+                self._recorder.complete()
 
     def _close_run(self) -> None:
         if self.budget is not None:
             self.budget.end_run()
+        if self._recorder is not None:
+            self._recorder.finish()
+        self._run_has_signal = False
+        self._open_fingerprint = None
         self._stream(self._run, self._it)
         self._run = None
         self._it = None
@@ -735,8 +807,32 @@ class Doctor:
             if seen is not None and "Y" not in seen and labels:
                 seen["Y"] = labels[-1]  # compute_cost(AL, Y): the labels come after the output
 
+    def _on_cost_gradient(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """``cost_function(theta, X, y) -> (J, grad)`` (scipy.optimize with jac=True): one call is a
+        whole step, forward, cost and backward; the optimizer moves theta between calls."""
+        if self._forward_depth > 0:
+            return
+        self._begin_step()
+        it, run = self._it, self._run
+        if it is None or run is None:
+            return
+        self._run_has_signal = True
+        if R.is_scalar(result[0]):
+            it.cost = R.scalar_value(result[0])
+        position = R.cost_and_gradient(args, result)
+        if it.sampled and position is not None:
+            it.grads = {"theta": ArrayStats.of(result[1])}
+            it.params = {"theta": ArrayStats.of(args[position])}
+        self._complete(it)
+        self._advance, self._advance_reason = True, "backward"
+        if self._recorder is not None and position is not None:
+            name = site.arg_names[position] if position < len(site.arg_names) else "theta"
+            self._recorder.single(run.index, run.label, site.func, args, kwargs, result,
+                                  {name: np.array(args[position], copy=True)})
+
     def _on_backward(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
         self._backward_seen = True
+        self._run_has_signal = True
         self._backward_calls += 1
         if self._forward_depth > 0 and self._forward_state is not None:
             self._demote_forward()
@@ -744,6 +840,10 @@ class Doctor:
         if it is None:
             return
         grads = R.gradient_entries(result if isinstance(result, Mapping) else R.first(result), self._params)
+        if not grads and self._params:
+            from nndoctor.parameters import match_gradients
+
+            grads = match_gradients(self._params, result)  # lists, tuples, any key convention
         if not grads and args:
             grads = R.gradients_of_object(args[0], self._params)  # a method that fills self.grads
         if not grads:
@@ -756,25 +856,6 @@ class Doctor:
                 dropout.check_reapplied(it.dropout, result if isinstance(result, Mapping) else R.first(result))
         self._complete(it)
         self._advance, self._advance_reason = True, "backward"
-        forward = self._step_calls.get(R.FORWARD) or self._step_calls.get(R.FORWARD_COST)
-        if self.keep_calls and not self.step and forward is not None:
-            self._keep_step(forward)
-
-    def _keep_step(self, forward: tuple[Any, ...]) -> None:
-        """The first complete step, checked where it happened: before training could break it. The
-        parameters have not been updated yet (the update comes after the backward), but the dict or
-        the object holding them will be: keep their values now, and a class's other attributes."""
-        calls = {role: Call(func, args, dict(kwargs), result)
-                 for role, (_, func, args, kwargs, result) in self._step_calls.items()}
-        f_args, f_kwargs = forward[2], forward[3]
-        params = next((d for d in R.dicts_in(list(f_args) + list(f_kwargs.values())) if R.is_parameter_dict(d)), None)
-        owner_state = None
-        if params is None and f_args:
-            params = R.parameters_of_object(f_args[0])  # a class keeps them on self
-            if params is not None:
-                owner_state = dict(vars(f_args[0]))
-        self.step = RecordedStep(calls, None if params is None else {k: np.array(v, copy=True) for k, v in params.items()},
-                                 owner_state)
 
     def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
@@ -787,6 +868,7 @@ class Doctor:
 
     def _on_update(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
                    before: Mapping[str, Any] | None) -> None:
+        self._run_has_signal = True
         run = self._current_run()
         it = self._it
         if it is not None and not it.sampled and run.weights and run.learning_rate is not None:

@@ -24,6 +24,7 @@ import numpy as np
 
 FORWARD = "forward"
 FORWARD_COST = "forward+cost"
+COST_GRAD = "cost+gradient"  # cost_function(theta, ...) -> (J, grad): scipy.optimize's jac=True style
 COST = "cost"
 BACKWARD = "backward"
 UPDATE = "update"
@@ -32,7 +33,6 @@ ACTIVATION = "activation"
 DERIVATIVE = "derivative"
 OTHER = "other"
 
-ROLES = (FORWARD, FORWARD_COST, COST, BACKWARD, UPDATE, INIT, ACTIVATION, DERIVATIVE, OTHER)
 
 _LAYER_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 _LR_NAMES = ("learning_rate", "lr", "alpha", "eta", "learningrate", "learning_rate_", "step_size")
@@ -83,8 +83,13 @@ def gradient_entries(value: Any, params: Mapping[str, np.ndarray] | None) -> dic
 
 
 def layer_of(key: str) -> int | None:
-    """The layer number in a parameter key: W2 -> 2, layers.0.weight -> 1 (0-based becomes 1-based
-    only when the key has no other number), or None."""
+    """The layer number in a parameter key: W2 -> 2, weights[0] -> 1 (a list index counts from 0),
+    or None when the key does not say (layers[2].weights: the third object may be an activation)."""
+    if "." in key and "[" in key:
+        return None
+    listed = re.fullmatch(r"[A-Za-z_]\w*\[(\d+)\]", key)
+    if listed:
+        return int(listed.group(1)) + 1
     match = _LAYER_NUMBER.search(key)
     return int(match.group(1)) if match else None
 
@@ -98,7 +103,8 @@ def is_bias_key(key: str, value: Any) -> bool:
 def weight_keys(params: Mapping[str, np.ndarray]) -> list[str]:
     """The weight matrices among the parameters, in layer order."""
     keys = [k for k, v in params.items() if np.ndim(v) == 2 and not is_bias_key(k, v)]
-    return sorted(keys, key=lambda k: (layer_of(k) if layer_of(k) is not None else 10**6, k))
+    order = {k: i for i, k in enumerate(keys)}  # keys that carry no number keep the learner's order
+    return sorted(keys, key=lambda k: (layer_of(k) if layer_of(k) is not None else 10**6, order[k]))
 
 
 def is_scalar(value: Any) -> bool:
@@ -132,7 +138,11 @@ def find_data(arrays: list[np.ndarray], params: Mapping[str, np.ndarray]) -> tup
     values = [id(v) for v in params.values()]
     best: tuple[np.ndarray, int] | None = None
     for a in arrays:
-        if a.ndim != 2 or id(a) in values:
+        if id(a) in values or a.dtype.kind not in "fiub":
+            continue
+        if a.ndim == 1 and a.size in w1.shape and a.size > 1:
+            a = a[None, :] if a.size == w1.shape[0] and a.size != w1.shape[1] else a[:, None]  # one example
+        if a.ndim != 2:
             continue
         # column-major: W1 (n1, n_x) @ X (n_x, m); row-major: X (m, n_x) @ W1 (n_x, n1)
         if a.shape[0] == w1.shape[1]:
@@ -166,6 +176,26 @@ def learning_rate_in(args: tuple[Any, ...], kwargs: Mapping[str, Any], names: li
     return float(floats[0]) if len(floats) == 1 else None
 
 
+def output_of(result: Any) -> Any:
+    """The array a forward pass produces, wherever its result holds it: ``A``, ``(A, cache)``, a
+    cache dict (``cache["A2"]``, ``cache["out"]``), or a list of every layer's activations (the last)."""
+    if isinstance(result, tuple) and result:
+        return result[0]
+    if isinstance(result, Mapping):
+        for key in _OUTPUT_KEYS:
+            if is_float_array(result.get(key)):
+                return result[key]
+        arrays = [v for v in result.values() if is_float_array(v)]
+        return arrays[-1] if arrays else result
+    if isinstance(result, list) and result and all(isinstance(v, np.ndarray) for v in result):
+        return result[-1]
+    return result
+
+
+_OUTPUT_KEYS = ("out", "output", "outputs", "AL", "A_out", "a_out", "y_hat", "yhat", "probs", "probabilities",
+                "prediction", "predictions", "scores", "logits")
+
+
 def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
                   params: Mapping[str, np.ndarray] | None, moved: bool | None = None) -> str:
     """The role of one call, from its inputs and output (see the module docstring)."""
@@ -176,15 +206,17 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
         return _classify_method(args, kwargs, result, on_self, moved)
     known = params if params else (param_dicts[0] if param_dicts else None)
 
-    if gradient_entries(result if isinstance(result, Mapping) else first(result), known):
-        return BACKWARD
     if param_dicts and any(gradient_entries(d, param_dicts[0]) for d in dicts_in(inputs)
                            if d is not param_dicts[0]):
-        return UPDATE
+        return UPDATE  # receives the parameters and their gradients (before: its result looks like either)
+    if returns_gradients(result, known):
+        return BACKWARD
     if is_parameter_dict(first(result)) and not arrays_in(inputs) and not param_dicts:
         return INIT
+    if cost_and_gradient(args, result) is not None:
+        return COST_GRAD
     if param_dicts and find_data(arrays_in(inputs), param_dicts[0]) is not None:
-        out = first(result)
+        out = output_of(result)
         if is_scalar(out):
             return FORWARD_COST
         if isinstance(out, np.ndarray):
@@ -192,6 +224,36 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     if is_scalar(first(result)) and arrays_in(inputs):
         return COST
     return OTHER
+
+
+def returns_gradients(result: Any, params: Mapping[str, np.ndarray] | None) -> bool:
+    """A backward's result: gradients for every weight matrix (course keys, any key convention,
+    lists or tuples aligned with the parameters)."""
+    if not params:
+        return bool(gradient_entries(result if isinstance(result, Mapping) else first(result), None))
+    if gradient_entries(result if isinstance(result, Mapping) else first(result), params):
+        return True
+    if result is None or isinstance(result, np.ndarray) or is_scalar(result):
+        return False
+    from nndoctor.parameters import match_gradients
+
+    weights = weight_keys(params)
+    found = match_gradients(params, result)
+    return bool(weights) and all(k in found for k in weights) and len(found) >= min(2, len(params))
+
+
+def cost_and_gradient(args: tuple[Any, ...], result: Any) -> int | None:
+    """``cost_function(theta, X, y, lambda_) -> (J, grad)``: the position of the argument the
+    gradient is shaped like (the parameter vector), or None."""
+    if not isinstance(result, tuple) or len(result) != 2 or not is_scalar(result[0]):
+        return None
+    grad = result[1]
+    if not is_float_array(grad):
+        return None
+    for i, a in enumerate(args):
+        if is_float_array(a) and a.shape == grad.shape and a is not grad:
+            return i
+    return None
 
 
 def arrays_on(obj: Any, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -203,18 +265,18 @@ def arrays_on(obj: Any, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
 
 def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
                      params: Mapping[str, np.ndarray], moved: bool | None = None) -> str:
-    """Roles of a class-based network's methods, whose parameters live on ``self``. ``moved``
-    says whether the call changed the parameters (known for methods that take no argument)."""
+    """Roles of a class-based network's methods, whose parameters live on ``self`` (or its layers).
+    ``moved`` says whether the call changed the parameters (known for methods of few arguments)."""
     rest = list(args[1:]) + list(kwargs.values())
-    out = first(result)
-    if gradient_entries(out if isinstance(out, Mapping) else result, params):
+    out = output_of(result)
+    if result is not None and returns_gradients(result, params):
         return BACKWARD
     if result is None:
         if moved or (moved is None and any(is_scalar(a) and not isinstance(a, np.ndarray) for a in rest)
                      and not arrays_in(rest)):
             return UPDATE  # step(self[, learning_rate]): changes self's arrays
         if gradients_of_object(args[0], params):
-            return BACKWARD  # backward(self[, X, Y]) that fills self.grads
+            return BACKWARD  # backward(self[, X, Y]) that fills self.grads, layer.dweights
         return OTHER
     data = arrays_in(rest) or arrays_on(args[0], params)  # forward(self) reading self.X
     if find_data(data, params) is not None:
@@ -222,7 +284,7 @@ def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: A
             return FORWARD_COST if arrays_in(rest) else COST
         if isinstance(out, np.ndarray):
             return FORWARD
-    if is_scalar(out) and data:
+    if is_scalar(first(result)) and data:
         return COST
     return OTHER
 
@@ -249,31 +311,18 @@ def predict_role(args: tuple[Any, ...], kwargs: Mapping[str, Any],
     return None
 
 
-_PARAM_ATTR = re.compile(r"^(W|w|b|B|weights?|bias(es)?|theta)_?\d*$")
-
-
 def parameters_of_object(obj: Any) -> dict[str, np.ndarray] | None:
-    """The parameters a class-based network keeps on itself: a parameter dict attribute
-    (``self.params``), else its weight/bias array attributes (``self.W1``, ``self.b1``)."""
-    if obj is None or isinstance(obj, (np.ndarray, Mapping, list, tuple, str, int, float)):
-        return None
-    attrs = getattr(obj, "__dict__", None)
-    if not isinstance(attrs, dict):
-        return None
-    for value in attrs.values():
-        if is_parameter_dict(value):
-            return value
-    found = {k: v for k, v in attrs.items() if _PARAM_ATTR.match(k) and is_float_array(v)}
-    return found if any(np.ndim(v) == 2 for v in found.values()) else None
+    """The parameters a class-based network keeps on itself (see parameters.py)."""
+    from nndoctor.parameters import parameters_of_object as found
+
+    return found(obj)
 
 
-def gradients_of_object(obj: Any, params: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
-    """Gradients a class-based backward stores on itself: ``self.grads = {"dW1": ...}`` or ``self.dW1``."""
-    attrs = getattr(obj, "__dict__", None)
-    if not isinstance(attrs, dict) or not params:
+def gradients_of_object(obj: Any, params: Mapping[str, np.ndarray] | None, result: Any = None) -> dict[str, np.ndarray]:
+    """Gradients a class-based backward returns or stores on itself and its layers: ``self.grads =
+    {"dW1": ...}``, ``self.dW1``, ``layer.dweights``, lists aligned with the weights."""
+    if not params:
         return {}
-    for value in attrs.values():
-        found = gradient_entries(value, params)
-        if found:
-            return found
-    return gradient_entries(attrs, params)
+    from nndoctor.parameters import holders_of, match_gradients
+
+    return match_gradients(params, result, holders_of(obj))

@@ -1,17 +1,23 @@
 """The gradient check of a file: replaying the training step the program made.
 
-The hooks kept the first complete step's calls (recorded.py): the forward (with the data, the
-parameters and any extra argument such as ``keep_prob``), the cost, and the backward. Every argument
-of the cost and the backward is traced back to where it came from, by identity: the parameters, a
-part of what the forward returned (``AL``, ``caches``, ``cache["A2"]``, an attribute of a returned
-object), or a value that stays the same (``Y``, ``lambd``). Replaying the step with other parameter
-values gives ``cost_fn(params)`` and ``grad_fn(params)`` for `check_gradients`, so the check tests
-exactly what the learner trains, with the same extra arguments and, through the checker's
-random-state replay, the same dropout masks.
+The hooks taped the step's calls (recorded.py): the forward (with the data, the parameters and any
+extra argument such as ``keep_prob``), the cost, the backward, and whatever else the step called at
+its level, in order. Every argument is traced back to where it came from, by identity: the
+parameters, a part of what an earlier call returned (``AL``, ``caches``, ``cache["A2"]``,
+``activations[-1]``), or a value that stays the same (``Y``, ``lambd``, the network object).
+Replaying the calls before the update, with the parameters set to other values, gives
+``cost_fn(params)`` and ``grad_fn(params)`` for `check_gradients`: the check tests exactly what the
+learner trains, with the same extra arguments and, through the checker's random-state replay, the
+same dropout masks.
+
+Parameters in a dict passed to the forward are checked in the pure style (the replay passes other
+dicts). Parameters kept on the network object, in its lists or on its layer objects are checked in
+place (stateful): the check perturbs the learner's own arrays and puts them back bitwise.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +25,10 @@ from typing import Any
 import numpy as np
 
 from nndoctor import roles as R
-from nndoctor.recorded import Call, RecordedStep
+from nndoctor.parameters import holders_of, match_gradients
+from nndoctor.recorded import Call, RecordedStep, TapeEntry, find_path, follow
 
-MAX_DEPTH = 3  # how deep an argument is looked for inside what the forward returned
+OWNER_LR_NAMES = ("lr", "learning_rate", "alpha", "eta", "learningrate", "step_size")
 
 
 class NotReplayable(Exception):
@@ -39,133 +46,231 @@ class Replay:
     n_classes: int | None
     owner: Any = None  # the object a stateful network keeps its parameters on
     owner_state: dict[str, Any] | None = None  # its attributes at the recorded step
+    backward: Any = None  # the learner's function the gradients come from (findings point at it)
+    implied: bool = False  # the gradients are what a fused backward-and-update applied, over -lr
 
 
-Path = tuple[tuple[str, Any], ...]
-
-
-def find_path(target: Any, root: Any, depth: int = MAX_DEPTH) -> Path | None:
-    """Where ``target`` (by identity) sits inside ``root``: () for root itself, else a path of
-    ("item", i), ("key", k) and ("attr", name) steps through tuples, lists, dicts and objects."""
-    if target is root:
-        return ()
-    if depth == 0 or isinstance(root, (np.ndarray, str, bytes, int, float, bool)) or root is None:
-        return None
-    if isinstance(root, (tuple, list)):
-        children = [(("item", i), v) for i, v in enumerate(root)]
-    elif isinstance(root, Mapping):
-        children = [(("key", k), v) for k, v in root.items()]
-    elif hasattr(root, "__dict__") and not callable(root) and type(root).__module__ != "builtins":
-        children = [(("attr", k), v) for k, v in vars(root).items()]
-    else:
-        return None
-    for step, child in children:  # shallow matches first
-        if child is target:
-            return (step,)
-    for step, child in children:
-        sub = find_path(target, child, depth - 1)
-        if sub is not None:
-            return (step, *sub)
-    return None
-
-
-def follow(root: Any, path: Path) -> Any:
-    for kind, ref in path:
-        root = getattr(root, ref) if kind == "attr" else root[ref]
-    return root
+Source = tuple[str, Any]
 
 
 def build_replay(step: RecordedStep) -> Replay:
-    forward = step.get(R.FORWARD) or step.get(R.FORWARD_COST)
-    backward = step.get(R.BACKWARD)
-    if forward is None or backward is None:
-        missing = "a forward pass" if forward is None else "a backward pass returning gradients"
-        raise NotReplayable(f"the program ran no {missing} in the same training step")
-    cost = step.get(R.COST)
-    combined = step.get(R.FORWARD) is None and R.is_scalar(R.first(forward.result))
+    if not step.tape:
+        raise NotReplayable("the program ran no complete training step")
+    opening = step.tape[0]
+    root, owner, params, style = _parameters(step, opening)
+    prefix = _before_update(step.tape)
+    sources = [_sources(e.call, i, prefix, root, owner) for i, e in enumerate(prefix)]
+    holders = holders_of(owner) if owner is not None else {}
 
-    params = next((d for d in R.dicts_in(forward.inputs) if R.is_parameter_dict(d)), None)
-    owner = None
-    if params is None and forward.args:
-        owner, params = forward.args[0], R.parameters_of_object(forward.args[0])
-    if params is None:
-        raise NotReplayable("the forward pass received no parameter dict and keeps no weights on itself")
+    def run(p: Any, upto: int) -> list[Any]:
+        results: list[Any] = []
+        for i, entry in enumerate(prefix[: upto + 1]):
+            args, kwargs = _fill(sources[i], p, results)
+            results.append(entry.call.func(*args, **kwargs))
+        return results
 
-    def source(value: Any) -> tuple[str, Any]:
-        """Where an argument of the cost or the backward comes from."""
-        if value is params:
-            return "params", None
-        if owner is not None and value is owner:
-            return "constant", value
-        path = find_path(value, forward.result)
-        if path is not None and not isinstance(value, (int, float, str, bool)) and value is not None:
-            return "output", path
-        return "constant", value
-
-    b_sources = _sources(backward, source)
-    c_sources = None
-    if cost is not None and not combined:
-        c_sources = _sources(cost, source)
-    elif not combined:
-        raise NotReplayable("the program ran no cost function in the same training step")
-
-    def run_forward(p: Any) -> Any:
-        args = [p if a is params else a for a in forward.args]
-        kwargs = {k: (p if v is params else v) for k, v in forward.kwargs.items()}
-        return forward.func(*args, **kwargs)
-
-    def fill(sources: tuple[list[Any], dict[str, Any]], p: Any, out: Any) -> tuple[list[Any], dict[str, Any]]:
-        def value(src: tuple[str, Any]) -> Any:
-            kind, ref = src
-            return p if kind == "params" else (follow(out, ref) if kind == "output" else ref)
-        return [value(s) for s in sources[0]], {k: value(s) for k, s in sources[1].items()}
+    cost_at = _cost_position(prefix)
+    extra_cost = None
+    if cost_at is None:
+        extra_cost = _adapted_cost(step, prefix, root, owner)
+        if extra_cost is None:
+            raise NotReplayable("the program computes no cost nndoctor could evaluate on the step it made")
+    grad_at, implied_from = _gradient_position(step, prefix, params, holders)
 
     def cost_value(p: Any) -> Any:
-        out = run_forward(p)
-        if combined:
-            return R.first(out)
-        args, kwargs = fill(c_sources, p, out)  # type: ignore[arg-type]
-        return cost.func(*args, **kwargs)  # type: ignore[union-attr]
+        if extra_cost is not None:
+            func, srcs = extra_cost
+            results = run(p, 0)
+            args, kwargs = _fill(srcs, p, results)
+            return R.first(func(*args, **kwargs))
+        results = run(p, cost_at)  # type: ignore[arg-type]
+        return R.first(results[cost_at])  # type: ignore[index]
 
     def gradients(p: Any) -> Any:
-        out = run_forward(p)
-        args, kwargs = fill(b_sources, p, out)
-        result = backward.func(*args, **kwargs)
-        if owner is not None and not R.gradient_entries(R.first(result) if not isinstance(result, Mapping)
-                                                        else result, params):
-            return R.gradients_of_object(owner, params)  # a method that fills self.grads
-        return result
+        if implied_from is not None:
+            raise NotReplayable("the backward updates the parameters itself")
+        results = run(p, grad_at if grad_at is not None else len(prefix) - 1)
+        result = results[grad_at] if grad_at is not None else None
+        if opening.role == R.COST_GRAD:
+            return result[1]
+        return match_gradients(p if style == "pure" else params, result, holders)
 
-    point = step.params_at
-    checked_at = point if owner is None and isinstance(point, Mapping) and set(point) == set(params) else params
-    names = f"{_name(forward.func)} -> {_name(cost.func) + ' / ' if c_sources else ''}{_name(backward.func)}"
-    cost_value.__qualname__ = cost_value.__name__ = \
-        f"{_name(forward.func)} -> {_name(cost.func) if c_sources else 'cost'}"  # type: ignore[union-attr]
-    gradients.__qualname__ = gradients.__name__ = _name(backward.func)
-    gradients.__wrapped__ = backward.func  # type: ignore[attr-defined]  # findings point at the learner's backward
-    cost_value.__wrapped__ = forward.func  # type: ignore[attr-defined]
-    examples, classes = _sizes(forward.inputs, params, R.first(forward.result))
-    if owner is not None:
-        return Replay(lambda: cost_value(params), lambda: gradients(params), params, "stateful", names,
-                      examples, classes, owner, step.owner_state)
-    return Replay(cost_value, gradients, checked_at, "pure", names, examples, classes)
+    backward = prefix[grad_at].call.func if grad_at is not None else (
+        prefix[-1].call.func if implied_from is None else step.tape[implied_from].call.func)
+    cost_name = (extra_cost[0] if extra_cost else prefix[cost_at].call.func)  # type: ignore[index]
+    describe = " -> ".join(dict.fromkeys(_name(e.call.func) for e in prefix[: max(cost_at or 0, grad_at or 0) + 1]))
+    if extra_cost is not None:
+        describe += f" (cost: {_name(cost_name)})"
+    cost_value.__qualname__ = cost_value.__name__ = f"{_name(opening.call.func)} -> {_name(cost_name)}"
+    gradients.__qualname__ = gradients.__name__ = _name(backward)
+    gradients.__wrapped__ = backward  # type: ignore[attr-defined]  # findings point at the learner's backward
+    cost_value.__wrapped__ = opening.call.func  # type: ignore[attr-defined]
+    examples, classes = _sizes(opening, params)
+    if style == "stateful":
+        return Replay(lambda: cost_value(None), lambda: gradients(None), params, "stateful", describe, examples,
+                      classes, owner, step.owner_state, backward, implied_from is not None)
+    return Replay(cost_value, gradients, params, "pure", describe, examples, classes, None, None, backward,
+                  implied_from is not None)
 
 
-def _sources(call: Call, source: Callable[[Any], tuple[str, Any]]) -> tuple[list[Any], dict[str, Any]]:
+def _parameters(step: RecordedStep, opening: TapeEntry) -> tuple[Any, Any, Any, str]:
+    """(the object passed in place of the parameters, the network object, the parameters to check
+    at, the style)."""
+    call = opening.call
+    root = next((d for d in R.dicts_in(call.inputs) if R.is_parameter_dict(d)), None)
+    if root is not None:
+        at = step.params_at if isinstance(step.params_at, Mapping) and set(step.params_at) == set(root) else root
+        return root, None, dict(at), "pure"
+    if opening.role == R.COST_GRAD:
+        position = R.cost_and_gradient(call.args, call.result)
+        if position is None:
+            raise NotReplayable("the cost-and-gradient function's parameter vector is not among its arguments")
+        vector = call.args[position]
+        name = _argument_name(call.func, position) or "theta"
+        at = (step.params_at or {}).get(name, vector)
+        return vector, None, {name: np.array(at, copy=True)}, "pure"
+    owner = call.args[0] if call.args else None
+    on_self = R.parameters_of_object(owner) if owner is not None else None
+    if not on_self:
+        raise NotReplayable("the forward pass received no parameters and keeps no weights on itself")
+    return None, owner, on_self, "stateful"
+
+
+def _argument_name(func: Callable[..., Any], position: int) -> str | None:
+    try:
+        names = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return None
+    return names[position] if position < len(names) else None
+
+
+def _before_update(tape: list[TapeEntry]) -> list[TapeEntry]:
+    """The calls of the step before the first one that moved the parameters (the update)."""
+    for i, entry in enumerate(tape):
+        if entry.moved or entry.role == R.UPDATE:
+            return tape[:i] if i else tape[:1]
+    return tape
+
+
+def _sources(call: Call, index: int, prefix: list[TapeEntry], root: Any, owner: Any) -> tuple[list[Source], dict[str, Source]]:
+    def source(value: Any) -> Source:
+        if root is not None and value is root:
+            return ("params", None)
+        if value is None or isinstance(value, (bool, int, float, str)) or value is owner:
+            return ("const", value)
+        for j in range(index - 1, -1, -1):  # the latest call that produced it
+            path = find_path(value, prefix[j].call.result)
+            if path is not None:
+                return ("result", (j, path))
+        return ("const", value)
+
     return [source(a) for a in call.args], {k: source(v) for k, v in call.kwargs.items()}
+
+
+def _fill(sources: tuple[list[Source], dict[str, Source]], p: Any, results: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+    def value(src: Source) -> Any:
+        kind, ref = src
+        if kind == "params":
+            return p
+        if kind == "result":
+            j, path = ref
+            return follow(results[j], path)
+        return ref
+
+    return [value(s) for s in sources[0]], {k: value(s) for k, s in sources[1].items()}
+
+
+def _cost_position(prefix: list[TapeEntry]) -> int | None:
+    for i in range(len(prefix) - 1, -1, -1):
+        entry = prefix[i]
+        if entry.role == R.COST and R.is_scalar(R.first(entry.call.result)):
+            return i
+    for i, entry in enumerate(prefix):
+        if entry.role in (R.FORWARD_COST, R.COST_GRAD) and R.is_scalar(R.first(entry.call.result)):
+            return i
+    return None
+
+
+def _gradient_position(step: RecordedStep, prefix: list[TapeEntry], params: Mapping[str, np.ndarray],
+                       holders: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """(the call whose result holds the gradients, or None when they are read off the layers after
+    the last call; the index of a fused backward-and-update in the tape, when that is all there is)."""
+    weights = R.weight_keys(params)
+    for i in range(len(prefix) - 1, -1, -1):
+        entry = prefix[i]
+        if entry.role == R.COST_GRAD:
+            return i, None
+        found = match_gradients(params, entry.call.result, holders if entry.role == R.BACKWARD else None)
+        if weights and all(k in found for k in weights):
+            return i, None
+    if holders:
+        return None, None  # a backward that stores them on the network and its layers
+    moved = next((i for i, e in enumerate(step.tape) if e.moved and e.role != R.UPDATE), None)
+    if moved is not None:
+        return None, moved
+    raise NotReplayable("the program ran no backward pass returning gradients")
+
+
+def _adapted_cost(step: RecordedStep, prefix: list[TapeEntry], root: Any, owner: Any) -> tuple[Callable[..., Any], Any] | None:
+    """A cost the program computes outside the step (per epoch, on all the data), evaluated on the
+    step's own batch: its arrays are replaced by the step's arrays of the same kind (the forward's
+    output, the data, the labels), matched by shape except along the examples."""
+    call = step.cost_elsewhere
+    if call is None:
+        return None
+    opening = prefix[0].call
+    output = R.output_of(opening.result)
+    output_path = find_path(output, opening.result) if isinstance(output, np.ndarray) else None
+    data = [a for e in prefix for a in e.call.inputs
+            if isinstance(a, np.ndarray) and a is not output and (root is None or a is not root)]
+
+    def like(a: np.ndarray, b: np.ndarray) -> bool:
+        if a.ndim != b.ndim or a.dtype.kind != b.dtype.kind and {a.dtype.kind, b.dtype.kind} - set("iufb"):
+            return False
+        return sum(x != y for x, y in zip(a.shape, b.shape)) <= 1
+
+    def source(position: int | str, value: Any) -> Source | None:
+        if value is owner or not isinstance(value, np.ndarray):
+            return ("params", None) if root is not None and value is root else ("const", value)
+        if isinstance(position, int) and position in call.outputs:
+            if output_path is None or not like(value, output):
+                return None
+            return ("result", (0, output_path))
+        matches = [a for a in data if like(value, a)]
+        unique = list({id(a): a for a in matches}.values())
+        if not unique:
+            return None
+        return ("const", unique[0])
+
+    args = [source(i, a) for i, a in enumerate(call.args)]
+    kwargs = {k: source(k, v) for k, v in call.kwargs.items()}
+    if any(s is None for s in args) or any(s is None for s in kwargs.values()):
+        return None
+    return call.func, (args, kwargs)
 
 
 def _name(func: Any) -> str:
     return getattr(func, "__qualname__", getattr(func, "__name__", "?"))
 
 
-def _sizes(inputs: list[Any], params: Mapping[str, np.ndarray], out: Any) -> tuple[int | None, int | None]:
-    data = R.find_data(R.arrays_in(inputs), params)
+def _sizes(opening: TapeEntry, params: Mapping[str, np.ndarray]) -> tuple[int | None, int | None]:
+    call = opening.call
+    arrays = R.arrays_in(call.inputs) or (R.arrays_on(call.args[0], params) if call.args else [])
+    data = R.find_data(arrays, params)
     if data is None:
         return None, None
     X, axis = data
     m = int(X.shape[axis])
+    out = R.output_of(call.result)
     classes = None
     if isinstance(out, np.ndarray) and out.ndim == 2 and m in out.shape:
         classes = int(out.shape[1 - axis]) if out.shape[axis] == m else None
     return m, classes
+
+
+def owner_learning_rate(owner: Any) -> float | None:
+    for name in OWNER_LR_NAMES:
+        value = getattr(owner, name, None)
+        if R.is_scalar(value) and float(value) > 0:
+            return float(value)
+    return None

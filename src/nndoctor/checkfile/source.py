@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
@@ -89,7 +90,9 @@ def _notebook_cells(path: Path, program: Program) -> list[tuple[int, str]]:
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        with warnings.catch_warnings():  # a cell without an id is a notebook written by hand: fine
+            warnings.simplefilter("ignore")
+            notebook = nbformat.read(str(path), as_version=4)
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a broken file
