@@ -412,7 +412,7 @@ class Doctor:
             record.calls += 1
             role = site.role
             if role is None:
-                role = R.predict_role(args, kwargs, self._params)
+                role = R.predict_role(args, kwargs, self._params, site.arg_names)
                 if role == R.FORWARD and self._forward_known():
                     role = None  # (X, parameters) in, but the forward is known: a backward or predict
             if self._depth == 0:
@@ -428,7 +428,7 @@ class Doctor:
                 self._activation_depth += 1
                 state["activation"] = True
             if role in (R.FORWARD, R.FORWARD_COST, R.COST_GRAD) and self._forward_depth == 0:
-                self._complete_if_moved(args, kwargs)
+                self._complete_if_moved(args, kwargs, site.arg_names)
                 opened = self._it
                 self._begin_step()
                 self._forward_depth += 1
@@ -438,9 +438,9 @@ class Doctor:
                 self._z_layers.clear()
                 if self._it is not None:
                     self._it.activations.clear()
-                self._on_forward_start(args, kwargs)
+                self._on_forward_start(args, kwargs, site.arg_names)
                 if self._it is not opened:
-                    self._opened_step(args, kwargs)
+                    self._opened_step(args, kwargs, site.arg_names)
             elif role == R.BACKWARD and self._advance and self._advance_reason == "forward":
                 self._advance = False  # the forward completed the step only until a backward exists
             elif role == R.UPDATE and self._it is not None and (self._it.sampled or not self._run.weights):
@@ -454,37 +454,37 @@ class Doctor:
     def _taping(self) -> bool:
         return self._recorder is not None and self._recorder.active
 
-    def _call_owner(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, Any]:
-        """(the parameters a call gets, the network object when they live on it)."""
-        params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
-        if params is not None or not args:
-            return params, None
-        on_self = R.parameters_of_object(args[0])
-        return (on_self, args[0]) if on_self else (None, None)
+    @staticmethod
+    def _step_identity(args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> tuple[Any, Any, Any]:
+        """(the parameters a forward gets, the network object holding them, what identifies them: the
+        same object, dict or arrays open the next step; a fresh dict is a fresh start, another run)."""
+        params, owner, kind = R.call_parameters(args, kwargs, names)
+        if params is None:
+            return None, None, None
+        if kind == "object":
+            return params, owner, ("object", id(owner))
+        if kind == "arrays":
+            return params, None, ("arrays", tuple(id(v) for v in params.values()))
+        return params, None, ("dict", id(params))
 
-    def _complete_if_moved(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    def _complete_if_moved(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> None:
         """A forward pass while the step is still open: if the parameters that opened it have moved
         since (an update written inline, ``self.W[l] -= lr * dW[l]``), that step is complete."""
         it = self._it
         if it is None or it.completed or self._advance or self._open_fingerprint is None:
             return
-        params, owner = self._call_owner(args, kwargs)
-        if params is None or self._key_of(params, owner) != self._step_key:
+        params, _, key = self._step_identity(args, kwargs, names)
+        if params is None or key != self._step_key:
             return
         if fingerprint(params) != self._open_fingerprint:
             self._complete(it)
             self._advance, self._advance_reason = True, "moved"
 
-    @staticmethod
-    def _key_of(params: Mapping[str, np.ndarray], owner: Any) -> Any:
-        # the same network object, or the same dict (a fresh dict is a fresh start: another run)
-        return ("object", id(owner)) if owner is not None else ("dict", id(params))
-
-    def _opened_step(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    def _opened_step(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> None:
         """A new step opened at this forward: remember its parameters (to see them move) and tape it."""
-        params, owner = self._call_owner(args, kwargs)
+        params, owner, key = self._step_identity(args, kwargs, names)
         self._step_owner = owner
-        self._step_key = self._key_of(params, owner) if params is not None else None
+        self._step_key = key
         watching = self._run is not None and not self._run_has_signal
         self._open_fingerprint = fingerprint(params) if params is not None and watching else None
         if self._recorder is not None and self._run is not None:
@@ -548,7 +548,7 @@ class Doctor:
                 moved = None
                 if "fingerprint" in state and state["fingerprint"] is not None:
                     moved = _fingerprint(args[0]) != state["fingerprint"]
-                role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params, moved)
+                role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params, moved, site.arg_names)
                 site.seen[role] = site.seen.get(role, 0) + 1
                 self.trace.sites[site.name].role = site.role or R.OTHER
             if self._recorder is not None:
@@ -564,7 +564,7 @@ class Doctor:
             elif role in (R.FORWARD, R.FORWARD_COST):
                 if not state.get("forward") and self._forward_depth == 0 and self._it is None:
                     self._begin_step()  # recognized only now, from its output
-                    self._on_forward_start(args, kwargs)
+                    self._on_forward_start(args, kwargs, site.arg_names)
                 self._on_forward_end(site, args, kwargs, result, role)
             elif role == R.COST:
                 self._on_cost(args, kwargs, result, site)
@@ -688,7 +688,7 @@ class Doctor:
         self._advance = False
         self._params = None
 
-    def _on_forward_start(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    def _on_forward_start(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str] | None = None) -> None:
         inputs = list(args) + list(kwargs.values())
         it, run = self._it, self._run
         if it is not None and not it.sampled and run is not None and run.weights and run.examples is not None:
@@ -698,9 +698,7 @@ class Doctor:
             known = self._params
             if known is not None and any(a is known for a in inputs):
                 return
-        params = next((d for d in R.dicts_in(inputs) if R.is_parameter_dict(d)), None)
-        if params is None and args:
-            params = R.parameters_of_object(args[0])  # a method: the network keeps them on self
+        params, _, _ = R.call_parameters(args, kwargs, names)  # a dict, on self, or separate arrays
         if params is None:
             return
         self._params = params
@@ -730,10 +728,7 @@ class Doctor:
         it = self._it
         if it is None:
             return
-        out = R.first(result)
-        if not isinstance(out, np.ndarray) and not R.is_scalar(out):
-            self._problem(site, R.FORWARD, f"returned {_describe(result)}; a forward pass returns the output "
-                          f"array A (or a tuple (A, caches), or (cost, cache))")
+        out = R.output_of(result)
         if role == R.FORWARD_COST and R.is_scalar(out):
             it.cost = R.scalar_value(out)
         elif isinstance(out, np.ndarray) and self._run is not None:

@@ -151,11 +151,12 @@ def gradient_candidates(result: Any, holders: Mapping[str, Any] | None = None) -
 
 
 def match_gradients(params: Mapping[str, np.ndarray], result: Any,
-                    holders: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
+                    holders: Mapping[str, Any] | None = None, plain_names: bool = False) -> dict[str, np.ndarray]:
     """{parameter name: its gradient} from what a backward returned (and stored). Only arrays of the
     parameter's shape qualify; names decide (``dW1``/``W1``/``grad_W1`` for ``W1``, ``dweights`` on
     the same layer object, ``nabla_w[1]`` for ``weights[1]``), else the order among arrays of that
-    shape. Arrays that are parameters themselves never count."""
+    shape. Arrays that are parameters themselves never count, nor (unless ``plain_names``) arrays
+    named exactly like a parameter: a dict of fresh parameters from an init is not a gradient dict."""
     from nndoctor.roles import gradient_entries
 
     course = gradient_entries(result if isinstance(result, Mapping) else None, params)
@@ -165,7 +166,7 @@ def match_gradients(params: Mapping[str, np.ndarray], result: Any,
     # a named array counts only where its name (or its container's) says gradient: a dict of fresh
     # parameters ({"W1": ...} from an init or an update) is not a gradient dict
     candidates = [(p, a) for p, a in gradient_candidates(result, holders)
-                  if id(a) not in own and (_has_gradient_mark(p) or not re.search(r"[A-Za-z]", p))]
+                  if id(a) not in own and (plain_names or _has_gradient_mark(p) or not re.search(r"[A-Za-z]", p))]
     if not candidates:
         return course
     flat = _flat_match(params, candidates)

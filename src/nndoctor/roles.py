@@ -197,7 +197,8 @@ _OUTPUT_KEYS = ("out", "output", "outputs", "AL", "A_out", "a_out", "y_hat", "yh
 
 
 def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
-                  params: Mapping[str, np.ndarray] | None, moved: bool | None = None) -> str:
+                  params: Mapping[str, np.ndarray] | None, moved: bool | None = None,
+                  names: list[str] | None = None) -> str:
     """The role of one call, from its inputs and output (see the module docstring)."""
     inputs = list(args) + list(kwargs.values())
     param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
@@ -209,7 +210,7 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     if param_dicts and any(gradient_entries(d, param_dicts[0]) for d in dicts_in(inputs)
                            if d is not param_dicts[0]):
         return UPDATE  # receives the parameters and their gradients (before: its result looks like either)
-    if returns_gradients(result, known):
+    if returns_gradients(result, known, plain_names=bool(arrays_in(inputs) or dicts_in(inputs))):
         return BACKWARD
     if is_parameter_dict(first(result)) and not arrays_in(inputs) and not param_dicts:
         return INIT
@@ -217,18 +218,32 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
         return COST_GRAD
     if param_dicts and find_data(arrays_in(inputs), param_dicts[0]) is not None:
         out = output_of(result)
-        if is_scalar(out):
+        if is_cost_value(out):
             return FORWARD_COST
         if isinstance(out, np.ndarray):
             return FORWARD
-    if is_scalar(first(result)) and arrays_in(inputs):
+    if not param_dicts and names is not None and array_parameters(args, names) is not None:
+        out = output_of(result)
+        if isinstance(out, np.ndarray) and out.dtype.kind == "f" and not is_cost_value(out):
+            return FORWARD
+        if is_cost_value(out):
+            return FORWARD_COST
+    if is_cost_value(first(result)) and arrays_in(inputs):
         return COST
     return OTHER
 
 
-def returns_gradients(result: Any, params: Mapping[str, np.ndarray] | None) -> bool:
+def is_cost_value(value: Any) -> bool:
+    """A cost is a real number computed in floating point (a count of correct predictions is not)."""
+    if isinstance(value, (bool, int, np.integer)):
+        return False
+    return is_scalar(value) and not (isinstance(value, np.ndarray) and value.dtype.kind != "f")
+
+
+def returns_gradients(result: Any, params: Mapping[str, np.ndarray] | None, plain_names: bool = True) -> bool:
     """A backward's result: gradients for every weight matrix (course keys, any key convention,
-    lists or tuples aligned with the parameters)."""
+    lists or tuples aligned with the parameters). ``plain_names``: a dict keyed like the parameters
+    themselves ({"w1": dw1}) counts too (not for a call that received no arrays: that is an init)."""
     if not params:
         return bool(gradient_entries(result if isinstance(result, Mapping) else first(result), None))
     if gradient_entries(result if isinstance(result, Mapping) else first(result), params):
@@ -238,7 +253,7 @@ def returns_gradients(result: Any, params: Mapping[str, np.ndarray] | None) -> b
     from nndoctor.parameters import match_gradients
 
     weights = weight_keys(params)
-    found = match_gradients(params, result)
+    found = match_gradients(params, result, plain_names=plain_names)
     return bool(weights) and all(k in found for k in weights) and len(found) >= min(2, len(params))
 
 
@@ -269,7 +284,7 @@ def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: A
     ``moved`` says whether the call changed the parameters (known for methods of few arguments)."""
     rest = list(args[1:]) + list(kwargs.values())
     out = output_of(result)
-    if result is not None and returns_gradients(result, params):
+    if result is not None and returns_gradients(result, params, plain_names=bool(rest)):
         return BACKWARD
     if result is None:
         if moved or (moved is None and any(is_scalar(a) and not isinstance(a, np.ndarray) for a in rest)
@@ -280,21 +295,57 @@ def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: A
         return OTHER
     data = arrays_in(rest) or arrays_on(args[0], params)  # forward(self) reading self.X
     if find_data(data, params) is not None:
-        if is_scalar(out):
+        if is_cost_value(out):
             return FORWARD_COST if arrays_in(rest) else COST
         if isinstance(out, np.ndarray):
             return FORWARD
-    if is_scalar(first(result)) and data:
+    if is_cost_value(first(result)) and data:
         return COST
     return OTHER
 
 
+def array_parameters(args: tuple[Any, ...], names: list[str]) -> tuple[dict[str, np.ndarray], int] | None:
+    """Parameters passed as separate arrays, ``forward(x, W1, b1, W2, b2)``: ({name: array}, the
+    position of the data x), when one argument is data for the weight matrices among the others."""
+    arrays = [(i, a) for i, a in enumerate(args) if is_float_array(a) or (isinstance(a, np.ndarray) and a.dtype.kind in "iu")]
+    floats = [(i, a) for i, a in arrays if is_float_array(a)]
+    if len(floats) < 2:
+        return None
+    for position, X in arrays:
+        rest = {(names[i] if i < len(names) else f"arg{i}"): a for i, a in floats if i != position}
+        if not any(a.ndim == 2 for a in rest.values()) or len(rest) < 2:
+            continue
+        if find_data([X], rest) is not None:
+            return rest, position
+    return None
+
+
+def call_parameters(args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                    names: list[str] | None = None) -> tuple[Mapping[str, np.ndarray] | None, Any, str | None]:
+    """(the parameters a call gets, the network object holding them, how: "dict" | "object" | "arrays")."""
+    params = next((d for d in dicts_in(list(args) + list(kwargs.values())) if is_parameter_dict(d)), None)
+    if params is not None:
+        return params, None, "dict"
+    if args:
+        on_self = parameters_of_object(args[0])
+        if on_self:
+            return on_self, args[0], "object"
+    if names is not None:
+        found = array_parameters(args, names)
+        if found is not None:
+            return found[0], None, "arrays"
+    return None, None, None
+
+
 def predict_role(args: tuple[Any, ...], kwargs: Mapping[str, Any],
-                 params: Mapping[str, np.ndarray] | None) -> str | None:
+                 params: Mapping[str, np.ndarray] | None, names: list[str] | None = None) -> str | None:
     """A first guess before a not-yet-recognized function runs, from its inputs only: lets the
     very first forward open an iteration and the first update be measured."""
     inputs = list(args) + list(kwargs.values())
     param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
+    if not param_dicts and names is not None and not (args and parameters_of_object(args[0])):
+        if array_parameters(args, names) is not None:
+            return FORWARD
     if not param_dicts and args:
         on_self = parameters_of_object(args[0])
         if on_self:

@@ -57,9 +57,16 @@ def build_replay(step: RecordedStep) -> Replay:
     if not step.tape:
         raise NotReplayable("the program ran no complete training step")
     opening = step.tape[0]
+    if opening.role == R.COST_GRAD:
+        blocked = _unrolled_replay(step, opening)
+        if blocked is not None:
+            return blocked
     root, owner, params, style = _parameters(step, opening)
+    vector_name = next(iter(params)) if opening.role == R.COST_GRAD else None
     prefix = _before_update(step.tape)
-    sources = [_sources(e.call, i, prefix, root, owner) for i, e in enumerate(prefix)]
+    # parameters passed as separate arrays (forward(x, W1, b1, ...)): each is replaced by name
+    separate = {id(a): name for name, a in root.items()} if isinstance(root, _Separate) else {}
+    sources = [_sources(e.call, i, prefix, root, owner, vector_name, separate) for i, e in enumerate(prefix)]
     holders = holders_of(owner) if owner is not None else {}
 
     def run(p: Any, upto: int) -> list[Any]:
@@ -92,8 +99,12 @@ def build_replay(step: RecordedStep) -> Replay:
         results = run(p, grad_at if grad_at is not None else len(prefix) - 1)
         result = results[grad_at] if grad_at is not None else None
         if opening.role == R.COST_GRAD:
-            return result[1]
-        return match_gradients(p if style == "pure" else params, result, holders)
+            return {vector_name: result[1]}
+        if isinstance(result, Mapping) and R.gradient_entries(result, None):
+            return result  # course keys: the checker pairs them itself, wrong shapes included
+        if isinstance(result, tuple) and result and isinstance(result[0], Mapping) and R.gradient_entries(result[0], None):
+            return result[0]
+        return match_gradients(p if style == "pure" else params, result, holders, plain_names=True)
 
     backward = prefix[grad_at].call.func if grad_at is not None else (
         prefix[-1].call.func if implied_from is None else step.tape[implied_from].call.func)
@@ -121,6 +132,12 @@ def _parameters(step: RecordedStep, opening: TapeEntry) -> tuple[Any, Any, Any, 
     if root is not None:
         at = step.params_at if isinstance(step.params_at, Mapping) and set(step.params_at) == set(root) else root
         return root, None, dict(at), "pure"
+    names = _argument_names(call.func)
+    separate = R.array_parameters(call.args, names) if names else None
+    if separate is not None and opening.role != R.COST_GRAD:
+        arrays = _Separate(separate[0])
+        at = step.params_at if isinstance(step.params_at, Mapping) and set(step.params_at) == set(arrays) else arrays
+        return arrays, None, {k: np.array(v, copy=True) for k, v in at.items()}, "pure"
     if opening.role == R.COST_GRAD:
         position = R.cost_and_gradient(call.args, call.result)
         if position is None:
@@ -136,11 +153,19 @@ def _parameters(step: RecordedStep, opening: TapeEntry) -> tuple[Any, Any, Any, 
     return None, owner, on_self, "stateful"
 
 
-def _argument_name(func: Callable[..., Any], position: int) -> str | None:
+class _Separate(dict):
+    """Parameters a forward takes as separate arrays: name -> the learner's array."""
+
+
+def _argument_names(func: Callable[..., Any]) -> list[str]:
     try:
-        names = list(inspect.signature(func).parameters)
+        return list(inspect.signature(func).parameters)
     except (TypeError, ValueError):
-        return None
+        return []
+
+
+def _argument_name(func: Callable[..., Any], position: int) -> str | None:
+    names = _argument_names(func)
     return names[position] if position < len(names) else None
 
 
@@ -152,10 +177,14 @@ def _before_update(tape: list[TapeEntry]) -> list[TapeEntry]:
     return tape
 
 
-def _sources(call: Call, index: int, prefix: list[TapeEntry], root: Any, owner: Any) -> tuple[list[Source], dict[str, Source]]:
+def _sources(call: Call, index: int, prefix: list[TapeEntry], root: Any, owner: Any,
+             vector_name: str | None = None, separate: Mapping[int, str] | None = None,
+             ) -> tuple[list[Source], dict[str, Source]]:
     def source(value: Any) -> Source:
         if root is not None and value is root:
-            return ("params", None)
+            return ("params", vector_name)
+        if separate and id(value) in separate:
+            return ("params", separate[id(value)])
         if value is None or isinstance(value, (bool, int, float, str)) or value is owner:
             return ("const", value)
         for j in range(index - 1, -1, -1):  # the latest call that produced it
@@ -171,7 +200,7 @@ def _fill(sources: tuple[list[Source], dict[str, Source]], p: Any, results: list
     def value(src: Source) -> Any:
         kind, ref = src
         if kind == "params":
-            return p
+            return p[ref] if ref is not None else p
         if kind == "result":
             j, path = ref
             return follow(results[j], path)
@@ -200,8 +229,11 @@ def _gradient_position(step: RecordedStep, prefix: list[TapeEntry], params: Mapp
         entry = prefix[i]
         if entry.role == R.COST_GRAD:
             return i, None
-        found = match_gradients(params, entry.call.result, holders if entry.role == R.BACKWARD else None)
-        if weights and all(k in found for k in weights):
+        if entry.role in (R.FORWARD, R.FORWARD_COST, R.COST, R.ACTIVATION) and i == 0:
+            continue
+        found = match_gradients(params, entry.call.result, holders if entry.role == R.BACKWARD else None,
+                                plain_names=entry.role == R.BACKWARD)
+        if weights and all(k in found for k in weights) or (entry.role == R.BACKWARD and found):
             return i, None
     if holders:
         return None, None  # a backward that stores them on the network and its layers
@@ -266,6 +298,83 @@ def _sizes(opening: TapeEntry, params: Mapping[str, np.ndarray]) -> tuple[int | 
     if isinstance(out, np.ndarray) and out.ndim == 2 and m in out.shape:
         classes = int(out.shape[1 - axis]) if out.shape[axis] == m else None
     return m, classes
+
+
+def _unrolled_replay(step: RecordedStep, opening: TapeEntry) -> Replay | None:
+    """``cost_function(theta, ...) -> (J, grad)`` where theta is every weight matrix unrolled: checked
+    block by block (``Theta1``, ``Theta2``), the blocks being the views of theta the function itself
+    reshapes (found by watching its local variables once)."""
+    call = opening.call
+    position = R.cost_and_gradient(call.args, call.result)
+    if position is None:
+        return None
+    name = _argument_name(call.func, position) or "theta"
+    start = np.array((step.params_at or {}).get(name, call.args[position]), dtype=np.float64, copy=True)
+    work = start.copy()
+    args = list(call.args)
+    args[position] = work
+    blocks = _views_of(call.func, args, dict(call.kwargs), work)
+    if len(blocks) < 2:
+        return None
+    params = {label: view for label, view, _, _, _ in blocks}
+
+    def evaluate() -> Any:
+        return call.func(*args, **call.kwargs)
+
+    def cost_value() -> Any:
+        return R.first(evaluate())
+
+    def gradients() -> dict[str, np.ndarray]:
+        grad = np.asarray(evaluate()[1]).ravel()
+        return {label: grad[offset:offset + view.size].reshape(view.shape, order=order)
+                for label, view, offset, order, _ in blocks}
+
+    label = _name(call.func)
+    cost_value.__qualname__ = cost_value.__name__ = label
+    gradients.__qualname__ = gradients.__name__ = label
+    gradients.__wrapped__ = call.func  # type: ignore[attr-defined]
+    cost_value.__wrapped__ = call.func  # type: ignore[attr-defined]
+    return Replay(cost_value, gradients, params, "stateful", f"{label} (the unrolled {name}, block by block)",
+                  None, None, backward=call.func)
+
+
+def _views_of(func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any],
+              vector: np.ndarray) -> list[tuple[str, np.ndarray, int, str, int]]:
+    """(local name, view, offset, order, size) of each matrix the function reshapes out of ``vector``."""
+    import sys
+
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    seen: dict[str, Any] = {}
+
+    def profiler(frame: Any, event: str, arg: Any) -> None:
+        if event == "return" and frame.f_code is code and not seen:
+            seen.update(frame.f_locals)
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        func(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - no blocks, the vector is checked whole
+        return []
+    finally:
+        sys.setprofile(previous)
+    base = vector.__array_interface__["data"][0]
+    blocks = []
+    for local, value in seen.items():
+        if not isinstance(value, np.ndarray) or value.ndim != 2 or value.size < 2:
+            continue
+        if not np.shares_memory(value, vector):
+            continue
+        offset = (value.__array_interface__["data"][0] - base) // vector.itemsize
+        order = "C" if value.flags.c_contiguous else ("F" if value.flags.f_contiguous else "")
+        if not order or offset < 0 or offset + value.size > vector.size:
+            continue
+        blocks.append((local, value, int(offset), order, value.size))
+    blocks.sort(key=lambda b: b[2])
+    for first, second in zip(blocks, blocks[1:]):
+        if first[2] + first[4] > second[2]:
+            return []  # overlapping views: not an unrolling
+    return blocks
 
 
 def owner_learning_rate(owner: Any) -> float | None:
