@@ -51,6 +51,7 @@ from nndoctor.trace import (
 from nndoctor.usercode import UserCodeError, definition_site, function_name
 
 F = TypeVar("F", bound=Callable[..., Any])
+_STEP_ROLES = frozenset({R.FORWARD, R.FORWARD_COST, R.COST_GRAD, R.BACKWARD, R.UPDATE})
 
 
 SIGMOID_TAIL = 0.01  # sigmoid output below 0.01 or above 0.99: slope s(1-s) < 0.0099, |z| > 4.6
@@ -133,6 +134,7 @@ class Doctor:
         self._step_owner: Any = None  # the network object a step's forward was a method of
         self._step_key: Any = None  # which parameters opened the step (the same ones open the next)
         self._open_fingerprint: tuple[float, ...] | None = None  # of those parameters, at the opening
+        self._step_param_ids: set[int] = set()
         # the data checks on the X/Y a run trains on (nndoctor check runs them itself, with the test set)
         self.data_checks = True
         self._data: dict[int, dict[str, Any]] = {}
@@ -415,6 +417,13 @@ class Doctor:
                 role = R.predict_role(args, kwargs, self._params, site.arg_names)
                 if role == R.FORWARD and self._forward_known():
                     role = None  # (X, parameters) in, but the forward is known: a backward or predict
+            if role in _STEP_ROLES and self._within_step(args, kwargs, site.arg_names):
+                role, state["part"] = None, True  # one layer's forward or backward inside the network's
+            if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth > 0 and self._forward_state is not None \
+                    and self._step_identity(args, kwargs, site.arg_names)[2] == self._step_key:
+                # a forward pass on the same parameters inside the call taken for the forward
+                # (train(self, X, Y) looks like one on entry): that call is the training function
+                self._demote_forward()
             if self._depth == 0:
                 self._top_calls += 1
                 self._top_label = _call_label(site, args, kwargs, self.label_ignore)
@@ -443,6 +452,21 @@ class Doctor:
                     self._opened_step(args, kwargs, site.arg_names)
             elif role == R.BACKWARD and self._advance and self._advance_reason == "forward":
                 self._advance = False  # the forward completed the step only until a backward exists
+            elif role == R.BACKWARD and self._forward_depth == 0 and (self._it is None or self._advance) \
+                    and self._takes_data(args, kwargs, site.arg_names):
+                # backprop(self, X, Y): its own forward pass and the gradients in one call: a step
+                opened = self._it
+                self._begin_step()
+                self._forward_depth += 1  # the activations it computes are the step's layers
+                state["forward"] = state["fused"] = True
+                self._forward_state = state
+                self._layer_counter = 0
+                self._z_layers.clear()
+                if self._it is not None:
+                    self._it.activations.clear()
+                self._on_forward_start(args, kwargs, site.arg_names)
+                if self._it is not opened:
+                    self._opened_step(args, kwargs, site.arg_names)
             elif role == R.UPDATE and self._it is not None and (self._it.sampled or not self._run.weights):
                 state["before"] = self._snapshot_params(args, kwargs)
             if self._taping():
@@ -467,6 +491,26 @@ class Doctor:
             return params, None, ("arrays", tuple(id(v) for v in params.values()))
         return params, None, ("dict", id(params))
 
+    @staticmethod
+    def _takes_data(args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> bool:
+        params, owner, kind = R.call_parameters(args, kwargs, names)
+        if params is None:
+            return False
+        inputs = list(args[1:] if owner is not None else args) + list(kwargs.values())
+        return R.find_data(R.arrays_in(inputs), params) is not None
+
+    def _within_step(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> bool:
+        """The call's parameters are some of the open step's (a layer object of the network whose
+        forward opened the step): its forward or backward is a part of the step, not a step."""
+        step_ids = self._step_param_ids
+        if not step_ids or self._run is None:
+            return False
+        params, owner, _ = R.call_parameters(args, kwargs, names)
+        if not params or owner is self._step_owner:
+            return False
+        ids = {id(v) for v in params.values()}
+        return ids < step_ids
+
     def _complete_if_moved(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> None:
         """A forward pass while the step is still open: if the parameters that opened it have moved
         since (an update written inline, ``self.W[l] -= lr * dW[l]``), that step is complete."""
@@ -476,7 +520,8 @@ class Doctor:
         params, _, key = self._step_identity(args, kwargs, names)
         if params is None or key != self._step_key:
             return
-        if fingerprint(params) != self._open_fingerprint:
+        now = fingerprint(params)
+        if now is not None and not np.array_equal(now, self._open_fingerprint, equal_nan=True):
             self._complete(it)
             self._advance, self._advance_reason = True, "moved"
 
@@ -485,6 +530,7 @@ class Doctor:
         params, owner, key = self._step_identity(args, kwargs, names)
         self._step_owner = owner
         self._step_key = key
+        self._step_param_ids = {id(v) for v in params.values()} if params else set()
         watching = self._run is not None and not self._run_has_signal
         self._open_fingerprint = fingerprint(params) if params is not None and watching else None
         if self._recorder is not None and self._run is not None:
@@ -551,6 +597,8 @@ class Doctor:
                 role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params, moved, site.arg_names)
                 site.seen[role] = site.seen.get(role, 0) + 1
                 self.trace.sites[site.name].role = site.role or R.OTHER
+            if state.get("part") and role in _STEP_ROLES:
+                role = R.OTHER  # a layer's own step: the network's forward and backward make the step
             if self._recorder is not None:
                 self._recorder.exit(state.get("tape"), role, site.func, args, kwargs, result)
                 if role in (R.COST, R.FORWARD_COST):
@@ -765,6 +813,8 @@ class Doctor:
         if Z is not None:
             self._z_layers[id(Z)] = layer
         A = R.first(result)
+        if isinstance(A, np.ndarray):
+            self._z_layers[id(A)] = layer  # helpers written in terms of the output get A (sigmoid_backward(dA, A))
         if not isinstance(A, np.ndarray) or A.dtype.kind not in "fc":
             return
         self._act_outputs[layer] = A  # until the forward ends: dropout masks are matched to it
@@ -794,6 +844,10 @@ class Doctor:
             return
         it.cost = R.scalar_value(value)
         run = self._run
+        if run is not None and not run.cost_sees_parameters:
+            inputs = list(args) + list(kwargs.values())
+            run.cost_sees_parameters = any(R.is_parameter_dict(a) for a in inputs) or bool(
+                self._params and any(a is v for a in inputs for v in self._params.values()))
         if run is not None and run.label_values is None:
             arrays = R.arrays_in(list(args) + list(kwargs.values()))
             run.label_values = _label_summary(arrays)
@@ -829,7 +883,7 @@ class Doctor:
         self._backward_seen = True
         self._run_has_signal = True
         self._backward_calls += 1
-        if self._forward_depth > 0 and self._forward_state is not None:
+        if self._forward_depth > 0 and self._forward_state is not None and not self._forward_state.get("fused"):
             self._demote_forward()
         it = self._it
         if it is None:

@@ -70,7 +70,7 @@ class StepRecorder:
         if token is None or step is None:
             return
         params = self._params_now() or {}
-        moved = fingerprint(params) != token["fingerprint"]
+        moved = not np.array_equal(fingerprint(params) or (), token["fingerprint"] or (), equal_nan=True)
         applied = None
         before = token.get("before")
         if moved and before is not None:

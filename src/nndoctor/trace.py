@@ -186,6 +186,8 @@ class Run:
     output_units: int | None = None
     learning_rate: float | None = None
     label_values: Any = None  # summary of Y when seen (for the expected initial cost)
+    # the cost received the parameters (an L2 or other penalty may be part of it)
+    cost_sees_parameters: bool = False
 
     @property
     def completed(self) -> list[Iteration]:
@@ -201,6 +203,19 @@ class Run:
 
     def sampled(self) -> list[Iteration]:
         return [it for it in self.completed if it.sampled]
+
+    @property
+    def maximizes(self) -> bool:
+        """The tracked quantity is below zero: a log-likelihood or a score the program climbs (a loss,
+        cross-entropy or squared error, is never negative)."""
+        _, costs = self.costs()
+        finite = costs[np.isfinite(costs)]
+        return bool(finite.size) and bool(np.all(finite <= 0)) and bool(np.any(finite < 0))
+
+    def objective(self) -> tuple[np.ndarray, np.ndarray]:
+        """(iterations, the value training drives down): the cost, or minus a quantity it maximizes."""
+        idx, costs = self.costs()
+        return (idx, -costs) if self.maximizes else (idx, costs)
 
     def typical(self) -> list[Iteration]:
         """Sampled iterations with the usual number of activation calls (the first iteration may

@@ -120,6 +120,8 @@ def _fold_into_activation_findings(report: Report) -> None:
 def _defer_to_gradient_bugs(report: Report) -> None:
     wrong = [f.location.parameter for f in report.findings if f.rule == "gradient-mismatch"
              and f.severity.label == "error" and f.location.parameter]
+    # a wrong derivative or activation the gradient check confirmed makes those gradients wrong too
+    wrong += [n for f in report.findings if f.severity.label == "error" for n in f.evidence.get("gradient_check") or []]
     if not wrong:
         return
     note = f"This may only be a consequence of the wrong gradient ({', '.join('d' + p for p in wrong)}): fix that first."

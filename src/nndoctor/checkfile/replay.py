@@ -17,6 +17,7 @@ place (stateful): the check perturbs the learner's own arrays and puts them back
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -77,12 +78,19 @@ def build_replay(step: RecordedStep) -> Replay:
         return results
 
     cost_at = _cost_position(prefix)
+    grad_at, implied_from = _gradient_position(step, prefix, params, holders)
     extra_cost = None
-    if cost_at is None:
+    if cost_at is not None and grad_at is not None and not _same_data(prefix[cost_at], prefix[grad_at], params):
+        # a cost of all the data (once per epoch) before a backward on a mini-batch: evaluate that
+        # cost on the backward's batch instead
+        extra_cost = _adapted(prefix[cost_at].call, prefix, root, owner, data_from=prefix[grad_at])
+        cost_at = None
+        if extra_cost is None:
+            raise NotReplayable("the cost is computed on other data than the gradients")
+    if cost_at is None and extra_cost is None:
         extra_cost = _adapted_cost(step, prefix, root, owner)
         if extra_cost is None:
             raise NotReplayable("the program computes no cost nndoctor could evaluate on the step it made")
-    grad_at, implied_from = _gradient_position(step, prefix, params, holders)
 
     def cost_value(p: Any) -> Any:
         if extra_cost is not None:
@@ -118,7 +126,9 @@ def build_replay(step: RecordedStep) -> Replay:
     cost_value.__wrapped__ = opening.call.func  # type: ignore[attr-defined]
     examples, classes = _sizes(opening, params)
     if style == "stateful":
-        return Replay(lambda: cost_value(None), lambda: gradients(None), params, "stateful", describe, examples,
+        stateful_cost = functools.wraps(cost_value)(lambda: cost_value(None))
+        stateful_gradients = functools.wraps(gradients)(lambda: gradients(None))
+        return Replay(stateful_cost, stateful_gradients, params, "stateful", describe, examples,
                       classes, owner, step.owner_state, backward, implied_from is not None)
     return Replay(cost_value, gradients, params, "pure", describe, examples, classes, None, None, backward,
                   implied_from is not None)
@@ -243,17 +253,36 @@ def _gradient_position(step: RecordedStep, prefix: list[TapeEntry], params: Mapp
     raise NotReplayable("the program ran no backward pass returning gradients")
 
 
+def _data_arrays(entry: TapeEntry, params: Mapping[str, np.ndarray]) -> set[int]:
+    own = {id(v) for v in params.values()}
+    return {id(a) for a in entry.call.inputs if isinstance(a, np.ndarray) and id(a) not in own}
+
+
+def _same_data(cost: TapeEntry, grad: TapeEntry, params: Mapping[str, np.ndarray]) -> bool:
+    """A cost that computes its own forward pass (``net.loss(X, Y)``) on the data the backward got."""
+    if cost.role != R.FORWARD_COST or cost is grad:
+        return True
+    mine, theirs = _data_arrays(cost, params), _data_arrays(grad, params)
+    return not theirs or bool(mine & theirs)
+
+
 def _adapted_cost(step: RecordedStep, prefix: list[TapeEntry], root: Any, owner: Any) -> tuple[Callable[..., Any], Any] | None:
     """A cost the program computes outside the step (per epoch, on all the data), evaluated on the
-    step's own batch: its arrays are replaced by the step's arrays of the same kind (the forward's
-    output, the data, the labels), matched by shape except along the examples."""
-    call = step.cost_elsewhere
-    if call is None:
+    step's own batch."""
+    if step.cost_elsewhere is None:
         return None
+    return _adapted(step.cost_elsewhere, prefix, root, owner)
+
+
+def _adapted(call: Call, prefix: list[TapeEntry], root: Any, owner: Any,
+             data_from: TapeEntry | None = None) -> tuple[Callable[..., Any], Any] | None:
+    """``call`` with its arrays replaced by the step's arrays of the same kind (the forward's output,
+    the data, the labels), matched by shape except along the examples."""
     opening = prefix[0].call
     output = R.output_of(opening.result)
     output_path = find_path(output, opening.result) if isinstance(output, np.ndarray) else None
-    data = [a for e in prefix for a in e.call.inputs
+    entries = [data_from] if data_from is not None else prefix
+    data = [a for e in entries for a in e.call.inputs
             if isinstance(a, np.ndarray) and a is not output and (root is None or a is not root)]
 
     def like(a: np.ndarray, b: np.ndarray) -> bool:

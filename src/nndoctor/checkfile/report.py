@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nndoctor.budget import Budget
+from nndoctor.checkfile.conventions import read_conventions
 from nndoctor.checkfile.fold import fold
 from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
 from nndoctor.checkfile.predict import probe_predict
@@ -186,19 +187,35 @@ def _hint(exc: BaseException) -> str | None:
 
 
 def _environment_findings(probe: Probe, target: str) -> list[Finding]:
+    """Names the file needs that today's numpy, matplotlib or scipy removed: nndoctor supplied them
+    so the rest could run, and says so (the learner's own run crashes on them)."""
     n = probe.neutralized
-    if n is None or not n.numpy_aliases:
-        return []
-    names = ", ".join(sorted(n.numpy_aliases))
-    first = min(line for lines in n.numpy_aliases.values() for line in lines)
-    return [Finding(
-        rule="user-code-error", severity="warning",
-        message=(f"The file uses {names}, removed in numpy 2: it crashes with AttributeError on a current "
-                 f"numpy. nndoctor supplied the old names to run it."),
-        location=Location(file=target, line=first),
-        evidence={"names": {k: v for k, v in sorted(n.numpy_aliases.items())}, "reason": "numpy-2"},
-        fix="Use the Python builtins instead: np.int -> int, np.float -> float, np.bool -> bool (or np.int64, "
-            "np.float64 when you need a numpy type).")]
+    out: list[Finding] = []
+    if n is None:
+        return out
+    if n.numpy_aliases:
+        names = ", ".join(sorted(n.numpy_aliases))
+        first = min(line for lines in n.numpy_aliases.values() for line in lines)
+        out.append(Finding(
+            rule="user-code-error", severity="warning",
+            message=(f"The file uses {names}, removed in numpy 2: it crashes with AttributeError on a current "
+                     f"numpy. nndoctor supplied the old names to run it."),
+            location=Location(file=target, line=first),
+            evidence={"names": {k: v for k, v in sorted(n.numpy_aliases.items())}, "reason": "numpy-2"},
+            fix="Use the Python builtins instead: np.int -> int, np.float -> float, np.bool -> bool (or np.int64, "
+                "np.float64 when you need a numpy type)."))
+    if n.matplotlib_names:
+        names = "; ".join(n.matplotlib_names)
+        out.append(Finding(
+            rule="user-code-error", severity="warning",
+            message=(f"The file calls {names}: it crashes there on a current installation. nndoctor supplied the "
+                     f"old name so that the rest of the file (and its diagnosis) could run."),
+            location=Location(file=target),
+            evidence={"names": list(n.matplotlib_names), "reason": "removed-api"},
+            fix=("matplotlib.cm.get_cmap(name) -> matplotlib.colormaps[name] (or plt.get_cmap(name)); "
+                 "scipy.misc.imread -> matplotlib.pyplot.imread; scipy.misc.imresize -> PIL's Image.resize; "
+                 "plt.style.use('seaborn') -> plt.style.use('seaborn-v0_8').")))
+    return out
 
 
 def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
@@ -226,8 +243,11 @@ def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
     if replay.owner is not None and replay.owner_state is not None:
         # a network that keeps its data on itself: put back the data of that step (a predict()
         # after training may have replaced self.X with the test set)
+        import re
+
         saved_state = dict(vars(replay.owner))
-        vars(replay.owner).update({k: v for k, v in replay.owner_state.items() if k not in replay.params})
+        holding = {re.split(r"[.\[]", str(k))[0] for k in replay.params}  # self.weights, self.layers: left as they are
+        vars(replay.owner).update({k: v for k, v in replay.owner_state.items() if k not in holding})
     if replay.style == "stateful" and isinstance(first, dict) and set(first) == set(replay.params):
         # weights kept on the object: check them as they were at the first step, as for dicts
         restore = {k: np.array(v, copy=True) for k, v in replay.params.items()}
@@ -252,7 +272,7 @@ def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
         if saved_state is not None:
             vars(replay.owner).clear()
             vars(replay.owner).update(saved_state)
-    findings = list(result.findings)
+    findings = read_conventions(result, list(result.findings), replay.n_examples, replay.backward)
     if any(f.rule == "non-finite" for f in report.findings):
         # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it
         findings = [f for f in findings if f.rule != "non-finite"]

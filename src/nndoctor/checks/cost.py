@@ -27,7 +27,8 @@ CONSTANT_OUTPUT_ATOL = 2e-3  # a plateau this close to ln 2 / ln C / the label e
 
 
 def finite_curve(run: Run) -> tuple[np.ndarray, np.ndarray]:
-    idx, costs = run.costs()
+    """The curve training drives down (minus a log-likelihood the program maximizes), finite points."""
+    idx, costs = run.objective()
     keep = np.isfinite(costs)
     return idx[keep], costs[keep]
 
@@ -165,14 +166,15 @@ def run_is_minibatch(run: Run) -> bool:
 
 def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
     idx, costs = run.costs()
-    if costs.size == 0 or idx[0] != 0 or run.label_values is None:
+    if costs.size == 0 or idx[0] != 0 or run.label_values is None or run.maximizes:
         return []  # no labels seen: a regression, whose cost has no "untrained" reference
     c0 = float(costs[0])
     if not math.isfinite(c0):
         return []  # non-finite says it, with the cause
     refs = reference_costs(run)
     name, expected = next(iter(refs.items()))
-    m = run.examples
+    first = next((it for it in run.completed if it.index == idx[0]), None)
+    m = (first.batch if first is not None and first.batch else None) or run.examples
     if math.isfinite(c0) and m and m > 1 and abs(c0 - m * expected) <= 0.3 * m * expected and c0 > 5 * expected:
         return [Finding(
             rule="initial-cost", severity="info",
@@ -197,8 +199,8 @@ def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
                       "ratio": c0 / expected},
             fix=("Sum over the classes and average over the examples only: "
                  "cost = -np.sum(Y * np.log(A)) / m (m = number of examples)."))]
-    if c0 <= INITIAL_COST_FACTOR * expected:
-        return []
+    if c0 <= INITIAL_COST_FACTOR * expected or run.cost_sees_parameters:
+        return []  # a cost that gets the parameters may hold a penalty (L2): its start says nothing alone
     return [Finding(
         rule="initial-cost",
         message=(f"The cost at iteration 0 is {fmt(c0)}, where an untrained network gives about {expected:.4f} "

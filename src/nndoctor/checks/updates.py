@@ -210,7 +210,10 @@ def update_sign(run: Run) -> dict | None:
         if it.update is not None:
             for key, cos in it.update.descent.items():
                 per_key.setdefault(key, []).append(cos)
-    climbing = {k: float(np.median(v)) for k, v in per_key.items() if len(v) >= 2 and np.median(v) < SIGN_DESCENT}
+    # a program that maximizes a log-likelihood steps along +d (gradient ascent): the other way is wrong
+    direction = -1.0 if run.maximizes else 1.0
+    climbing = {k: float(np.median(v)) for k, v in per_key.items()
+                if len(v) >= 2 and direction * np.median(v) < SIGN_DESCENT}
     if not climbing:
         return None
     return {"parameters": sorted(climbing), "cosine": climbing,
