@@ -70,6 +70,7 @@ class _Site:
         self.name = function_name(func)
         self.file, self.line = definition_site(func)
         self.fixed_role = role
+        self.declared_role = role  # given by a decorator (None: recognized from the calls)
         self.kind = kind
         self.derivative_of = derivative_of
         self.seen: dict[str, int] = {}
@@ -164,6 +165,7 @@ class Doctor:
         self._internal_errors: list[str] = []
         self._run_has_signal = False  # the run's steps end with a recognized backward or update
         self._last_forward_result: Any = None  # probe mode: what a cost computed outside a step consumed
+        self._last_theta: tuple[float, ...] | None = None
 
     @property
     def step(self) -> RecordedStep:
@@ -428,8 +430,8 @@ class Doctor:
                 self._top_calls += 1
                 self._top_label = _call_label(site, args, kwargs, self.label_ignore)
             state["backwards"] = self._backward_calls
-            if site.role is None and len(args) == 1:
-                state["fingerprint"] = _fingerprint(args[0])  # a no-argument method: did it move the weights?
+            if site.role is None and args and not site.settled():
+                state["fingerprint"] = _fingerprint(args[0])  # a method: did it move the network's weights?
             if role == R.DERIVATIVE:
                 self._derivative_depth += 1
                 state["derivative"] = True
@@ -447,7 +449,8 @@ class Doctor:
                 self._z_layers.clear()
                 if self._it is not None:
                     self._it.activations.clear()
-                self._on_forward_start(args, kwargs, site.arg_names)
+                if role != R.COST_GRAD:  # its parameter vector is found from its result, at the exit
+                    self._on_forward_start(args, kwargs, site.arg_names)
                 if self._it is not opened:
                     self._opened_step(args, kwargs, site.arg_names)
             elif role == R.BACKWARD and self._advance and self._advance_reason == "forward":
@@ -522,6 +525,8 @@ class Doctor:
             return
         now = fingerprint(params)
         if now is not None and not np.array_equal(now, self._open_fingerprint, equal_nan=True):
+            if self._run is not None:
+                self._run.updates_seen = True
             self._complete(it)
             self._advance, self._advance_reason = True, "moved"
 
@@ -648,14 +653,14 @@ class Doctor:
             if self._run.completed:
                 self._close_run()
             else:  # nothing trained under the old key (a predict() call): start afresh in its place
-                fresh = Run(index=self._run.index, label=self._unique_label(label))
+                fresh = Run(index=self._run.index, label=self._unique_label(label), updates_seen=False)
                 self.trace.runs[self._run.index] = self._run = fresh
                 self._it = None
                 self._run_key_value = key
                 if self.budget is not None:
                     self.budget.new_run()
         if self._run is None:
-            self._run = Run(index=len(self.trace.runs), label=self._unique_label(label))
+            self._run = Run(index=len(self.trace.runs), label=self._unique_label(label), updates_seen=False)
             self._run_key_value = key
             self.trace.runs.append(self._run)
             if self.budget is not None:
@@ -760,7 +765,8 @@ class Doctor:
         data = R.find_data(R.arrays_in(inputs) or (R.arrays_on(args[0], params) if args else []), params)
         if data is not None:
             X, axis = data
-            run.examples, run.example_axis = int(X.shape[axis]), axis
+            if run.examples is None or not run.completed:  # the layout of the training data, not a later predict's
+                run.examples, run.example_axis = int(X.shape[axis]), axis
             if self._it is not None:
                 self._it.batch = run.examples
             if self.data_checks and run.index not in self._data:
@@ -779,8 +785,9 @@ class Doctor:
         out = R.output_of(result)
         if role == R.FORWARD_COST and R.is_scalar(out):
             it.cost = R.scalar_value(out)
-        elif isinstance(out, np.ndarray) and self._run is not None:
-            run = self._run
+        elif isinstance(out, np.ndarray) and self._run is not None and (self._run.output_units is None
+                                                                         or not self._run.completed):
+            run = self._run  # (a predict() later in the run returns labels, not the output layer)
             if out.ndim == 2 and run.example_axis is not None and out.shape[run.example_axis] == run.examples:
                 run.output_units = int(out.shape[1 - run.example_axis])
             elif out.ndim == 1:
@@ -869,6 +876,11 @@ class Doctor:
         if R.is_scalar(result[0]):
             it.cost = R.scalar_value(result[0])
         position = R.cost_and_gradient(args, result)
+        if position is not None:
+            theta = fingerprint({"theta": args[position]})
+            if self._last_theta is not None and theta != self._last_theta:
+                run.updates_seen = True  # an optimizer moves theta between the calls
+            self._last_theta = theta
         if it.sampled and position is not None:
             it.grads = {"theta": ArrayStats.of(result[1])}
             it.params = {"theta": ArrayStats.of(args[position])}
@@ -892,7 +904,7 @@ class Doctor:
         if not grads and self._params:
             from nndoctor.parameters import match_gradients
 
-            grads = match_gradients(self._params, result)  # lists, tuples, any key convention
+            grads = match_gradients(self._params, result, plain_names=True)  # lists, tuples, any key convention
         if not grads and args:
             grads = R.gradients_of_object(args[0], self._params)  # a method that fills self.grads
         if not grads:
@@ -918,6 +930,8 @@ class Doctor:
     def _on_update(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
                    before: Mapping[str, Any] | None) -> None:
         self._run_has_signal = True
+        if self._run is not None:
+            self._run.updates_seen = True
         run = self._current_run()
         it = self._it
         if it is not None and not it.sampled and run.weights and run.learning_rate is not None:
@@ -977,7 +991,9 @@ class Doctor:
 
     # ----------------------------------------------------------------- errors
     def _problem(self, site: _Site, role: str, message: str) -> None:
-        if any(p.function == site.name and p.role == role for p in self.trace.problems):
+        """A function the learner declared (doctor.backward, ...) returned what its role cannot use.
+        A role nndoctor recognized by itself is only a guess: that is no problem of the learner's."""
+        if site.declared_role is None or any(p.function == site.name and p.role == role for p in self.trace.problems):
             return
         self.trace.problems.append(Problem(site.name, role, self._it.index if self._it else None,
                                            f"{site.name} {message}.", site.file, site.line))

@@ -210,6 +210,8 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     if param_dicts and any(gradient_entries(d, param_dicts[0]) for d in dicts_in(inputs)
                            if d is not param_dicts[0]):
         return UPDATE  # receives the parameters and their gradients (before: its result looks like either)
+    if _unrolls(inputs, result):
+        return OTHER  # vector_to_dictionary(theta): the parameters reshaped, not their gradients
     if returns_gradients(result, known, plain_names=bool(arrays_in(inputs) or dicts_in(inputs))):
         return BACKWARD
     if is_parameter_dict(first(result)) and not arrays_in(inputs) and not param_dicts:
@@ -231,6 +233,16 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     if is_cost_value(first(result)) and arrays_in(inputs):
         return COST
     return OTHER
+
+
+def _unrolls(inputs: list[Any], result: Any) -> bool:
+    """One flat vector in, a dict (or list) of arrays of exactly its size out: a reshape."""
+    flats = [a for a in arrays_in(inputs) if a.ndim == 1 or 1 in a.shape]
+    if len(arrays_in(inputs)) != 1 or len(flats) != 1:
+        return False
+    values = list(result.values()) if isinstance(result, Mapping) else (list(result) if isinstance(result, (list, tuple)) else [])
+    arrays = [v for v in values if isinstance(v, np.ndarray)]
+    return bool(arrays) and sum(a.size for a in arrays) == flats[0].size
 
 
 def is_cost_value(value: Any) -> bool:
@@ -311,13 +323,11 @@ def array_parameters(args: tuple[Any, ...], names: list[str]) -> tuple[dict[str,
     floats = [(i, a) for i, a in arrays if is_float_array(a)]
     if len(floats) < 2:
         return None
-    for position, X in arrays:
-        rest = {(names[i] if i < len(names) else f"arg{i}"): a for i, a in floats if i != position}
-        if not any(a.ndim == 2 for a in rest.values()) or len(rest) < 2:
-            continue
-        if find_data([X], rest) is not None:
-            return rest, position
-    return None
+    position, X = arrays[0]  # the data come first: forward(x, W1, b1, ...), predict(X, W, b)
+    rest = {(names[i] if i < len(names) else f"arg{i}"): a for i, a in floats if i != position}
+    if not any(a.ndim == 2 for a in rest.values()) or len(rest) < 2:
+        return None
+    return (rest, position) if find_data([X], rest) is not None else None
 
 
 def call_parameters(args: tuple[Any, ...], kwargs: Mapping[str, Any],

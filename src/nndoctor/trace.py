@@ -188,6 +188,9 @@ class Run:
     label_values: Any = None  # summary of Y when seen (for the expected initial cost)
     # the cost received the parameters (an L2 or other penalty may be part of it)
     cost_sees_parameters: bool = False
+    # something changed the parameters between steps (an update call, an inline update, an optimizer
+    # moving theta): without it the "steps" are evaluations (a gradient-checking loop), not training
+    updates_seen: bool | None = None  # None: not known (a trace read from a file)
 
     @property
     def completed(self) -> list[Iteration]:

@@ -95,6 +95,7 @@ class Neutralized:
 
     numpy_aliases: dict[str, list[int]] = field(default_factory=dict)  # alias -> lines using it
     matplotlib_names: list[str] = field(default_factory=list)  # removed matplotlib/scipy names supplied
+    removed_uses: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # name -> (function, file, line)
     backends: list[str] = field(default_factory=list)  # matplotlib.use(...) requests ignored
     shows: int = 0  # plt.show() calls
     inputs: int = 0  # input() calls answered with end-of-file
@@ -296,6 +297,8 @@ def _library_patches(state: Neutralized, patches: _Patches) -> dict[str, Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             if label not in state.matplotlib_names:
                 state.matplotlib_names.append(label)
+                caller = sys._getframe(1)  # where the learner's code uses the removed name
+                state.removed_uses[label] = (caller.f_code.co_qualname, caller.f_code.co_filename, caller.f_lineno)
             return value(*args, **kwargs)
         return call
 

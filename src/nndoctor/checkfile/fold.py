@@ -29,7 +29,8 @@ RAW_INPUT_SYMPTOMS = ("dead-relu", "saturated-activation", "learning-rate", "cos
 
 def fold(report: Report) -> None:
     for step in (_one_finding_per_exception, _group_propagated_mismatches, _group_same_defect,
-                 _fold_into_activation_findings, _defer_to_gradient_bugs, defer_to_raw_inputs,
+                 _fold_into_activation_findings, _zero_gradient_is_the_wrong_gradient, _defer_to_gradient_bugs,
+                 defer_to_raw_inputs,
                  _quiet_checks_where_gradients_vanish, _inconclusive_blocks_are_notes):
         step(report)
 
@@ -127,6 +128,15 @@ def _defer_to_gradient_bugs(report: Report) -> None:
     note = f"This may only be a consequence of the wrong gradient ({', '.join('d' + p for p in wrong)}): fix that first."
     report.findings[:] = [amend(f, severity="warning", note=note, evidence={"may_be_caused_by": "gradient-mismatch"})
                           if f.rule in DYNAMICS and f.severity.label == "error" else f for f in report.findings]
+
+
+def _zero_gradient_is_the_wrong_gradient(report: Report) -> None:
+    """A gradient that is exactly zero at every iteration while the gradient check says the backward
+    never fills it is one bug, reported once: the gradient check's."""
+    wrong = {f.location.parameter for f in report.findings if f.rule == "gradient-mismatch"
+             and f.severity.label == "error" and f.location.parameter}
+    report.findings[:] = [f for f in report.findings
+                          if not (f.rule == "zero-gradient" and f.location.parameter in wrong)]
 
 
 def defer_to_raw_inputs(report: Report) -> None:

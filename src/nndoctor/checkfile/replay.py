@@ -49,6 +49,8 @@ class Replay:
     owner_state: dict[str, Any] | None = None  # its attributes at the recorded step
     backward: Any = None  # the learner's function the gradients come from (findings point at it)
     implied: bool = False  # the gradients are what a fused backward-and-update applied, over -lr
+    # an unrolled vector: the block's gradient read back in the other memory order (C <-> Fortran)
+    reordered: Callable[[str], Callable[[], dict[str, np.ndarray]]] | None = None
 
 
 Source = tuple[str, Any]
@@ -358,13 +360,22 @@ def _unrolled_replay(step: RecordedStep, opening: TapeEntry) -> Replay | None:
         return {label: grad[offset:offset + view.size].reshape(view.shape, order=order)
                 for label, view, offset, order, _ in blocks}
 
+    def reordered(block: str) -> Callable[[], dict[str, np.ndarray]]:
+        label, view, offset, order, _ = next(b for b in blocks if b[0] == block)
+        other = "F" if order == "C" else "C"
+
+        def one_block() -> dict[str, np.ndarray]:
+            grad = np.asarray(evaluate()[1]).ravel()
+            return {label: grad[offset:offset + view.size].reshape(view.shape, order=other)}
+        return one_block
+
     label = _name(call.func)
     cost_value.__qualname__ = cost_value.__name__ = label
     gradients.__qualname__ = gradients.__name__ = label
     gradients.__wrapped__ = call.func  # type: ignore[attr-defined]
     cost_value.__wrapped__ = call.func  # type: ignore[attr-defined]
     return Replay(cost_value, gradients, params, "stateful", f"{label} (the unrolled {name}, block by block)",
-                  None, None, backward=call.func)
+                  None, None, backward=call.func, reordered=reordered)
 
 
 def _views_of(func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any],

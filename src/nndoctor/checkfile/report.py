@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from nndoctor.budget import Budget
-from nndoctor.checkfile.conventions import read_conventions
 from nndoctor.checkfile.fold import fold
+from nndoctor.checkfile.gradients import check_recorded_steps
 from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
 from nndoctor.checkfile.predict import probe_predict
-from nndoctor.checkfile.replay import NotReplayable, build_replay
 from nndoctor.checkfile.runner import Probe, describe_statement, run_program, running
 from nndoctor.checks import run_safely
 from nndoctor.findings import Finding, Location, Report
@@ -60,7 +59,7 @@ def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int)
     report = probe.doctor.report(target=target)
     report.extend(_statement_findings(probe, target))
     report.extend(_environment_findings(probe, target))
-    gradient_checked = _after_time_limit(probe, "the gradient check", _gradient_check, probe, report, seed)
+    gradient_checked = _after_time_limit(probe, "the gradient check", check_recorded_steps, probe, report, seed)
     _after_time_limit(probe, "the prediction check", lambda: report.extend(probe_predict(
         probe.namespace, probe.final_params, probe.data, lambda name, f: _called(probe, name))))
     _after_time_limit(probe, "the update and mini-batch probes", _probe_steps, probe, report)
@@ -205,82 +204,21 @@ def _environment_findings(probe: Probe, target: str) -> list[Finding]:
             fix="Use the Python builtins instead: np.int -> int, np.float -> float, np.bool -> bool (or np.int64, "
                 "np.float64 when you need a numpy type)."))
     if n.matplotlib_names:
+        from nndoctor.usercode import display_path
+
         names = "; ".join(n.matplotlib_names)
+        function, file, line = n.removed_uses.get(n.matplotlib_names[0], (None, None, None))
         out.append(Finding(
             rule="user-code-error", severity="warning",
             message=(f"The file calls {names}: it crashes there on a current installation. nndoctor supplied the "
                      f"old name so that the rest of the file (and its diagnosis) could run."),
-            location=Location(file=target),
+            location=Location(function=function if function != "<module>" else None,
+                              file=display_path(file) if file else target, line=line),
             evidence={"names": list(n.matplotlib_names), "reason": "removed-api"},
             fix=("matplotlib.cm.get_cmap(name) -> matplotlib.colormaps[name] (or plt.get_cmap(name)); "
                  "scipy.misc.imread -> matplotlib.pyplot.imread; scipy.misc.imresize -> PIL's Image.resize; "
                  "plt.style.use('seaborn') -> plt.style.use('seaborn-v0_8').")))
     return out
-
-
-def _gradient_check(probe: Probe, report: Report, seed: int) -> bool:
-    from nndoctor.gradcheck import check_gradients
-
-    step = probe.doctor.step
-    if not step:
-        return False
-    try:
-        replay = build_replay(step)
-    except NotReplayable as exc:
-        report.add(Finding(rule="check-inconclusive", severity="info",
-                           message=f"The gradient check was skipped: {exc}.",
-                           evidence={"reason": "not-replayable", "detail": str(exc)},
-                           fix="Nothing is wrong in itself; a backward function that returns the gradient dict "
-                               "lets nndoctor check it."))
-        return False
-    import warnings
-
-    import numpy as np
-
-    first = step.params_at
-    restore = None
-    saved_state = None
-    if replay.owner is not None and replay.owner_state is not None:
-        # a network that keeps its data on itself: put back the data of that step (a predict()
-        # after training may have replaced self.X with the test set)
-        import re
-
-        saved_state = dict(vars(replay.owner))
-        holding = {re.split(r"[.\[]", str(k))[0] for k in replay.params}  # self.weights, self.layers: left as they are
-        vars(replay.owner).update({k: v for k, v in replay.owner_state.items() if k not in holding})
-    if replay.style == "stateful" and isinstance(first, dict) and set(first) == set(replay.params):
-        # weights kept on the object: check them as they were at the first step, as for dicts
-        restore = {k: np.array(v, copy=True) for k, v in replay.params.items()}
-        for k, v in replay.params.items():
-            np.copyto(v, first[k])
-    try:
-        # the learner's code runs again here: its overflow warnings are not news (the findings say it)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style=replay.style,
-                                     n_examples=replay.n_examples, n_classes=replay.n_classes)
-    except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
-        report.add(Finding(rule="check-inconclusive", severity="warning",
-                           message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
-                           evidence={"reason": "error", "replayed": replay.describe},
-                           fix="See the message; the runtime findings above are unaffected."))
-        return False
-    finally:
-        if restore is not None:
-            for k, v in replay.params.items():
-                np.copyto(v, restore[k])
-        if saved_state is not None:
-            vars(replay.owner).clear()
-            vars(replay.owner).update(saved_state)
-    findings = read_conventions(result, list(result.findings), replay.n_examples, replay.backward)
-    if any(f.rule == "non-finite" for f in report.findings):
-        # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it
-        findings = [f for f in findings if f.rule != "non-finite"]
-    section = result.to_dict()
-    section["replayed"] = replay.describe
-    report.sections["gradient_check"] = section
-    report.extend(findings)
-    return True
 
 
 def _probe_section(probe: Probe, iterations: int) -> dict[str, Any]:

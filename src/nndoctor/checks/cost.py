@@ -74,6 +74,8 @@ def plateau(run: Run) -> dict | None:
 
 
 def check_plateau(run: Run, ctx: Context) -> list[Finding]:
+    if run.updates_seen is False:
+        return []  # nothing moved the parameters: these were evaluations, not training
     p = plateau(run)
     if p is None:
         return []
@@ -101,6 +103,8 @@ def check_plateau(run: Run, ctx: Context) -> list[Finding]:
 
 
 def check_divergence(run: Run, ctx: Context) -> list[Finding]:
+    if run.updates_seen is False:
+        return []  # nothing moved the parameters: these were evaluations, not training
     idx, costs = finite_curve(run)
     if costs.size < MIN_ITERATIONS // 2:
         return []
@@ -123,6 +127,8 @@ def check_divergence(run: Run, ctx: Context) -> list[Finding]:
 
 
 def check_oscillation(run: Run, ctx: Context) -> list[Finding]:
+    if run.updates_seen is False:
+        return []  # nothing moved the parameters: these were evaluations, not training
     idx, costs = finite_curve(run)
     if costs.size < MIN_ITERATIONS or run_is_minibatch(run):
         return []

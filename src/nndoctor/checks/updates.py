@@ -101,6 +101,8 @@ def _update_ratio(run: Run, early: bool = True) -> float | None:
 
 
 def check_learning_rate(run: Run, ctx: Context) -> list[Finding]:
+    if run.updates_seen is False:
+        return []  # nothing moved the parameters: these were evaluations, not training
     lr = run.learning_rate
     lr_text = f"The learning rate {lr:g}" if lr is not None else "The learning rate"
     idx, costs = finite_curve(run)

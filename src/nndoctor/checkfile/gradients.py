@@ -1,0 +1,162 @@
+"""The gradient check of a file: each training step the program made, replayed (replay.py) and
+checked (nndoctor.gradcheck), read against the code's conventions (conventions.py).
+
+The first complete step of each run is kept; a run whose step calls other functions or passes other
+settings (an L2 ``lambd`` of 0.3 after one of 0: only then is the L2 gradient exercised) is checked
+too, and its findings name the run. The parameters are checked as they were at that step, and a
+network's own data (``self.X``) as they were then; both are put back afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+
+from nndoctor.checkfile.conventions import read_conventions
+from nndoctor.checkfile.replay import NotReplayable, Replay, build_replay
+from nndoctor.findings import Finding, Location, Report
+from nndoctor.recorded import RecordedStep
+
+MAX_CHECKED_STEPS = 3
+
+
+def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
+    """Check every distinct recorded step; True when at least one was checked."""
+    steps = [s for s in probe.doctor.steps if s]
+    if not steps:
+        return False
+    checked: list[tuple[Any, ...]] = []
+    sections: list[dict[str, Any]] = []
+    several = len({s.run for s in steps}) > 1
+    for step in steps:
+        signature = _signature(step)
+        if signature in checked or len(checked) >= MAX_CHECKED_STEPS:
+            continue
+        checked.append(signature)
+        outcome = _check_step(step, report, seed, run=step.run if several else None)
+        if outcome is not None:
+            sections.append(outcome)
+    if not sections:
+        return False
+    failing = [s for s in sections if s.get("verdict") != "pass"]
+    report.sections["gradient_check"] = (failing or sections)[0]
+    if len(sections) > 1:
+        report.sections["gradient_check"]["runs_checked"] = [s.get("run") for s in sections]
+    return True
+
+
+def _signature(step: RecordedStep) -> tuple[Any, ...]:
+    """What makes two runs' steps different for the gradient check: the functions they call and the
+    plain settings they pass (lambd, keep_prob, the activation's name)."""
+    parts = []
+    for entry in step.tape:
+        settings = tuple(repr(a) for a in entry.call.inputs if isinstance(a, (int, float, str, bool)) or a is None)
+        parts.append((entry.call.name, settings))
+    return tuple(parts)
+
+
+def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None) -> dict[str, Any] | None:
+    from nndoctor.gradcheck import check_gradients
+
+    try:
+        replay = build_replay(step)
+    except NotReplayable as exc:
+        report.add(_located(Finding(
+            rule="check-inconclusive", severity="info", message=f"The gradient check was skipped: {exc}.",
+            evidence={"reason": "not-replayable", "detail": str(exc)},
+            fix="Nothing is wrong in itself; a backward function that returns the gradients lets nndoctor check "
+                "them."), run))
+        return None
+    with _as_at_the_step(replay, step):
+        try:
+            # the learner's code runs again here: its overflow warnings are not news (the findings say it)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed,
+                                         style=replay.style, n_examples=replay.n_examples,
+                                         n_classes=replay.n_classes)
+        except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
+            report.add(_located(Finding(
+                rule="check-inconclusive", severity="warning",
+                message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
+                evidence={"reason": "error", "replayed": replay.describe},
+                fix="See the message; the runtime findings above are unaffected."), run))
+            return None
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            findings = (_unrolled_in_the_other_order(replay, result, seed) if replay.reordered is not None
+                        else list(result.findings))
+    findings = read_conventions(result, findings, replay.n_examples, replay.backward)
+    if any(f.rule == "non-finite" for f in report.findings):
+        # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it
+        findings = [f for f in findings if f.rule != "non-finite"]
+    report.extend(_located(f, run) for f in findings)
+    section = result.to_dict()
+    section["replayed"] = replay.describe
+    if run is not None:
+        section["run"] = run
+    return section
+
+
+def _unrolled_in_the_other_order(replay: Replay, result: Any, seed: int) -> list[Finding]:
+    """A block of an unrolled vector whose gradient only agrees when read in the other memory order
+    (C vs Fortran): unrolled one way, rolled back the other, so its entries come back transposed."""
+    from nndoctor.gradcheck import check_gradients
+
+    findings = list(result.findings)
+    for name, p in result.parameters.items():
+        if p.status != "mismatch" or p.kind != "other":
+            continue
+        again = check_gradients(replay.cost_fn, replay.reordered(name), {name: replay.params[name]},  # type: ignore[misc]
+                                seed=seed, style="stateful")
+        if not again.ok:
+            continue
+        old = next((f for f in findings if f.rule == "gradient-mismatch" and f.location.parameter == name), None)
+        findings = [f for f in findings if f is not old]
+        findings.append(Finding(
+            rule="gradient-mismatch",
+            message=(f"d{name} is unrolled in the other memory order than {name} is rolled back from the vector "
+                     f"(C order one way, Fortran order the other): its entries come back transposed, so the "
+                     f"optimizer moves {name}'s entries along each other's gradients."),
+            location=old.location if old is not None else Location(parameter=name),
+            evidence={"kind": "transpose", "relative_error": p.relative_error, "order": "unrolled vs rolled back"},
+            fix=(f"Unroll the gradient exactly as the parameters: if {name} = theta[...].reshape(shape, order='F'), "
+                 f"write d{name}.ravel(order='F') (or use C order in both places).")))
+    return findings
+
+
+def _located(finding: Finding, run: str | None) -> Finding:
+    return finding.with_location(run=run) if run is not None else finding
+
+
+class _as_at_the_step:
+    """The network as it was at the recorded step, for the length of the check: its parameters'
+    values, and the data it keeps on itself (a predict() after training may have replaced self.X with
+    the test set). Its parameter containers (self.weights, self.layers) stay the learner's."""
+
+    def __init__(self, replay: Replay, step: RecordedStep) -> None:
+        self.replay, self.step = replay, step
+        self.saved_values: dict[str, np.ndarray] | None = None
+        self.saved_state: dict[str, Any] | None = None
+
+    def __enter__(self) -> None:
+        replay, first = self.replay, self.step.params_at
+        if replay.owner is not None and replay.owner_state is not None:
+            self.saved_state = dict(vars(replay.owner))
+            holding = {re.split(r"[.\[]", str(k))[0] for k in replay.params}
+            vars(replay.owner).update({k: v for k, v in replay.owner_state.items() if k not in holding})
+        if replay.style == "stateful" and isinstance(first, dict) and set(first) == set(replay.params):
+            self.saved_values = {k: np.array(v, copy=True) for k, v in replay.params.items()}
+            for k, v in replay.params.items():
+                np.copyto(v, first[k])
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.saved_values is not None:
+            for k, v in self.replay.params.items():
+                np.copyto(v, self.saved_values[k])
+        if self.saved_state is not None:
+            vars(self.replay.owner).clear()
+            vars(self.replay.owner).update(self.saved_state)
