@@ -67,6 +67,10 @@ _RULES: tuple[Rule, ...] = (
          "error", (), "active"),
     Rule("NND103", "activation-mismatch", "a layer's backward differentiates another activation than its forward used",
          "error", (), "active"),
+    Rule("NND104", "implied-loss", "the update a fused backward applies is (or is not) the gradient of a known loss",
+         "info", ("cross-entropy", "squared-error", "neither"), "active"),
+    Rule("NND105", "learner-gradient-check", "the learner's own gradient check is wrong, or right where nndoctor agrees",
+         "warning", ("epsilon", "reused-theta", "perturbs-input", "not-normalized", "other"), "active"),
     # activations
     Rule("NND201", "dead-relu", "ReLU units output 0 for every example", "warning", (), "active"),
     Rule("NND202", "saturated-activation", "sigmoid/tanh units are stuck in their flat tails", "warning", (), "active"),

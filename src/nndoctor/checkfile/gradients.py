@@ -70,6 +70,14 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None) 
             fix="Nothing is wrong in itself; a backward function that returns the gradients lets nndoctor check "
                 "them."), run))
         return None
+    if replay.implied:
+        from nndoctor.checkfile.implied import implied_loss
+
+        with _as_at_the_step(replay, step), warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            found = implied_loss(step, replay.params, replay.owner, seed)
+        report.extend(_located(f, run) for f in found)
+        return {"verdict": "implied", "replayed": replay.describe, "findings": [f.rule for f in found]} if found else None
     with _as_at_the_step(replay, step):
         try:
             # the learner's code runs again here: its overflow warnings are not news (the findings say it)

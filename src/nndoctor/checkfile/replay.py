@@ -81,6 +81,10 @@ def build_replay(step: RecordedStep) -> Replay:
 
     cost_at = _cost_position(prefix)
     grad_at, implied_from = _gradient_position(step, prefix, params, holders)
+    if implied_from is not None:
+        # no gradient anywhere but in the update a fused backward applied: implied.py reads it
+        return Replay(None, None, params, style, _name(step.tape[implied_from].call.func),  # type: ignore[arg-type]
+                      None, None, owner, step.owner_state, step.tape[implied_from].call.func, True)
     extra_cost = None
     if cost_at is not None and grad_at is not None and not _same_data(prefix[cost_at], prefix[grad_at], params):
         # a cost of all the data (once per epoch) before a backward on a mini-batch: evaluate that
@@ -248,9 +252,14 @@ def _gradient_position(step: RecordedStep, prefix: list[TapeEntry], params: Mapp
         if weights and all(k in found for k in weights) or (entry.role == R.BACKWARD and found):
             return i, None
     if holders:
-        return None, None  # a backward that stores them on the network and its layers
-    moved = next((i for i, e in enumerate(step.tape) if e.moved and e.role != R.UPDATE), None)
-    if moved is not None:
+        stored = match_gradients(params, None, holders)
+        if weights and all(k in stored for k in weights):
+            return None, None  # a backward that stores them on the network and its layers
+    output = R.output_of(prefix[0].call.result)
+    moved = next((i for i, e in enumerate(step.tape) if e.moved and e.step and (
+        e.role != R.UPDATE or any(isinstance(a, np.ndarray) and a.shape == np.shape(output) and a is not output
+                                  for a in e.call.inputs))), None)
+    if moved is not None:  # backprop(X, Y) that updates the weights itself: it gets the labels
         return None, moved
     raise NotReplayable("the program ran no backward pass returning gradients")
 
