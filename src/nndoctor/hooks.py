@@ -32,8 +32,9 @@ import numpy as np
 from nndoctor import dropout
 from nndoctor import roles as R
 from nndoctor.budget import Budget, ProbeBudgetReached, ProbeStopped
+from nndoctor.evaluations import CostEvaluations
 from nndoctor.parameters import fingerprint
-from nndoctor.recorded import RecordedStep
+from nndoctor.recorded import Call, RecordedStep
 from nndoctor.tape import StepRecorder
 from nndoctor.trace import (
     ActivationStats,
@@ -132,6 +133,7 @@ class Doctor:
         self.budget = budget
         self.keep_calls = keep_calls
         self._recorder = StepRecorder(self._step_params) if keep_calls else None
+        self.evaluations = CostEvaluations() if keep_calls else None  # the learner's own gradient checks
         self._step_owner: Any = None  # the network object a step's forward was a method of
         self._step_key: Any = None  # which parameters opened the step (the same ones open the next)
         self._open_fingerprint: tuple[float, ...] | None = None  # of those parameters, at the opening
@@ -166,6 +168,9 @@ class Doctor:
         self._run_has_signal = False  # the run's steps end with a recognized backward or update
         self._last_forward_result: Any = None  # probe mode: what a cost computed outside a step consumed
         self._last_theta: tuple[float, ...] | None = None
+        # probe mode: forward passes that drew random numbers, with their iteration (a prediction
+        # with dropout left on never completes a training step)
+        self.random_forwards: list[tuple[Call, Iteration]] = []
 
     @property
     def step(self) -> RecordedStep:
@@ -396,6 +401,8 @@ class Doctor:
             except BaseException as exc:
                 doctor._depth -= 1
                 doctor._leave_forward(site, state)
+                if doctor.evaluations is not None:
+                    doctor.evaluations.discard(state.get("evals"))
                 doctor._record_error(site, exc)
                 raise
             doctor._depth -= 1
@@ -431,7 +438,8 @@ class Doctor:
                 self._top_label = _call_label(site, args, kwargs, self.label_ignore)
             state["backwards"] = self._backward_calls
             if site.role is None and args and not site.settled():
-                state["fingerprint"] = _fingerprint(args[0])  # a method: did it move the network's weights?
+                given, _, _ = R.call_parameters(args, kwargs, site.arg_names)
+                state["fingerprint"] = fingerprint(given)  # did the call move the weights it got?
             if role == R.DERIVATIVE:
                 self._derivative_depth += 1
                 state["derivative"] = True
@@ -451,6 +459,7 @@ class Doctor:
                     self._it.activations.clear()
                 if role != R.COST_GRAD:  # its parameter vector is found from its result, at the exit
                     self._on_forward_start(args, kwargs, site.arg_names)
+                state["random"] = _random_position()
                 if self._it is not opened:
                     self._opened_step(args, kwargs, site.arg_names)
             elif role == R.BACKWARD and self._advance and self._advance_reason == "forward":
@@ -474,6 +483,8 @@ class Doctor:
                 state["before"] = self._snapshot_params(args, kwargs)
             if self._taping():
                 state["tape"] = self._recorder.enter(self._depth)  # type: ignore[union-attr]
+            if self.evaluations is not None:
+                state["evals"] = self.evaluations.enter()
         except Exception as exc:  # noqa: BLE001 - recording must never break the user's code
             self._internal(f"before {site.name}", exc)
         return state
@@ -488,8 +499,8 @@ class Doctor:
         params, owner, kind = R.call_parameters(args, kwargs, names)
         if params is None:
             return None, None, None
-        if kind == "object":
-            return params, owner, ("object", id(owner))
+        if kind in ("object", "list"):
+            return params, (owner if kind == "object" else None), (kind, id(owner))
         if kind == "arrays":
             return params, None, ("arrays", tuple(id(v) for v in params.values()))
         return params, None, ("dict", id(params))
@@ -597,13 +608,19 @@ class Doctor:
                 site.seen[role] = site.seen.get(role, 0) + ROLE_SETTLES_AFTER
             if role is None:
                 moved = None
-                if "fingerprint" in state and state["fingerprint"] is not None:
-                    moved = _fingerprint(args[0]) != state["fingerprint"]
+                if state.get("fingerprint") is not None:
+                    given, _, _ = R.call_parameters(args, kwargs, site.arg_names)
+                    now = fingerprint(given)
+                    moved = now is not None and not np.array_equal(now, state["fingerprint"], equal_nan=True)
                 role = site.role if site.settled() else R.classify_call(args, kwargs, result, self._params, moved, site.arg_names)
                 site.seen[role] = site.seen.get(role, 0) + 1
                 self.trace.sites[site.name].role = site.role or R.OTHER
             if state.get("part") and role in _STEP_ROLES:
                 role = R.OTHER  # a layer's own step: the network's forward and backward make the step
+            if self.evaluations is not None:
+                if role in (R.FORWARD_COST, R.COST, R.COST_GRAD):
+                    self.evaluations.evaluated(site.func, args, kwargs, result)
+                self.evaluations.exit(state.get("evals"), site.func, site.name, args, kwargs, result)
             if self._recorder is not None:
                 self._recorder.exit(state.get("tape"), role, site.func, args, kwargs, result)
                 if role in (R.COST, R.FORWARD_COST):
@@ -615,6 +632,8 @@ class Doctor:
             elif role == R.DERIVATIVE:
                 self._on_derivative(site, args, kwargs)
             elif role in (R.FORWARD, R.FORWARD_COST):
+                if "random" in state and _random_position() != state["random"]:
+                    self._drew_random(site, args, kwargs, result)
                 if not state.get("forward") and self._forward_depth == 0 and self._it is None:
                     self._begin_step()  # recognized only now, from its output
                     self._on_forward_start(args, kwargs, site.arg_names)
@@ -721,6 +740,8 @@ class Doctor:
 
     def _complete(self, it: Iteration) -> None:
         """A training step finished (its backward, or its update, or a forward-only step)."""
+        if self.evaluations is not None and self._run is not None and self._run.updates_seen:
+            self.evaluations.updates += 1
         if not it.completed:
             it.completed = True
             if self.budget is not None:
@@ -862,6 +883,17 @@ class Doctor:
             labels = [a for a in arrays if a is not R.first(args[:1] or (None,))]
             if seen is not None and "Y" not in seen and labels:
                 seen["Y"] = labels[-1]  # compute_cost(AL, Y): the labels come after the output
+
+    def _drew_random(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """A forward pass that drew random numbers: dropout. In a training step its cost is noisy; in a
+        call that trains nothing (a prediction) it is a bug, confirmed later by calling it twice."""
+        it = self._it
+        if it is not None:
+            it.random = True
+        if self.keep_calls and it is not None:
+            if len(self.random_forwards) >= 8:  # the training steps' own draws are not what is kept for
+                self.random_forwards[:] = [(c, i) for c, i in self.random_forwards if not i.completed][-4:]
+            self.random_forwards.append((Call(site.func, tuple(args), dict(kwargs), result), it))
 
     def _on_cost_gradient(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
         """``cost_function(theta, X, y) -> (J, grad)`` (scipy.optimize with jac=True): one call is a
@@ -1029,12 +1061,10 @@ def watch(namespace: Any, every: int = 1) -> Doctor:
 
 
 # --------------------------------------------------------------------- helpers
-def _fingerprint(obj: Any) -> tuple[float, ...] | None:
-    """Sums of an object's parameter arrays: changes when a method updates them, even in place."""
-    params = R.parameters_of_object(obj)
-    if not params:
-        return None
-    return tuple(float(np.sum(v)) for v in params.values())
+def _random_position() -> tuple[int, int]:
+    """Where numpy's global random generator is: it moves whenever anything draws from it."""
+    state = np.random.get_state()
+    return int(state[1][0]), int(state[2])
 
 
 def _first_array(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> np.ndarray | None:

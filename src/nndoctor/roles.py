@@ -208,8 +208,10 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     known = params if params else (param_dicts[0] if param_dicts else None)
 
     if param_dicts and any(gradient_entries(d, param_dicts[0]) for d in dicts_in(inputs)
-                           if d is not param_dicts[0]):
-        return UPDATE  # receives the parameters and their gradients (before: its result looks like either)
+                           if d is not param_dicts[0]) and (moved or is_parameter_dict(first(result))):
+        # receives the parameters and their gradients, and moves them or returns new ones (a learner's
+        # gradient check receives both too, and changes nothing)
+        return UPDATE
     if _unrolls(inputs, result):
         return OTHER  # vector_to_dictionary(theta): the parameters reshaped, not their gradients
     if returns_gradients(result, known, plain_names=bool(arrays_in(inputs) or dicts_in(inputs))):
@@ -224,6 +226,18 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
             return FORWARD_COST
         if isinstance(out, np.ndarray):
             return FORWARD
+    if not param_dicts and names is not None:
+        listed, _, kind = call_parameters(args, kwargs, names)
+        if kind == "list" and listed is not None:
+            if returns_gradients(result, listed, plain_names=True):
+                return BACKWARD
+            if find_data(arrays_in(inputs), listed) is not None:
+                out = output_of(result)
+                if is_cost_value(out):
+                    return FORWARD_COST
+                if isinstance(out, np.ndarray):
+                    return FORWARD
+            return OTHER
     if not param_dicts and names is not None and array_parameters(args, names) is not None:
         out = output_of(result)
         if isinstance(out, np.ndarray) and out.dtype.kind == "f" and not is_cost_value(out):
@@ -340,11 +354,42 @@ def call_parameters(args: tuple[Any, ...], kwargs: Mapping[str, Any],
         on_self = parameters_of_object(args[0])
         if on_self:
             return on_self, args[0], "object"
+    named = list(zip(names or [], args)) + list(kwargs.items())
+    for name, value in named:
+        listed = list_parameters(value, name)
+        if listed:
+            return listed, value, "list"
     if names is not None:
         found = array_parameters(args, names)
         if found is not None:
             return found[0], None, "arrays"
     return None, None, None
+
+
+def list_parameters(value: Any, name: str) -> dict[str, np.ndarray] | None:
+    """A list holding the network's layers: dicts of arrays (``layers[i]["W"]``), layer objects, or
+    weight arrays under a parameter-like name (``weights[i]``). Named ``layers[0].W``."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    found: dict[str, np.ndarray] = {}
+    if all(isinstance(v, Mapping) for v in value):
+        for i, layer in enumerate(value):
+            arrays = {k: a for k, a in layer.items() if is_float_array(a)}
+            if not arrays:
+                return None
+            found.update({f"{name}[{i}].{k}": a for k, a in arrays.items()})
+    elif all(is_float_array(v) for v in value):
+        from nndoctor.parameters import _PARAM_NAME
+
+        if not _PARAM_NAME.match(name):
+            return None  # a list of activations or gradients
+        found = {f"{name}[{i}]": v for i, v in enumerate(value)}
+    else:
+        for i, layer in enumerate(value):
+            own = parameters_of_object(layer)
+            if own:
+                found.update({f"{name}[{i}].{k}": a for k, a in own.items()})
+    return found if any(v.ndim == 2 for v in found.values()) else None
 
 
 def predict_role(args: tuple[Any, ...], kwargs: Mapping[str, Any],
@@ -354,6 +399,10 @@ def predict_role(args: tuple[Any, ...], kwargs: Mapping[str, Any],
     inputs = list(args) + list(kwargs.values())
     param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
     if not param_dicts and names is not None and not (args and parameters_of_object(args[0])):
+        params, _, kind = call_parameters(args, kwargs, names)
+        if kind == "list" and params is not None:
+            rest = [a for a in inputs if isinstance(a, np.ndarray)]
+            return FORWARD if find_data(rest, params) is not None else None
         if array_parameters(args, names) is not None:
             return FORWARD
     if not param_dicts and args:

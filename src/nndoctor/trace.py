@@ -133,6 +133,7 @@ class Iteration:
     batch: int | None = None  # examples in this iteration's forward pass
     data_id: int | None = None  # identity of the input array (changes with every mini-batch)
     completed: bool = False  # a backward pass (or, without one, a forward pass) finished
+    random: bool = False  # its forward pass drew random numbers (dropout masks): its cost is noisy
 
 
 @dataclass

@@ -1,96 +1,74 @@
-"""stochastic-forward: does the file's prediction give the same answer twice?
+"""stochastic-forward: does the program's prediction give the same answer twice?
 
-After the program ran, its own ``predict`` (only when the program called it) is called twice with
-the same data and the parameters training ended with. Dropout left on at prediction time (or any noise in inference)
-makes the two answers differ; numpy's random state moves on between the calls, as it would
-between two real predictions, and is put back afterwards.
+While the program ran, the hooks noted every forward pass that drew random numbers from numpy's
+generator (recorded in ``Doctor.random_forwards``). In a training step that is dropout doing its
+job; in a call that trains nothing (a ``predict`` after training, an accuracy printed at the end)
+it means the prediction is random. To be sure, that very call is made again twice, with the same
+arguments: when the two outputs differ, the prediction is random. numpy's random state moves on
+between the two calls, as it would between two real predictions, and is put back afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
 import os
 import warnings
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from nndoctor.checkfile.data import X_NAMES, Y_NAMES
+from nndoctor import roles as R
 from nndoctor.findings import Finding, Location
-from nndoctor.roles import is_parameter_dict
 from nndoctor.usercode import definition_site
 
-PARAMETER_NAMES = ("parameters", "params", "param", "weights", "theta", "p", "model", "network")
 
-
-def probe_predict(namespace: Mapping[str, Any], params: Mapping[str, np.ndarray] | None, data: Any,
-                  called: Callable[[str, Any], bool]) -> list[Finding]:
-    """``called(name, func)``: the program called this learner's function (nndoctor calls nothing else)."""
-    if not params or data is None or not is_parameter_dict(params):
-        return []
+def check_random_predictions(random_forwards: list[tuple[Any, Any]]) -> list[Finding]:
     findings = []
-    for name, func in namespace.items():
-        if "predict" not in name.lower() or not inspect.isfunction(func) or not called(name, func):
-            continue
-        call = _arguments(func, params, data)
-        if call is None:
-            continue
-        first, second = _twice(func, call)
+    seen: set[Any] = set()
+    for call, iteration in random_forwards:
+        if iteration.completed or call.func in seen:
+            continue  # dropout during training is what dropout is for
+        seen.add(call.func)
+        first, second = _twice(call)
         if first is None or second is None or _same(first, second):
             continue
         changed = _changed(first, second)
-        file, line = definition_site(func)
+        file, line = definition_site(call.func)
         findings.append(Finding(
             rule="stochastic-forward",
-            message=(f"{name} gave different outputs for the same input and parameters ({changed}): the "
+            message=(f"{call.name} gave different outputs for the same input and parameters ({changed}): the "
                      f"prediction is random, most likely because dropout is still on when predicting."),
-            location=Location(function=name, file=file, line=line),
-            evidence={"function": name, "changed": changed},
-            fix=("Predict with the forward pass without dropout (forward_propagation, or keep_prob=1): "
-                 "dropout is a training-time regularizer only; inverted dropout already rescaled the "
-                 "activations during training.")))
+            location=Location(function=call.name, file=file, line=line),
+            evidence={"function": call.name, "changed": changed},
+            fix=("Predict with the forward pass without dropout (forward_propagation, keep_prob=1, or a "
+                 "training=False flag): dropout is a training-time regularizer only; inverted dropout already "
+                 "rescaled the activations during training.")))
+    if len(findings) > 1:  # predict -> predict_proba -> forward: one cause, said once, at the outermost call
+        names = [f.location.function for f in findings]
+        last = findings[-1]
+        return [Finding(rule=last.rule, message=last.message, location=last.location, fix=last.fix,
+                        evidence={**last.evidence, "functions": names})]
     return findings
 
 
-def _arguments(func: Any, params: Mapping[str, np.ndarray], data: Any) -> dict[str, Any] | None:
-    kwargs: dict[str, Any] = {}
-    for p in inspect.signature(func).parameters.values():
-        name = p.name.lower()
-        if name in X_NAMES or name.startswith("x"):
-            kwargs[p.name] = data.X
-        elif name in Y_NAMES or name.startswith("y"):
-            kwargs[p.name] = data.Y
-        elif name in PARAMETER_NAMES:
-            kwargs[p.name] = {k: np.array(v, copy=True) for k, v in params.items()}
-        elif p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            return None
-    return kwargs
-
-
-def _twice(func: Any, kwargs: dict[str, Any]) -> tuple[Any, Any]:
+def _twice(call: Any) -> tuple[Any, Any]:
     state = np.random.get_state()
     try:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), \
                 contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            first = np.array(_output(func(**kwargs)), copy=True)
-            second = np.array(_output(func(**kwargs)), copy=True)
+            first = np.array(R.output_of(call.func(*call.args, **call.kwargs)), dtype=float, copy=True)
+            second = np.array(R.output_of(call.func(*call.args, **call.kwargs)), dtype=float, copy=True)
         return first, second
-    except Exception:  # noqa: BLE001 - a predict that cannot run here says nothing about randomness
+    except Exception:  # noqa: BLE001 - a prediction that cannot run again says nothing about randomness
         return None, None
     finally:
         np.random.set_state(state)
 
 
-def _output(value: Any) -> Any:
-    return value[0] if isinstance(value, tuple) and value else value
-
-
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
 
 
 def _changed(a: np.ndarray, b: np.ndarray) -> str:

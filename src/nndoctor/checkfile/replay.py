@@ -149,6 +149,9 @@ def _parameters(step: RecordedStep, opening: TapeEntry) -> tuple[Any, Any, Any, 
         at = step.params_at if isinstance(step.params_at, Mapping) and set(step.params_at) == set(root) else root
         return root, None, dict(at), "pure"
     names = _argument_names(call.func)
+    listed, container, kind = R.call_parameters(call.args, call.kwargs, names)
+    if kind == "list" and listed:
+        return None, None, listed, "stateful"  # layers[i]["W"]: checked in place, the list stays the learner's
     separate = R.array_parameters(call.args, names) if names else None
     if separate is not None and opening.role != R.COST_GRAD:
         arrays = _Separate(separate[0])

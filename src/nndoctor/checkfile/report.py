@@ -9,7 +9,7 @@ from nndoctor.budget import Budget
 from nndoctor.checkfile.fold import fold
 from nndoctor.checkfile.gradients import check_recorded_steps
 from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
-from nndoctor.checkfile.predict import probe_predict
+from nndoctor.checkfile.predict import check_random_predictions
 from nndoctor.checkfile.runner import Probe, describe_statement, run_program, running
 from nndoctor.checks import run_safely
 from nndoctor.findings import Finding, Location, Report
@@ -60,8 +60,9 @@ def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int)
     report.extend(_statement_findings(probe, target))
     report.extend(_environment_findings(probe, target))
     gradient_checked = _after_time_limit(probe, "the gradient check", check_recorded_steps, probe, report, seed)
-    _after_time_limit(probe, "the prediction check", lambda: report.extend(probe_predict(
-        probe.namespace, probe.final_params, probe.data, lambda name, f: _called(probe, name))))
+    _after_time_limit(probe, "the comparison with your own gradient check", _learner_checks, probe, report)
+    _after_time_limit(probe, "the prediction check",
+                      lambda: report.extend(check_random_predictions(probe.doctor.random_forwards)))
     _after_time_limit(probe, "the update and mini-batch probes", _probe_steps, probe, report)
     _after_time_limit(probe, "the data checks", _data_checks, probe, report)
     fold(report)
@@ -152,6 +153,19 @@ def _data_checks(probe: Probe, report: Report) -> None:
                              n_outputs=outputs, names=data.names, what="the data checks"))
 
 
+def _learner_checks(probe: Probe, report: Report) -> None:
+    """The program's own gradient check, against nndoctor's verdict on the same backward."""
+    from nndoctor.checkfile.learner_check import judge_learner_checks
+
+    found = probe.doctor.evaluations.found if probe.doctor.evaluations is not None else []
+    section = report.sections.get("gradient_check")
+    if not found or not isinstance(section, dict) or section.get("verdict") not in ("pass", "fail"):
+        return
+    wrong = [f.location.parameter for f in report.findings
+             if f.rule == "gradient-mismatch" and f.severity.label == "error" and f.location.parameter]
+    report.extend(judge_learner_checks(found, section["verdict"] == "pass" and not wrong, wrong))
+
+
 def _called(probe: Probe, name: str) -> bool:
     site = probe.doctor.trace.sites.get(name)
     return site is not None and site.calls > 0
@@ -162,11 +176,21 @@ def _probe_steps(probe: Probe, report: Report) -> None:
     inputs (nndoctor.probes)."""
     import inspect
 
-    from nndoctor.probes import probe_functions
+    from nndoctor import roles as R
+    from nndoctor.probes import looks_like_minibatch_builder, looks_like_update, probe_functions
 
-    functions = {name: obj for name, obj in probe.namespace.items()
-                 if inspect.isfunction(obj) and probe.is_learner(obj) and not name.startswith("_")
-                 and _called(probe, name)}
+    sites = probe.doctor.trace.sites
+    functions = {}
+    for name, obj in probe.namespace.items():
+        if not inspect.isfunction(obj) or not probe.is_learner(obj) or name.startswith("_") or not _called(probe, name):
+            continue
+        role = sites[name].role if name in sites else None
+        # an update step is probed only when the program used it as one (it moved the parameters); a
+        # mini-batch builder is anything the program called that builds batches from X and Y
+        if looks_like_update(obj) is not None and role != R.UPDATE:
+            continue
+        if role == R.UPDATE or looks_like_minibatch_builder(obj) is not None:
+            functions[name] = obj
     found = run_safely(probe_functions, functions, what="the update and mini-batch probes")
     known = {(f.rule, f.kind, f.location.function) for f in report.findings}
     report.extend(f for f in found if (f.rule, f.kind, f.location.function) not in known)

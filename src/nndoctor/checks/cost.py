@@ -167,7 +167,7 @@ def run_is_minibatch(run: Run) -> bool:
     spikes there are not oscillation."""
     sizes = {it.batch for it in run.completed if it.batch}
     inputs = {it.data_id for it in run.completed if it.data_id is not None}
-    return len(sizes) > 1 or len(inputs) > 1 or any(it.dropout for it in run.sampled())
+    return len(sizes) > 1 or len(inputs) > 1 or any(it.dropout or it.random for it in run.sampled())
 
 
 def check_initial_cost(run: Run, ctx: Context) -> list[Finding]:
