@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class ProbeBudgetReached(BaseException):
@@ -65,6 +66,7 @@ class Budget:
     current: RunBudget | None = None
     hard_stop: bool = False
     _loops: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    observers: dict[int, Callable[[Any], None]] = field(default_factory=dict)  # loop id -> called at each tick
 
     def __post_init__(self) -> None:
         self.started = self.clock()
@@ -76,7 +78,10 @@ class Budget:
     def tick(self, loop: int) -> bool:
         """A loop iteration starts: True when the loop must break (it drives a stopping run)."""
         self.check_deadline()
-        key = (id(sys._getframe(1)), loop)
+        frame = sys._getframe(1)
+        if loop in self.observers:  # a training loop written inline: its last iteration is a step
+            self.observers[loop](frame)
+        key = (id(frame), loop)
         self.events += 1
         run = self.current
         if run is not None and run.stopping is not None:

@@ -62,6 +62,13 @@ _DERIVATIVE_NAME = re.compile(
 ROLE_SETTLES_AFTER = 3  # a recognized role is trusted after this many consistent calls
 
 
+class _InlineSite:
+    """What the statistics of an activation computed inline need of a function: its kind and a name."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind, self.name = kind, kind
+
+
 class _Site:
     """Per wrapped function: its name, definition site, role (given or recognized)."""
 
@@ -481,6 +488,8 @@ class Doctor:
                     self._opened_step(args, kwargs, site.arg_names)
             elif role == R.UPDATE and self._it is not None and (self._it.sampled or not self._run.weights):
                 state["before"] = self._snapshot_params(args, kwargs)
+            if self.keep_calls and "random" not in state and (role is None or role == R.FORWARD):
+                state["random"] = _random_position()  # predict(X, parameters) that draws masks: dropout left on
             if self._taping():
                 state["tape"] = self._recorder.enter(self._depth)  # type: ignore[union-attr]
             if self.evaluations is not None:
@@ -883,6 +892,65 @@ class Doctor:
             labels = [a for a in arrays if a is not R.first(args[:1] or (None,))]
             if seen is not None and "Y" not in seen and labels:
                 seen["Y"] = labels[-1]  # compute_cost(AL, Y): the labels come after the output
+
+    def record_inline_step(self, *, loop: Any, before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray],
+                           grads: Mapping[str, np.ndarray], cost: float | None,
+                           activations: list[tuple[str, np.ndarray, np.ndarray | None]],
+                           learning_rate: float | None, arrays: list[np.ndarray]) -> None:
+        """One step of a training loop written inline (checkfile/inline.py): no function to wrap, the
+        loop's own variables say what the step did."""
+        key = ("inline", loop.loop)
+        if self._run is not None and self._run_key_value != key:
+            self._close_run()
+        if self._run is None:
+            label = "main" if not any(r.label == "main" for r in self.trace.runs) else f"the loop at line {loop.line}"
+            self._run = Run(index=len(self.trace.runs), label=self._unique_label(label), updates_seen=True)
+            self._run_key_value = key
+            self.trace.runs.append(self._run)
+            if self.budget is not None:
+                self.budget.new_run()
+        run = self._run
+        index = len(run.iterations)
+        if self.budget is not None:
+            self.budget.on_step(index)
+        it = Iteration(index=index, sampled=index % self.every == 0 or index == 1)
+        run.iterations.append(it)
+        if not run.weights:
+            data = R.find_data(arrays, before)
+            if data is not None:
+                X, run.example_axis = data[0], data[1]
+                run.examples = int(X.shape[run.example_axis])
+                if self.data_checks and run.index not in self._data:
+                    self._data[run.index] = {"X": X}
+            run.weights = _weight_inits(before, run.example_axis)
+        run.learning_rate = learning_rate
+        it.cost = cost
+        it.batch = run.examples
+        if it.sampled:
+            it.params = {k: ArrayStats.of(v) for k, v in before.items()}
+            it.grads = {k: ArrayStats.of(g) for k, g in grads.items()}
+            for layer, (kind, A, Z) in enumerate(activations, start=1):
+                site = _InlineSite(kind)
+                it.activations.append(_activation_stats(site, layer, A, Z, run))  # type: ignore[arg-type]
+            if activations and run.output_units is None:
+                A = activations[-1][1]
+                axis = _units_axis(A, run)
+                run.output_units = int(A.shape[axis]) if axis is not None else 1
+            change, descent = {}, {}
+            for k, b in before.items():
+                a = after.get(k)
+                if a is None or a.shape != b.shape:
+                    continue
+                step = (np.asarray(a, dtype=np.float64) - b).ravel()
+                change[k] = float(np.linalg.norm(step))
+                g = grads.get(k)
+                if g is not None and g.shape == b.shape and change[k] > 0:
+                    gn = float(np.linalg.norm(g))
+                    if gn > 0 and np.isfinite(gn):
+                        descent[k] = float(-(step @ np.asarray(g, dtype=np.float64).ravel()) / (change[k] * gn))
+            it.update = UpdateStats(f"the loop at line {loop.line}", learning_rate, change,
+                                    {k: float(np.linalg.norm(v)) for k, v in before.items()}, True, descent)
+        self._complete(it)
 
     def _drew_random(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
         """A forward pass that drew random numbers: dropout. In a training step its cost is noisy; in a

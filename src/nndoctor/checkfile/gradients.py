@@ -27,7 +27,7 @@ def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
     """Check every distinct recorded step; True when at least one was checked."""
     steps = [s for s in probe.doctor.steps if s]
     if not steps:
-        return False
+        return _check_inline_loops(probe, report, seed)
     checked: list[tuple[Any, ...]] = []
     sections: list[dict[str, Any]] = []
     several = len({s.run for s in steps}) > 1
@@ -46,6 +46,35 @@ def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
     if len(sections) > 1:
         report.sections["gradient_check"]["runs_checked"] = [s.get("run") for s in sections]
     return True
+
+
+def _check_inline_loops(probe: Any, report: Report, seed: int) -> bool:
+    """Training loops written inline: their body up to the update, replayed (inline.py)."""
+    from nndoctor.checkfile.inline import inline_replay
+    from nndoctor.gradcheck import check_gradients
+
+    for loop in probe.inline_loops:
+        if not loop.steps:
+            continue
+        replay = inline_replay(loop)
+        if replay is None:
+            continue
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style="pure")
+            except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
+                report.add(Finding(rule="check-inconclusive", severity="warning",
+                                   message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
+                                   evidence={"reason": "error", "replayed": replay.describe},
+                                   fix="See the message; the runtime findings above are unaffected."))
+                continue
+        report.extend(result.findings)
+        section = result.to_dict()
+        section["replayed"] = replay.describe
+        report.sections["gradient_check"] = section
+        return True
+    return False
 
 
 def _signature(step: RecordedStep) -> tuple[Any, ...]:

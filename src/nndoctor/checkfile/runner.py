@@ -72,6 +72,7 @@ class Probe:
     timeout_site: UserCodeError | None = None
     statements_run: int = 0
     iterations: int = 300
+    inline_loops: list[Any] = field(default_factory=list)  # training loops written inline (inline.py)
 
     @property
     def parse_problems(self) -> list[str]:
@@ -145,11 +146,14 @@ def running(path: Path, *, iterations: int = 300, seed: int = 0, budget: Budget 
 def run_program(probe: Probe) -> Probe:
     """Every statement in order, then (only if nothing trained) the spec's or a guessed training call."""
     try:
+        _observe_inline_loops(probe)
         for statement in probe.program.statements:
             if not _run_statement(probe, statement):
                 break
             probe.statements_run += 1
             _watch_new_names(probe, statement)
+            if isinstance(statement.node, (ast.Import, ast.ImportFrom)):
+                _observe_inline_loops(probe)  # a helper module of the learner's may train inline
         if not probe.ended and not probe.timed_out:
             _train_if_nothing_did(probe, probe.iterations)
     except ProbeStopped as exc:
@@ -160,6 +164,19 @@ def run_program(probe: Probe) -> Probe:
 
         probe.data = datamod.from_namespace(probe.namespace)
     return probe
+
+
+def _observe_inline_loops(probe: Probe) -> None:
+    """Training loops written inline (no function to watch): their iterations are the steps."""
+    from nndoctor.checkfile.inline import Observer, training_loops
+
+    budget = probe.budget
+    known = {loop.loop for loop in probe.inline_loops}
+    for loop in training_loops(str(probe.path)):
+        if loop.loop in known or loop.loop in budget.observers:
+            continue
+        probe.inline_loops.append(loop)
+        budget.observers[loop.loop] = Observer(loop, probe.doctor.record_inline_step, lambda: budget.completions)
 
 
 def _train_if_nothing_did(probe: Probe, iterations: int) -> None:

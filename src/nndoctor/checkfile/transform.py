@@ -23,12 +23,14 @@ TICK = "__nndoctor_tick__"
 ENTER = "__nndoctor_loop__"
 
 _ids = itertools.count(1)  # unique across every file compiled in this process
+LOOPS: dict[int, ast.For | ast.AsyncFor | ast.While] = {}  # loop id -> its node (inline.py reads the bodies)
 
 
 class _Loops(ast.NodeTransformer):
     def _instrument(self, node: ast.For | ast.AsyncFor | ast.While) -> list[ast.stmt]:
         self.generic_visit(node)
         loop = next(_ids)
+        LOOPS[loop] = node
         tick = ast.If(test=_call(TICK, loop), body=[ast.Break()], orelse=[])
         enter = ast.Expr(value=_call(ENTER, loop))
         for new in (tick, enter):

@@ -1,0 +1,255 @@
+"""Training loops written inline, with no function to watch: ``for i in range(n): Z1 = X @ W1 + b1 ...``.
+
+Read from the loop's own code and values, never by calling anything:
+
+- the loop body's update statements (``W1 -= learning_rate * dW1``, ``W1 = W1 - lr * dW1``) name the
+  parameters, their gradients and the learning rate; a loop with at least one such statement on an
+  array is a training loop;
+- each iteration of the loop is a step: at the start of the next one (the loop's tick, see
+  transform.py) the variables hold what the step computed: the activations, the cost, the
+  gradients, and the parameters after the update;
+- the activations are the body's arrays computed from another one of the same shape by a known
+  activation (recognized by their values); the cost is the body's last number computed before the
+  gradients that is a loss (a log, a mean or sum of squares);
+- the gradient check replays the body's statements up to the update, on a copy of the loop's
+  variables with the parameters set to other values: ``cost_fn(params)`` and ``grad_fn(params)``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nndoctor import roles as R
+from nndoctor.checkfile.replay import Replay
+from nndoctor.checkfile.transform import LOOPS, TICK
+
+COST_NAMES = ("cost", "loss", "j", "error", "err", "l", "ce", "mse", "total_loss", "epoch_loss")
+
+
+@dataclass
+class Update:
+    param: str
+    grad: str
+    lr: ast.expr
+
+
+@dataclass
+class InlineLoop:
+    loop: int
+    node: ast.For | ast.AsyncFor | ast.While
+    updates: list[Update]
+    prefix: list[ast.stmt]  # the body's statements before the first update (the forward and backward)
+    assigned: list[str]  # names the prefix assigns, in order
+    filename: str
+    line: int
+    first: dict[str, Any] | None = None  # the loop's variables at its first iteration (shallow)
+    first_params: dict[str, np.ndarray] | None = None
+    previous: dict[str, np.ndarray] | None = None  # the parameters at the previous iteration's start
+    steps: int = 0
+    cost_name: str | None = None
+    layers: list[tuple[str, str, str]] = field(default_factory=list)  # (activation name, input name, kind)
+
+    @property
+    def params(self) -> list[str]:
+        return [u.param for u in self.updates]
+
+
+def training_loops(filename: str) -> list[InlineLoop]:
+    """The loops compiled from ``filename`` whose body updates arrays from their gradients."""
+    found = []
+    for loop, node in LOOPS.items():
+        if getattr(node, "_nndoctor_file", None) not in (None, filename):
+            continue
+        updates = _updates(node.body)
+        if not updates:
+            continue
+        first_update = next(i for i, s in enumerate(node.body) if _update_of(s) is not None)
+        prefix = [s for s in node.body[:first_update] if _keeps(s)]
+        assigned = [n for s in prefix for n in _targets(s)]
+        found.append(InlineLoop(loop, node, updates, prefix, assigned, filename, node.lineno))
+    return found
+
+
+def _keeps(statement: ast.stmt) -> bool:
+    """Statements the replay runs: assignments to names (not prints, not appends to the learner's lists,
+    not the loop's own tick)."""
+    if isinstance(statement, ast.If) and isinstance(statement.test, ast.Call) and \
+            getattr(statement.test.func, "id", None) == TICK:
+        return False
+    return isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and all(
+        isinstance(t, (ast.Name, ast.Tuple)) for t in _target_nodes(statement))
+
+
+def _target_nodes(statement: ast.stmt) -> list[ast.expr]:
+    if isinstance(statement, ast.Assign):
+        return list(statement.targets)
+    return [statement.target]  # type: ignore[attr-defined]
+
+
+def _targets(statement: ast.stmt) -> list[str]:
+    names = []
+    for target in _target_nodes(statement):
+        for sub in ast.walk(target):
+            if isinstance(sub, ast.Name):
+                names.append(sub.id)
+    return names
+
+
+def _updates(body: list[ast.stmt]) -> list[Update]:
+    return [u for u in (_update_of(s) for s in body) if u is not None]
+
+
+def _update_of(statement: ast.stmt) -> Update | None:
+    """``W -= lr * dW`` / ``W = W - lr * dW`` (either order of the product)."""
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Sub) and \
+            isinstance(statement.target, ast.Name):
+        found = _scaled_name(statement.value)
+        return Update(statement.target.id, found[0], found[1]) if found else None
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and \
+            isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.BinOp) and \
+            isinstance(statement.value.op, ast.Sub) and isinstance(statement.value.left, ast.Name) and \
+            statement.value.left.id == statement.targets[0].id:
+        found = _scaled_name(statement.value.right)
+        return Update(statement.targets[0].id, found[0], found[1]) if found else None
+    return None
+
+
+def _scaled_name(value: ast.expr) -> tuple[str, ast.expr] | None:
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        if isinstance(value.right, ast.Name) and not isinstance(value.left, ast.Name) or \
+                isinstance(value.right, ast.Name) and isinstance(value.left, ast.Name) and \
+                value.left.id.lower() in ("lr", "learning_rate", "alpha", "eta", "step_size", "rate"):
+            return value.right.id, value.left
+        if isinstance(value.left, ast.Name):
+            return value.left.id, value.right
+    return None
+
+
+class Observer:
+    """Called at each iteration start of one inline training loop; tells the Doctor about the step
+    the previous iteration made."""
+
+    def __init__(self, loop: InlineLoop, record: Callable[..., None], completions: Callable[[], int]) -> None:
+        self.loop, self.record, self._completions = loop, record, completions
+        self._seen: int | None = None  # steps completed by anyone, after this loop's last tick
+        self.off = False
+
+    def __call__(self, frame: Any) -> None:
+        if self.off:
+            return
+        if self._seen is not None and self._completions() > self._seen:
+            self.off = True  # the watched functions it calls make the steps: they are recorded already
+            return
+        self._observe(frame)
+        self._seen = self._completions()
+
+    def _observe(self, frame: Any) -> None:
+        names = frame.f_locals
+        loop = self.loop
+        params = {p: names.get(p) for p in loop.params}
+        if not all(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in params.values()):
+            return
+        if not any(v.ndim == 2 for v in params.values()):  # type: ignore[union-attr]
+            return
+        if loop.previous is not None:
+            self._step(names, params)  # type: ignore[arg-type]
+        elif loop.first is None:
+            loop.first = dict(names)
+            loop.first_params = {k: v.copy() for k, v in params.items()}  # type: ignore[union-attr]
+        loop.previous = {k: v.copy() for k, v in params.items()}  # type: ignore[union-attr]
+
+    def _step(self, names: Mapping[str, Any], params: dict[str, np.ndarray]) -> None:
+        loop = self.loop
+        loop.steps += 1
+        if loop.cost_name is None:
+            loop.cost_name = _cost_name(loop, names)
+        if not loop.layers:
+            loop.layers = _layers(loop, names)
+        grads = {u.param: names.get(u.grad) for u in loop.updates}
+        grads = {k: g for k, g in grads.items() if isinstance(g, np.ndarray)}
+        cost = names.get(loop.cost_name) if loop.cost_name else None
+        lr = _value(loop.updates[0].lr, names)
+        activations = [(kind, names.get(a), names.get(z)) for a, z, kind in loop.layers]
+        self.record(loop=loop, before=loop.previous, after=params, grads=grads,
+                    cost=R.scalar_value(cost) if R.is_scalar(cost) else None,
+                    activations=[x for x in activations if isinstance(x[1], np.ndarray)], learning_rate=lr,
+                    arrays=[v for k, v in names.items() if isinstance(v, np.ndarray) and k not in params])
+
+
+def _value(expr: ast.expr, names: Mapping[str, Any]) -> float | None:
+    try:
+        value = eval(compile(ast.Expression(expr), "<lr>", "eval"), {}, dict(names))  # noqa: S307 - a name or a number
+    except Exception:  # noqa: BLE001
+        return None
+    return float(value) if R.is_scalar(value) else None
+
+
+def _cost_name(loop: InlineLoop, names: Mapping[str, Any]) -> str | None:
+    grads = {u.grad for u in loop.updates}
+    candidates = [n for n in loop.assigned if n not in grads and R.is_cost_value(names.get(n))]
+    named = [n for n in candidates if n.lower() in COST_NAMES]
+    if named:
+        return named[-1]
+    for statement in loop.prefix:
+        source = ast.unparse(statement)
+        for n in _targets(statement):
+            if n in candidates and ("log" in source or "**" in source or "square" in source):
+                return n
+    return None
+
+
+def _layers(loop: InlineLoop, names: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(activation, its input, kind) for the body's arrays that apply a known activation to another."""
+    from nndoctor.activations import _classify
+
+    found = []
+    for statement in loop.prefix:
+        if not isinstance(statement, ast.Assign):
+            continue
+        for a in _targets(statement):
+            A = names.get(a)
+            if not isinstance(A, np.ndarray) or A.dtype.kind != "f":
+                continue
+            used = {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
+            for z in used:
+                Z = names.get(z)
+                if z == a or not isinstance(Z, np.ndarray) or Z.shape != A.shape or Z.dtype.kind != "f":
+                    continue
+                got = _classify(A, Z, A.dtype, A.ndim == 2)
+                if got is not None and got[0] != "identity":
+                    found.append((a, z, got[0]))
+                    break
+    return found
+
+
+def inline_replay(loop: InlineLoop) -> Replay | None:
+    """The loop body before the update, run on a copy of its first iteration's variables."""
+    if loop.first is None or loop.first_params is None or loop.cost_name is None:
+        return None
+    code = compile(ast.Module(body=loop.prefix, type_ignores=[]), loop.filename, "exec")
+    grads = {u.param: u.grad for u in loop.updates}
+
+    def run(p: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        names = dict(loop.first)  # type: ignore[arg-type]
+        names.update({k: np.array(v, copy=True) for k, v in p.items()})
+        names.setdefault("__builtins__", __builtins__)
+        exec(code, names)  # noqa: S102 - the learner's own loop body, as their program runs it
+        return names
+
+    def cost_fn(p: Mapping[str, np.ndarray]) -> Any:
+        return run(p)[loop.cost_name]  # type: ignore[index]
+
+    def grad_fn(p: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        names = run(p)
+        return {k: names[g] for k, g in grads.items() if g in names}
+
+    label = f"the training loop at line {loop.line}"
+    cost_fn.__qualname__ = cost_fn.__name__ = label
+    grad_fn.__qualname__ = grad_fn.__name__ = label
+    return Replay(cost_fn, grad_fn, dict(loop.first_params), "pure", f"{label} (its body up to the update)",
+                  None, None)
