@@ -24,6 +24,7 @@ import inspect
 import io
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -41,6 +42,7 @@ from nndoctor.trace import (
     ArrayStats,
     CallSite,
     DerivativeCall,
+    DroppedState,
     Iteration,
     Problem,
     RecordedError,
@@ -49,9 +51,10 @@ from nndoctor.trace import (
     UpdateStats,
     WeightInit,
 )
-from nndoctor.usercode import UserCodeError, definition_site, function_name
+from nndoctor.usercode import UserCodeError, definition_site, display_path, function_name
 
 F = TypeVar("F", bound=Callable[..., Any])
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STEP_ROLES = frozenset({R.FORWARD, R.FORWARD_COST, R.COST_GRAD, R.BACKWARD, R.UPDATE})
 
 
@@ -175,6 +178,8 @@ class Doctor:
         self._run_has_signal = False  # the run's steps end with a recognized backward or update
         self._last_forward_result: Any = None  # probe mode: what a cost computed outside a step consumed
         self._last_theta: tuple[float, ...] | None = None
+        self._state_seen: dict[str, Any] = {}  # update -> (state it got, whether it returned a new one, calls)
+        self._last_gradients: Any = None  # what the last backward returned (an update's other dicts are its state)
         # probe mode: forward passes that drew random numbers, with their iteration (a prediction
         # with dropout left on never completes a training step)
         self.random_forwards: list[tuple[Call, Iteration]] = []
@@ -952,6 +957,36 @@ class Doctor:
                                     {k: float(np.linalg.norm(v)) for k, v in before.items()}, True, descent)
         self._complete(it)
 
+    def _follow_state(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """An optimizer that returns its new state (velocity, moments) must get it back at the next call.
+        Seen from the calls alone: the state it received, the state it returned, and whether the next
+        call receives the old one again, unchanged."""
+        inputs = list(args) + list(kwargs.values())
+        params = self._params
+        grads = self._last_gradients
+        state_in = [a for a in inputs if isinstance(a, Mapping) and a is not params and not R.is_parameter_dict(a)
+                    and a is not grads and not (grads is None and _gradient_dict(a, params))]
+        outs = list(result) if isinstance(result, tuple) else [result]
+        state_out = [o for o in outs if isinstance(o, Mapping) and o is not params and not R.is_parameter_dict(o)]
+        if not state_in or not state_out:
+            return
+        record = (tuple(id(s) for s in state_in), fingerprint_of_dicts(state_in))
+        previous = self._state_seen.get(site.name)
+        returned_new = any(o is not s for o in state_out for s in state_in)
+        if previous is not None and previous[0] == record and previous[1] and record[1] is not None:
+            calls = previous[2] + 1
+            if calls == 3 and not any(d.function == site.name for d in self.trace.dropped_states):
+                caller = sys._getframe(1)  # the learner's code that called the update and dropped its result
+                while caller is not None and caller.f_code.co_filename.startswith(_PACKAGE_DIR):
+                    caller = caller.f_back
+                self.trace.dropped_states.append(DroppedState(
+                    site.name, caller.f_code.co_qualname if caller else None,
+                    display_path(caller.f_code.co_filename) if caller else None, caller.f_lineno if caller else None,
+                    self._it.index if self._it is not None else None, calls))
+            self._state_seen[site.name] = (record, returned_new, calls)
+        else:
+            self._state_seen[site.name] = (record, returned_new, 1)
+
     def _drew_random(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
         """A forward pass that drew random numbers: dropout. In a training step its cost is noisy; in a
         call that trains nothing (a prediction) it is a bug, confirmed later by calling it twice."""
@@ -995,6 +1030,7 @@ class Doctor:
         self._backward_seen = True
         self._run_has_signal = True
         self._backward_calls += 1
+        self._last_gradients = result if isinstance(result, Mapping) else R.first(result)
         if self._forward_depth > 0 and self._forward_state is not None and not self._forward_state.get("fused"):
             self._demote_forward()
         it = self._it
@@ -1032,6 +1068,8 @@ class Doctor:
         self._run_has_signal = True
         if self._run is not None:
             self._run.updates_seen = True
+        if self.keep_calls:
+            self._follow_state(site, args, kwargs, result)
         run = self._current_run()
         it = self._it
         if it is not None and not it.sampled and run.weights and run.learning_rate is not None:
@@ -1129,6 +1167,19 @@ def watch(namespace: Any, every: int = 1) -> Doctor:
 
 
 # --------------------------------------------------------------------- helpers
+def _gradient_dict(d: Mapping[str, Any], params: Mapping[str, np.ndarray] | None) -> bool:
+    return bool(R.gradient_entries(d, params)) or bool(R.gradient_entries(d, None))
+
+
+def fingerprint_of_dicts(dicts: list[Mapping[str, Any]]) -> tuple[float, ...] | None:
+    sums = []
+    for d in dicts:
+        for v in d.values():
+            if isinstance(v, np.ndarray) and v.dtype.kind in "fiu":
+                sums.append(float(np.sum(v, dtype=np.float64)))
+    return tuple(sums) or None
+
+
 def _random_position() -> tuple[int, int]:
     """Where numpy's global random generator is: it moves whenever anything draws from it."""
     state = np.random.get_state()

@@ -163,6 +163,19 @@ class RecordedError:
 
 
 @dataclass
+class DroppedState:
+    """An optimizer's state (momentum's velocity, Adam's moments) that its update returned, and that
+    the next call did not get: it received the old state again, unchanged."""
+
+    function: str  # the update
+    caller: str | None  # where its result is dropped
+    file: str | None
+    line: int | None
+    iteration: int | None
+    calls: int  # consecutive calls seen receiving the same state
+
+
+@dataclass
 class Problem:
     """A watched function returned something its role cannot use (recorded once per function)."""
 
@@ -248,6 +261,7 @@ class Trace:
     sites: dict[str, CallSite] = field(default_factory=dict)
     errors: list[RecordedError] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    dropped_states: list[DroppedState] = field(default_factory=list)
     every: int = 1
     # activations and derivative helpers the program called: name -> the function (bound to its
     # object for a method), and the shape of the arrays it was called with

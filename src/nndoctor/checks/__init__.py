@@ -26,7 +26,7 @@ RUN_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
     *layers.CHECKS,
     *dropout.CHECKS,
 )
-TRACE_CHECKS: tuple[Callable[..., list[Finding]], ...] = (*errors.CHECKS, *layers.TRACE_CHECKS)
+TRACE_CHECKS: tuple[Callable[..., list[Finding]], ...] = (*errors.CHECKS, *layers.TRACE_CHECKS, *updates.TRACE_CHECKS)
 
 
 def run_checks(trace: Any, internal_errors: list[str] | None = None) -> list[Finding]:

@@ -11,7 +11,7 @@ from nndoctor import roles as R
 from nndoctor.checks.context import Context, weight_layers
 from nndoctor.checks.cost import check_divergence, check_oscillation, finite_curve, plateau
 from nndoctor.checks.units import layer_series
-from nndoctor.findings import Finding
+from nndoctor.findings import Finding, Location
 from nndoctor.numbers import fmt
 from nndoctor.trace import Run
 
@@ -250,4 +250,25 @@ def _sweep_fix(lr: float | None, down: bool) -> str:
             f"curve falls fastest without spiking.")
 
 
+def check_dropped_state(ctx: Context) -> list[Finding]:
+    """optimizer-update (state): the update returns its new velocity or moments, and the caller keeps
+    passing the old ones (``params, _ = update_with_momentum(params, grads, v, ...)``)."""
+    out = []
+    for d in ctx.trace.dropped_states:
+        where = f" in {d.caller}" if d.caller and d.caller != "<module>" else ""
+        out.append(Finding(
+            rule="optimizer-update",
+            message=(f"{d.function} returns a new optimizer state (its velocity or moments), but every call gets "
+                     f"the same old one back, unchanged ({d.calls} calls in a row){where}: the state is never "
+                     f"carried over, so each step restarts from it. Momentum becomes plain gradient descent with "
+                     f"a learning rate (1 - beta) times smaller, and Adam's moments never build up."),
+            location=Location(function=d.caller if d.caller and d.caller != "<module>" else d.function,
+                              file=d.file, line=d.line, iteration=d.iteration),
+            evidence={"kind": "state", "update": d.function, "calls": d.calls},
+            fix=(f"Keep what {d.function} returns and pass it to the next call: "
+                 f"params, v = {d.function}(params, grads, v, ...).")))
+    return out
+
+
 CHECKS = (check_not_updated, check_learning_rate, check_update_sign)
+TRACE_CHECKS = (check_dropped_state,)
