@@ -34,6 +34,7 @@ class ProbeStopped(BaseException):
     """Raised through the user's code when the check's time is up."""
 
 
+_NO_ITERABLE = object()
 EXTRA_STEPS = 3  # steps a stopping run may still complete before it is stopped by force
 MIN_STEPS_BEFORE_TIME_CAP = 10  # a run stopped for time still gets this many steps
 
@@ -45,6 +46,7 @@ class RunBudget:
     first_event: int
     started: float
     completed: int = 0  # its training steps that completed
+    extended: bool = False  # left to run to its end (the author's full run, see _may_finish)
     stopping: str | None = None  # "iterations" | "time" | "deadline"
     completions_at_stop: int = 0
     loops_broken: int = 0
@@ -67,13 +69,30 @@ class Budget:
     hard_stop: bool = False
     _loops: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     observers: dict[int, Callable[[Any], None]] = field(default_factory=dict)  # loop id -> called at each tick
+    full_run_seconds: float = 4.0  # a run that would finish within this much more time is left to finish
+    _ticks: dict[tuple[int, int], int] = field(default_factory=dict)  # loop instance -> iterations started
+    _totals: dict[tuple[int, int], int] = field(default_factory=dict)  # loop instance -> its length
+    _last_tick: tuple[int, int] | None = None
+    _entered: dict[tuple[int, int], int] = field(default_factory=dict)  # loop instance -> event it started at
 
     def __post_init__(self) -> None:
         self.started = self.clock()
 
     # ------------------------------------------------------------- loops (checkfile/transform.py)
-    def enter_loop(self, loop: int) -> None:
-        self._loops.pop((id(sys._getframe(1)), loop), None)
+    def enter_loop(self, loop: int, iterable: Any = _NO_ITERABLE) -> Any:
+        """A new instance of a loop starts; a for loop's iterable is handed back, its length noted."""
+        key = (id(sys._getframe(1)), loop)
+        self._loops.pop(key, None)
+        self._ticks[key] = 0
+        self._entered[key] = self.events
+        self._totals.pop(key, None)
+        if iterable is _NO_ITERABLE:
+            return None
+        try:
+            self._totals[key] = len(iterable)
+        except Exception:  # noqa: BLE001 - a generator has no length: the loop just has none
+            pass
+        return iterable
 
     def tick(self, loop: int) -> bool:
         """A loop iteration starts: True when the loop must break (it drives a stopping run)."""
@@ -83,6 +102,8 @@ class Budget:
             self.observers[loop](frame)
         key = (id(frame), loop)
         self.events += 1
+        self._ticks[key] = self._ticks.get(key, 0) + 1
+        self._last_tick = key
         run = self.current
         if run is not None and run.stopping is not None:
             last = self._loops.get(key)
@@ -125,8 +146,8 @@ class Budget:
             return
         now = self.clock()
         reason = None
-        if run.completed >= self.iterations:
-            reason = "iterations"
+        if run.completed >= self.iterations and not run.extended:
+            reason = None if self._may_finish(run, now) else "iterations"
         elif now - self.started > self.soft_seconds:
             reason = "deadline"
         elif now - run.started > self.run_seconds and run.completed >= MIN_STEPS_BEFORE_TIME_CAP:
@@ -135,6 +156,24 @@ class Budget:
             run.stopping = reason
             run.completions_at_stop = self.completions
             self.stopped_runs += 1
+
+    def _may_finish(self, run: RunBudget, now: float) -> bool:
+        """The author's whole run, when little is left of it: a full-batch loop (one step per
+        iteration) whose remaining iterations fit in `full_run_seconds` and before the soft deadline.
+        Its train and dev errors then mean what the author's do."""
+        key = self._last_tick
+        total = self._totals.get(key) if key is not None else None
+        done = self._ticks.get(key, 0) if key is not None else 0
+        if not total or not done or abs(done - run.completed) > 2:
+            return False
+        if self._entered.get(key, 0) > run.first_event:
+            return False  # a loop that started after the run's first step (mini-batches of an epoch)
+        per_step = (now - run.started) / max(run.completed, 1)
+        left = (total - done) * per_step
+        if left > self.full_run_seconds or now + left > self.started + self.soft_seconds * 0.8:
+            return False
+        run.extended = True
+        return True
 
     def end_run(self) -> None:
         self.current = None

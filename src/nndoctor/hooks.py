@@ -183,6 +183,13 @@ class Doctor:
         # probe mode: forward passes that drew random numbers, with their iteration (a prediction
         # with dropout left on never completes a training step)
         self.random_forwards: list[tuple[Call, Iteration]] = []
+        # probe mode: (X, output, labels, iteration, example axis) of forward passes whose caller holds
+        # labels for the same examples; the ones that trained nothing are evaluations
+        self.evaluation_records: list[tuple[Any, ...]] = []
+        self._arguments: list[tuple[tuple[Any, ...], Mapping[str, Any]]] = []
+        self._last_trained: Run | None = None
+        self._current_X: Any = None
+        self.train_inputs: dict[int, Any] = {}  # run index -> the data its steps trained on
 
     @property
     def step(self) -> RecordedStep:
@@ -413,6 +420,8 @@ class Doctor:
             except BaseException as exc:
                 doctor._depth -= 1
                 doctor._leave_forward(site, state)
+                if state.get("stacked") and doctor._arguments:
+                    doctor._arguments.pop()
                 if doctor.evaluations is not None:
                     doctor.evaluations.discard(state.get("evals"))
                 doctor._record_error(site, exc)
@@ -493,6 +502,9 @@ class Doctor:
                     self._opened_step(args, kwargs, site.arg_names)
             elif role == R.UPDATE and self._it is not None and (self._it.sampled or not self._run.weights):
                 state["before"] = self._snapshot_params(args, kwargs)
+            if self.keep_calls:
+                self._arguments.append((args, kwargs))
+                state["stacked"] = True
             if self.keep_calls and "random" not in state and (role is None or role == R.FORWARD):
                 state["random"] = _random_position()  # predict(X, parameters) that draws masks: dropout left on
             if self._taping():
@@ -611,6 +623,8 @@ class Doctor:
     def _exit(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
               state: Mapping[str, Any]) -> None:
         self._leave_forward(site, state)
+        if state.get("stacked") and self._arguments:
+            self._arguments.pop()
         self._busy = True
         try:
             if not site.probed:
@@ -648,10 +662,12 @@ class Doctor:
             elif role in (R.FORWARD, R.FORWARD_COST):
                 if "random" in state and _random_position() != state["random"]:
                     self._drew_random(site, args, kwargs, result)
+                if role == R.FORWARD and self.keep_calls and self._it is not None:
+                    self._note_evaluation(args, kwargs, result)
                 if not state.get("forward") and self._forward_depth == 0 and self._it is None:
                     self._begin_step()  # recognized only now, from its output
                     self._on_forward_start(args, kwargs, site.arg_names)
-                self._on_forward_end(site, args, kwargs, result, role)
+                self._on_forward_end(site, args, kwargs, result, role, bool(state.get("forward")))
             elif role == R.COST:
                 self._on_cost(args, kwargs, result, site)
             elif role == R.COST_GRAD:
@@ -758,6 +774,10 @@ class Doctor:
             self.evaluations.updates += 1
         if not it.completed:
             it.completed = True
+            if self._run is not None:
+                self._last_trained = self._run
+                if self._current_X is not None:
+                    self.train_inputs.setdefault(self._run.index, self._current_X)
             if self.budget is not None:
                 self.budget.on_complete()
             if self._recorder is not None:
@@ -765,6 +785,8 @@ class Doctor:
 
     def _close_run(self) -> None:
         if self.budget is not None:
+            if self._run is not None and self.budget.current is not None:
+                self._run.cut_short = self.budget.current.stopping
             self.budget.end_run()
         if self._recorder is not None:
             self._recorder.finish()
@@ -800,6 +822,7 @@ class Doctor:
         data = R.find_data(R.arrays_in(inputs) or (R.arrays_on(args[0], params) if args else []), params)
         if data is not None:
             X, axis = data
+            self._current_X = X
             if run.examples is None or not run.completed:  # the layout of the training data, not a later predict's
                 run.examples, run.example_axis = int(X.shape[axis]), axis
             if self._it is not None:
@@ -813,15 +836,15 @@ class Doctor:
             it.param_fingerprint = tuple(float(np.sum(v, dtype=np.float64)) for v in params.values())
 
     def _on_forward_end(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any],
-                        result: Any, role: str) -> None:
+                        result: Any, role: str, outermost: bool = True) -> None:
         it = self._it
         if it is None:
             return
         out = R.output_of(result)
         if role == R.FORWARD_COST and R.is_scalar(out):
             it.cost = R.scalar_value(out)
-        elif isinstance(out, np.ndarray) and self._run is not None and (self._run.output_units is None
-                                                                         or not self._run.completed):
+        elif isinstance(out, np.ndarray) and self._run is not None and outermost and (
+                self._run.output_units is None or not self._run.completed):
             run = self._run  # (a predict() later in the run returns labels, not the output layer)
             if out.ndim == 2 and run.example_axis is not None and out.shape[run.example_axis] == run.examples:
                 run.output_units = int(out.shape[1 - run.example_axis])
@@ -986,6 +1009,33 @@ class Doctor:
             self._state_seen[site.name] = (record, returned_new, calls)
         else:
             self._state_seen[site.name] = (record, returned_new, 1)
+
+    def _note_evaluation(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        """A forward pass and the labels its caller holds for the same examples: if it trains nothing
+        (a prediction after training), its accuracy is a train or dev accuracy (bias and variance)."""
+        run = self._run
+        out = R.output_of(result)
+        if run is None or run.example_axis is None or not isinstance(out, np.ndarray) or out.ndim != 2:
+            return
+        X = next((a for a in R.arrays_in(list(args) + list(kwargs.values())) if a.ndim == 2
+                  and (self._params is None or all(a is not v for v in self._params.values()))), None)
+        if X is None:
+            return
+        m = X.shape[run.example_axis]
+        labels = None
+        for outer_args, outer_kwargs in reversed(self._arguments):  # the calls around this one
+            for a in list(outer_args) + list(outer_kwargs.values()):
+                if isinstance(a, np.ndarray) and a is not X and m in a.shape and a.size in (m, out.size) \
+                        and a.dtype.kind in "biuf" and a.size > 1:
+                    labels = a
+                    break
+            if labels is not None:
+                break
+        if labels is None:
+            return
+        if len(self.evaluation_records) >= 12:
+            self.evaluation_records[:] = [e for e in self.evaluation_records if not e[3].completed][-6:]
+        self.evaluation_records.append((X, out, labels, self._it, run.example_axis, self._last_trained))
 
     def _drew_random(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
         """A forward pass that drew random numbers: dropout. In a training step its cost is noisy; in a

@@ -205,6 +205,7 @@ class Run:
     # something changed the parameters between steps (an update call, an inline update, an optimizer
     # moving theta): without it the "steps" are evaluations (a gradient-checking loop), not training
     updates_seen: bool | None = None  # None: not known (a trace read from a file)
+    cut_short: str | None = None  # why nndoctor stopped it before its author's end ("iterations", "time", ...)
 
     @property
     def completed(self) -> list[Iteration]:

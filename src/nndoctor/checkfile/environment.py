@@ -187,7 +187,7 @@ def sandbox(path: Path, trees: list[ast.AST], budget: Budget | None = None) -> I
             setattr(builtins, ENTER, budget.enter_loop)
         else:
             setattr(builtins, TICK, lambda loop: False)
-            setattr(builtins, ENTER, lambda loop: None)
+            setattr(builtins, ENTER, lambda loop, iterable=None: iterable)
         with contextlib.redirect_stdout(state.output), contextlib.redirect_stderr(state.output), \
                 warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nndoctor.budget import Budget
+from nndoctor.checkfile.fit import bias_and_variance
 from nndoctor.checkfile.fold import fold
 from nndoctor.checkfile.gradients import check_recorded_steps
 from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
@@ -43,9 +44,10 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0, timeou
 
 def program_budget(iterations: int, timeout: float) -> Budget:
     """The program's share of the time: training runs stop at 60% of it, the program itself at 85%;
-    a slow run gets a fifth of it (at most 6 s) before it stops."""
+    a slow run gets a fifth of it (at most 6 s) before it stops; a run that would end within 15% of it
+    (at most 4 s) after its iterations is left to end, as its author runs it."""
     return Budget(iterations=iterations, run_seconds=min(6.0, 0.2 * timeout), soft_seconds=0.6 * timeout,
-                  hard_seconds=0.85 * timeout)
+                  hard_seconds=0.85 * timeout, full_run_seconds=min(4.0, 0.15 * timeout))
 
 
 def _check(path: Path, target: str, iterations: int, seed: int, budget: Budget) -> Report:
@@ -65,6 +67,7 @@ def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int)
                       lambda: report.extend(check_random_predictions(probe.doctor.random_forwards)))
     _after_time_limit(probe, "the update and mini-batch probes", _probe_steps, probe, report)
     _after_time_limit(probe, "the data checks", _data_checks, probe, report)
+    _after_time_limit(probe, "the train and dev errors", lambda: report.extend(bias_and_variance(probe.doctor)))
     fold(report)
     report.sections["probe"] = section = _probe_section(probe, iterations)
     trained = any(run.completed for run in probe.doctor.trace.runs)

@@ -14,6 +14,7 @@ in the learner's file, and is compiled with the loop instrumentation of `transfo
 from __future__ import annotations
 
 import ast
+import re
 import tokenize
 import warnings
 from dataclasses import dataclass, field
@@ -87,7 +88,6 @@ def _read_python(path: Path) -> str:
 def _notebook_cells(path: Path, program: Program) -> list[tuple[int, str]]:
     """(cell number, Python source) of each code cell, IPython syntax turned into Python."""
     import nbformat
-    from IPython.core.inputtransformer2 import TransformerManager
 
     try:
         with warnings.catch_warnings():  # a cell without an id is a notebook written by hand: fine
@@ -98,7 +98,7 @@ def _notebook_cells(path: Path, program: Program) -> list[tuple[int, str]]:
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a broken file
         raise SourceError(f"{path}: not a readable Jupyter notebook ({type(exc).__name__}: "
                           f"{str(exc).splitlines()[0] if str(exc) else 'no details'})") from None
-    manager = TransformerManager()
+    manager = _LazyTransformer()
     cells = []
     for number, cell in enumerate(notebook.get("cells", []), start=1):
         if cell.get("cell_type") != "code":
@@ -125,10 +125,29 @@ def _cell_python(source: str, number: int, manager: object, program: Program) ->
 
 
 def _transform(source: str, manager: object) -> str:
+    if not _IPYTHON_SYNTAX.search(source):
+        return source  # plain Python: no need to load IPython for it
     try:
         return manager.transform_cell(source)  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - leave it to the parser to say what is wrong
         return source
+
+
+_IPYTHON_SYNTAX = re.compile(r"^\s*[%!]|\?|=\s*[%!]", re.M)  # a quick look: IPython decides what it means
+
+
+class _LazyTransformer:
+    """IPython's TransformerManager, imported the first time a cell needs it."""
+
+    def __init__(self) -> None:
+        self._manager: object | None = None
+
+    def transform_cell(self, source: str) -> str:
+        if self._manager is None:
+            from IPython.core.inputtransformer2 import TransformerManager
+
+            self._manager = TransformerManager()
+        return self._manager.transform_cell(source)  # type: ignore[attr-defined]
 
 
 def _add(program: Program, source: str, cell: int | None) -> None:

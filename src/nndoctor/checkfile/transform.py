@@ -3,8 +3,7 @@
 Every ``for`` and ``while`` loop of the learner's code (the checked file and the helper modules next
 to it) gets two calls, both cheap when nothing is being stopped:
 
-    __nndoctor_loop__(7)                 # a new instance of loop 7 starts
-    for i in range(num_iterations):
+    for i in __nndoctor_loop__(7, range(num_iterations)):   # a new instance of loop 7, of n iterations
         if __nndoctor_tick__(7): break   # an iteration starts; True: the run's budget is spent
         ...
 
@@ -32,19 +31,31 @@ class _Loops(ast.NodeTransformer):
         loop = next(_ids)
         LOOPS[loop] = node
         tick = ast.If(test=_call(TICK, loop), body=[ast.Break()], orelse=[])
-        enter = ast.Expr(value=_call(ENTER, loop))
-        for new in (tick, enter):
-            ast.copy_location(new, node)
-            for sub in ast.walk(new):
-                ast.copy_location(sub, node)
+        _locate(tick, node)
         node.body.insert(0, tick)
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            # for i in __nndoctor_loop__(7, range(n)): a new instance, and how many iterations it will make
+            node.iter = _call(ENTER, loop, node.iter)
+            _locate(node.iter, node)
+            return [node]
+        enter = ast.Expr(value=_call(ENTER, loop))
+        _locate(enter, node)
         return [enter, node]
 
     visit_For = visit_AsyncFor = visit_While = _instrument
 
 
-def _call(name: str, loop: int) -> ast.Call:
-    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[ast.Constant(loop)], keywords=[])
+def _call(name: str, loop: int, *more: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[ast.Constant(loop), *more], keywords=[])
+
+
+def _locate(new: ast.AST, node: ast.AST) -> None:
+    """The learner's loop line on every node added, so tracebacks point at it (existing nodes kept)."""
+    for sub in ast.walk(new):
+        if not hasattr(sub, "lineno") or getattr(sub, "lineno", None) is None:
+            ast.copy_location(sub, node)
+        elif sub is new:
+            ast.copy_location(sub, node)
 
 
 def instrument(statements: list[ast.stmt]) -> list[ast.stmt]:
