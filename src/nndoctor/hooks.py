@@ -841,6 +841,9 @@ class Doctor:
         if it is None:
             return
         out = R.output_of(result)
+        if not isinstance(out, np.ndarray) and not R.is_scalar(out):  # only said of a declared forward
+            self._problem(site, R.FORWARD, f"returned {_describe(result)}; a forward pass returns the output "
+                          f"array A (or a tuple (A, caches), a cache dict holding it, or (cost, cache))")
         if role == R.FORWARD_COST and R.is_scalar(out):
             it.cost = R.scalar_value(out)
         elif isinstance(out, np.ndarray) and self._run is not None and outermost and (

@@ -339,8 +339,8 @@ def array_parameters(args: tuple[Any, ...], names: list[str]) -> tuple[dict[str,
         return None
     position, X = arrays[0]  # the data come first: forward(x, W1, b1, ...), predict(X, W, b)
     rest = {(names[i] if i < len(names) else f"arg{i}"): a for i, a in floats if i != position}
-    if not any(a.ndim == 2 for a in rest.values()) or len(rest) < 2:
-        return None
+    if sum(a.ndim == 2 and min(a.shape) > 1 for a in rest.values()) < 2:
+        return None  # one layer's (A_prev, W, b): a piece of the forward, not the network's
     return (rest, position) if find_data([X], rest) is not None else None
 
 

@@ -29,7 +29,8 @@ RAW_INPUT_SYMPTOMS = ("dead-relu", "saturated-activation", "learning-rate", "cos
 
 def fold(report: Report) -> None:
     for step in (_one_finding_per_exception, _group_propagated_mismatches, _group_same_defect,
-                 _fold_into_activation_findings, _zero_gradient_is_the_wrong_gradient, _defer_to_gradient_bugs,
+                 _fold_into_activation_findings, _zero_gradient_is_the_wrong_gradient,
+                 _random_prediction_from_a_wrong_mask, _defer_to_gradient_bugs,
                  defer_to_raw_inputs,
                  _quiet_checks_where_gradients_vanish, _inconclusive_blocks_are_notes):
         step(report)
@@ -137,6 +138,21 @@ def _zero_gradient_is_the_wrong_gradient(report: Report) -> None:
              and f.severity.label == "error" and f.location.parameter}
     report.findings[:] = [f for f in report.findings
                           if not (f.rule == "zero-gradient" and f.location.parameter in wrong)]
+
+
+def _random_prediction_from_a_wrong_mask(report: Report) -> None:
+    """A mask drawn with randn drops units even at keep_prob = 1: the random prediction that follows
+    is the same bug, said once, inside the dropout finding."""
+    masks = [f for f in report.findings if f.rule == "dropout-mask" and f.kind == "keep-rate"]
+    random = [f for f in report.findings if f.rule == "stochastic-forward"
+              and any(f.location.function in (m.location.function, *(f.evidence.get("functions") or [])) for m in masks)]
+    if not masks or not random:
+        return
+    note = ("With such a mask even keep_prob = 1 drops units: the prediction made with it is random too "
+            "(two calls on the same input differ).")
+    first = masks[0]
+    report.findings[:] = [amend(f, note=note, evidence={"random_prediction": True}) if f is first else f
+                          for f in report.findings if f not in random]
 
 
 def defer_to_raw_inputs(report: Report) -> None:

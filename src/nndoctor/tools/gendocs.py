@@ -33,9 +33,17 @@ def write(folder: Path) -> list[Path]:
     return [*written, index]
 
 
+def _checkout() -> Path:
+    """The repository this source tree belongs to (the folder holding pyproject.toml), else the cwd."""
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "pyproject.toml").exists():
+            return folder
+    return Path.cwd()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    folder = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "docs" / "rules"
+    folder = Path(args[0]) if args else _checkout() / "docs" / "rules"
     for page in write(folder):
         print(page)
     return 0
