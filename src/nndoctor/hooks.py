@@ -188,6 +188,7 @@ class Doctor:
         self.evaluation_records: list[tuple[Any, ...]] = []
         self._arguments: list[tuple[tuple[Any, ...], Mapping[str, Any]]] = []
         self._last_trained: Run | None = None
+        self.step_calls = 0  # calls of forward, cost, backward or update roles so far
         self._current_X: Any = None
         self.train_inputs: dict[int, Any] = {}  # run index -> the data its steps trained on
 
@@ -458,7 +459,7 @@ class Doctor:
                 self._top_calls += 1
                 self._top_label = _call_label(site, args, kwargs, self.label_ignore)
             state["backwards"] = self._backward_calls
-            if site.role is None and args and not site.settled():
+            if site.fixed_role is None and args and not site.settled():
                 given, _, _ = R.call_parameters(args, kwargs, site.arg_names)
                 state["fingerprint"] = fingerprint(given)  # did the call move the weights it got?
             if role == R.DERIVATIVE:
@@ -645,6 +646,8 @@ class Doctor:
                 self.trace.sites[site.name].role = site.role or R.OTHER
             if state.get("part") and role in _STEP_ROLES:
                 role = R.OTHER  # a layer's own step: the network's forward and backward make the step
+            if role in _STEP_ROLES:
+                self.step_calls += 1  # an inline loop's observer steps aside when functions make the steps
             if self.evaluations is not None:
                 if role in (R.FORWARD_COST, R.COST, R.COST_GRAD):
                     self.evaluations.evaluated(site.func, args, kwargs, result)

@@ -222,7 +222,7 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
         return COST_GRAD
     if param_dicts and find_data(arrays_in(inputs), param_dicts[0]) is not None:
         out = output_of(result)
-        if is_cost_value(out):
+        if _cost_output(result, out):
             return FORWARD_COST
         if isinstance(out, np.ndarray):
             return FORWARD
@@ -233,16 +233,16 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
                 return BACKWARD
             if find_data(arrays_in(inputs), listed) is not None:
                 out = output_of(result)
-                if is_cost_value(out):
+                if _cost_output(result, out):
                     return FORWARD_COST
                 if isinstance(out, np.ndarray):
                     return FORWARD
             return OTHER
     if not param_dicts and names is not None and array_parameters(args, names) is not None:
         out = output_of(result)
-        if isinstance(out, np.ndarray) and out.dtype.kind == "f" and not is_cost_value(out):
+        if isinstance(out, np.ndarray) and out.dtype.kind == "f" and not _cost_output(result, out):
             return FORWARD
-        if is_cost_value(out):
+        if _cost_output(result, out):
             return FORWARD_COST
     if is_cost_value(first(result)) and arrays_in(inputs):
         return COST
@@ -257,6 +257,14 @@ def _unrolls(inputs: list[Any], result: Any) -> bool:
     values = list(result.values()) if isinstance(result, Mapping) else (list(result) if isinstance(result, (list, tuple)) else [])
     arrays = [v for v in values if isinstance(v, np.ndarray)]
     return bool(arrays) and sum(a.size for a in arrays) == flats[0].size
+
+
+def _cost_output(result: Any, out: Any) -> bool:
+    """A forward's result is a cost when it is a number (or (cost, cache)); a 1x1 array it holds under an
+    output name (a per-example prediction, cache["out"]) is an output."""
+    if isinstance(out, np.ndarray) and out.ndim > 0 and not (isinstance(result, tuple) and result and result[0] is out):
+        return False
+    return is_cost_value(out)
 
 
 def is_cost_value(value: Any) -> bool:
@@ -321,7 +329,7 @@ def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: A
         return OTHER
     data = arrays_in(rest) or arrays_on(args[0], params)  # forward(self) reading self.X
     if find_data(data, params) is not None:
-        if is_cost_value(out):
+        if _cost_output(result, out):
             return FORWARD_COST if arrays_in(rest) else COST
         if isinstance(out, np.ndarray):
             return FORWARD
@@ -339,7 +347,7 @@ def array_parameters(args: tuple[Any, ...], names: list[str]) -> tuple[dict[str,
         return None
     position, X = arrays[0]  # the data come first: forward(x, W1, b1, ...), predict(X, W, b)
     rest = {(names[i] if i < len(names) else f"arg{i}"): a for i, a in floats if i != position}
-    if sum(a.ndim == 2 and min(a.shape) > 1 for a in rest.values()) < 2:
+    if sum(a.ndim == 2 and not is_bias_key(k, a) for k, a in rest.items()) < 2:
         return None  # one layer's (A_prev, W, b): a piece of the forward, not the network's
     return (rest, position) if find_data([X], rest) is not None else None
 

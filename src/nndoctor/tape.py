@@ -23,6 +23,11 @@ MAX_TAPE = 64  # calls kept per step (a step that makes more is a loop over exam
 MAX_COPY_BYTES = 64 * 2**20  # parameters copied before each call only below this size
 
 
+def _trains(step: RecordedStep) -> bool:
+    """A step with a backward, a cost-and-gradient call or an update in it (not a lone evaluation)."""
+    return any(e.role in (R.BACKWARD, R.COST_GRAD, R.UPDATE) or e.moved for e in step.tape)
+
+
 class StepRecorder:
     def __init__(self, params_now: Callable[[], Mapping[str, np.ndarray] | None]) -> None:
         self._params_now = params_now
@@ -33,6 +38,7 @@ class StepRecorder:
         self._complete = False
         self._runs: set[int] = set()
         self._run: int | None = None
+        self._weak: dict[int, RecordedStep] = {}  # run -> its kept step, when that step trained nothing
 
     @property
     def active(self) -> bool:
@@ -41,7 +47,7 @@ class StepRecorder:
     def open(self, run_index: int, run_label: str, depth: int, owner: Any, learning_rate: float | None) -> None:
         """A step opens at a forward pass called at ``depth``."""
         self.finish()
-        if run_index in self._runs or len(self.steps) >= MAX_STEPS:
+        if (run_index in self._runs and not self._weak.get(run_index)) or len(self.steps) >= MAX_STEPS:
             return
         params = self._params_now()
         if not params:
@@ -114,8 +120,17 @@ class StepRecorder:
         step, self._open = self._open, None
         if step is not None and self._complete and step.tape and self._run is not None:
             step.cost_elsewhere = self.cost_elsewhere
-            self.steps.append(step)
-            self._runs.add(self._run)
+            weak = not _trains(step)
+            kept = self._weak.get(self._run)
+            if kept is not None:  # the run's first step only evaluated (a cost printed before training)
+                if not weak:
+                    self.steps[self.steps.index(kept)] = step
+                    self._weak.pop(self._run)
+            else:
+                self.steps.append(step)
+                self._runs.add(self._run)
+                if weak:
+                    self._weak[self._run] = step
         self._complete = False
 
     def first(self) -> RecordedStep:

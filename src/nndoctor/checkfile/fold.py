@@ -127,8 +127,11 @@ def _defer_to_gradient_bugs(report: Report) -> None:
     if not wrong:
         return
     note = f"This may only be a consequence of the wrong gradient ({', '.join('d' + p for p in wrong)}): fix that first."
+    # a cost that turns NaN during training (after iteration 0) diverged on the wrong gradient too
     report.findings[:] = [amend(f, severity="warning", note=note, evidence={"may_be_caused_by": "gradient-mismatch"})
-                          if f.rule in DYNAMICS and f.severity.label == "error" else f for f in report.findings]
+                          if f.severity.label == "error" and (f.rule in DYNAMICS or (
+                              f.rule == "non-finite" and (f.location.iteration or 0) > 0))
+                          else f for f in report.findings]
 
 
 def _zero_gradient_is_the_wrong_gradient(report: Report) -> None:

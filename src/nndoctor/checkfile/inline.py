@@ -134,19 +134,19 @@ class Observer:
     """Called at each iteration start of one inline training loop; tells the Doctor about the step
     the previous iteration made."""
 
-    def __init__(self, loop: InlineLoop, record: Callable[..., None], completions: Callable[[], int]) -> None:
-        self.loop, self.record, self._completions = loop, record, completions
-        self._seen: int | None = None  # steps completed by anyone, after this loop's last tick
+    def __init__(self, loop: InlineLoop, record: Callable[..., None], step_calls: Callable[[], int]) -> None:
+        self.loop, self.record, self._step_calls = loop, record, step_calls
+        self._seen: int | None = None  # calls of the watched forward/backward/update, at this loop's last tick
         self.off = False
 
     def __call__(self, frame: Any) -> None:
         if self.off:
             return
-        if self._seen is not None and self._completions() > self._seen:
+        if self._seen is not None and self._step_calls() > self._seen:
             self.off = True  # the watched functions it calls make the steps: they are recorded already
             return
         self._observe(frame)
-        self._seen = self._completions()
+        self._seen = self._step_calls()
 
     def _observe(self, frame: Any) -> None:
         names = frame.f_locals

@@ -176,7 +176,7 @@ def _observe_inline_loops(probe: Probe) -> None:
         if loop.loop in known or loop.loop in budget.observers:
             continue
         probe.inline_loops.append(loop)
-        budget.observers[loop.loop] = Observer(loop, probe.doctor.record_inline_step, lambda: budget.completions)
+        budget.observers[loop.loop] = Observer(loop, probe.doctor.record_inline_step, lambda: probe.doctor.step_calls)
 
 
 def _train_if_nothing_did(probe: Probe, iterations: int) -> None:
