@@ -251,6 +251,35 @@ _A_FORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+def derivative_from_values(result: np.ndarray, arrays: list[np.ndarray]) -> str | None:
+    """Which activation's derivative an observed backward applied, from its values alone: ``result``
+    is ``dA * f'(x)`` for one of the ``arrays`` as ``dA`` and another as ``x`` (Z, or the output A
+    for the forms written in terms of it). Nothing is called. None when no single kind fits."""
+    result = np.asarray(result, dtype=np.float64)
+    fits: set[str] = set()
+    for i, dA in enumerate(arrays):
+        if dA.shape != result.shape or not np.all(np.isfinite(dA)) or np.count_nonzero(dA) < dA.size // 2:
+            continue
+        with np.errstate(all="ignore"):
+            ratio = np.where(dA != 0, result / np.where(dA == 0, 1.0, dA), np.nan)
+        valid = np.isfinite(ratio)
+        if valid.sum() < 4:
+            continue
+        for j, x in enumerate(arrays):
+            if j == i or x.shape != result.shape:
+                continue
+            x = np.asarray(x, dtype=np.float64)
+            for kind, form in _A_FORMS.items():
+                if kind in ("identity", "relu"):
+                    continue
+                if np.allclose(ratio[valid], form(x)[valid], rtol=1e-6, atol=1e-9):
+                    fits.add(kind)
+            for kind in ("sigmoid", "tanh"):
+                if np.allclose(ratio[valid], derivative_value(kind, x)[valid], rtol=1e-6, atol=1e-9):
+                    fits.add(kind)
+    return next(iter(fits)) if len(fits) == 1 else None
+
+
 # --------------------------------------------------------------------------------------------
 # calling user code safely
 

@@ -80,8 +80,10 @@ class _Site:
         self.func = func
         self.name = function_name(func)
         self.file, self.line = definition_site(func)
+        if role is None and getattr(func, "__name__", "") in ("__init__", "__repr__", "__str__", "__len__"):
+            role = R.OTHER  # building or showing an object is never a training step
         self.fixed_role = role
-        self.declared_role = role  # given by a decorator (None: recognized from the calls)
+        self.declared_role = None if role == R.OTHER else role  # given by a decorator (None: recognized)
         self.kind = kind
         self.derivative_of = derivative_of
         self.seen: dict[str, int] = {}
@@ -319,6 +321,16 @@ class Doctor:
 
         func = site.func
         prefix = tuple(a for a in args[:1] if not isinstance(a, (np.ndarray, tuple, list, Mapping)))
+        if prefix and len(same) >= 2:
+            # a layer object's backward (bprop(self, inputs, outputs, grads)): read what it applied
+            # from the values it got and gave, without calling it (it reads its own state)
+            of = activations.derivative_from_values(out, [args[i] for i in same])
+            if of is not None and site.fixed_role is None:
+                site.fixed_role, site.derivative_of = R.DERIVATIVE, of
+                self.trace.sites[site.name].role = R.DERIVATIVE
+            return
+        if prefix and _holds_state(prefix[0]):
+            return  # a method of an object that keeps state (self.inputs): calling it again would change it
         target = functools.partial(func, *prefix) if prefix else func  # a method: bound to its object
         rest = args[len(prefix):]
         role = kind = of = None
@@ -448,8 +460,9 @@ class Doctor:
                 role = R.predict_role(args, kwargs, self._params, site.arg_names)
                 if role == R.FORWARD and self._forward_known():
                     role = None  # (X, parameters) in, but the forward is known: a backward or predict
-            if role in _STEP_ROLES and self._within_step(args, kwargs, site.arg_names):
-                role, state["part"] = None, True  # one layer's forward or backward inside the network's
+            if self._step_param_ids and self._within_step(args, kwargs, site.arg_names):
+                state["part"] = True  # one layer's forward or backward inside the network's
+                role = None if role in _STEP_ROLES else role
             if role in (R.FORWARD, R.FORWARD_COST) and self._forward_depth > 0 and self._forward_state is not None \
                     and self._step_identity(args, kwargs, site.arg_names)[2] == self._step_key:
                 # a forward pass on the same parameters inside the call taken for the forward
@@ -833,7 +846,8 @@ class Doctor:
             if self.data_checks and run.index not in self._data:
                 self._data[run.index] = {"X": X}  # a reference, for the data checks at report time
         if not run.weights:
-            run.weights = _weight_inits(params, run.example_axis)
+            inputs_size = int(data[0].shape[1 - data[1]]) if data is not None else None
+            run.weights = _weight_inits(params, run.example_axis, inputs_size)
         if it is not None and it.sampled:
             it.params = {str(k): ArrayStats.of(v) for k, v in params.items()}
             it.param_fingerprint = tuple(float(np.sum(v, dtype=np.float64)) for v in params.values())
@@ -1236,6 +1250,11 @@ def fingerprint_of_dicts(dicts: list[Mapping[str, Any]]) -> tuple[float, ...] | 
     return tuple(sums) or None
 
 
+def _holds_state(obj: Any) -> bool:
+    """An object whose methods keep arrays on it (a layer that caches its input)."""
+    return any(isinstance(v, np.ndarray) for v in getattr(obj, "__dict__", {}).values())
+
+
 def _random_position() -> tuple[int, int]:
     """Where numpy's global random generator is: it moves whenever anything draws from it."""
     state = np.random.get_state()
@@ -1324,13 +1343,22 @@ def _activation_stats(site: _Site, layer: int, A: np.ndarray, Z: np.ndarray | No
                            input_nonfinite=z_bad, input_std=z_std)
 
 
-def _weight_inits(params: Mapping[str, np.ndarray], example_axis: int | None) -> dict[str, WeightInit]:
+def _weight_inits(params: Mapping[str, np.ndarray], example_axis: int | None,
+                  n_inputs: int | None = None) -> dict[str, WeightInit]:
     inits = {}
+    n_prev = n_inputs
     for key in R.weight_keys(params):
         W = np.asarray(params[key], dtype=np.float64)
-        # column-major W (n_out, n_in): units are rows; row-major W (n_in, n_out): units are columns
+        # column-major W (n_out, n_in): units are rows; row-major W (n_in, n_out): units are columns;
+        # followed from the input size when it is known (a rows layout may still keep W as (n_out, n_in))
         units_axis = 0 if example_axis in (None, 1) else 1
+        if n_prev is not None and W.shape[0] != W.shape[1]:
+            if W.shape[1] == n_prev:
+                units_axis = 0
+            elif W.shape[0] == n_prev:
+                units_axis = 1
         units, fan_in = W.shape[units_axis], W.shape[1 - units_axis]
+        n_prev = units
         rows = W if units_axis == 0 else W.T
         spread = float(np.max(np.abs(rows - rows[:1]))) if rows.size and np.isfinite(rows).all() else float("nan")
         inits[str(key)] = WeightInit(name=str(key), shape=tuple(W.shape), fan_in=int(fan_in), units=int(units),

@@ -17,6 +17,7 @@ explained by each other; `fold` applies those relations, in this order:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nndoctor.findings import Finding, Report
@@ -25,6 +26,24 @@ from nndoctor.roles import layer_of
 DYNAMICS = ("learning-rate", "cost-oscillation", "cost-divergence", "cost-plateau", "exploding-gradient")
 RAW_INPUT_SYMPTOMS = ("dead-relu", "saturated-activation", "learning-rate", "cost-oscillation",
                       "cost-divergence", "exploding-gradient")
+
+
+def _weight_layers(report: Report) -> dict[str, int]:
+    """Parameter name -> its layer number: from the name (W2 -> 2, weights[1] -> 2), else, for layer
+    objects (layers[2].weights), the order of the layer objects that hold weights."""
+    check = report.sections.get("gradient_check")
+    names = list(check.get("parameters", {})) if isinstance(check, dict) else []
+    names += [f.location.parameter for f in report.findings if f.location.parameter and f.location.parameter not in names]
+    holders = sorted({n.rsplit(".", 1)[0] for n in names if "." in n and "[" in n},
+                     key=lambda h: [int(i) for i in re.findall(r"\[(\d+)\]", h)] or [0])
+    out = {}
+    for n in names:
+        number = layer_of(n)
+        if number is None and "." in n and n.rsplit(".", 1)[0] in holders:
+            number = holders.index(n.rsplit(".", 1)[0]) + 1
+        if number is not None:
+            out[n] = number
+    return out
 
 
 def fold(report: Report) -> None:
@@ -108,8 +127,10 @@ def _fold_into_activation_findings(report: Report) -> None:
         else:
             top = cause.location.layer or 0
         kinds = None if cause.rule == "dropout-mask" else ("other",)  # a forgotten mask can look like a factor
+        layers = _weight_layers(report)
         folded = [f for f in report.findings if f.rule == "gradient-mismatch" and (kinds is None or f.kind in kinds)
-                  and f.location.parameter and (layer_of(f.location.parameter) or 99) <= top]
+                  and f.location.parameter and layers.get(f.location.parameter, 99) <= top
+                  and f.location.run in (None, cause.location.run)]
         if not folded:
             continue
         names = sorted({f.location.parameter for f in folded}
@@ -128,7 +149,7 @@ def _defer_to_gradient_bugs(report: Report) -> None:
         return
     note = f"This may only be a consequence of the wrong gradient ({', '.join('d' + p for p in wrong)}): fix that first."
     # a cost that turns NaN during training (after iteration 0) diverged on the wrong gradient too
-    report.findings[:] = [amend(f, severity="warning", note=note, evidence={"may_be_caused_by": "gradient-mismatch"})
+    report.findings[:] = [amend(f, severity="info", note=note, evidence={"may_be_caused_by": "gradient-mismatch"})
                           if f.severity.label == "error" and (f.rule in DYNAMICS or (
                               f.rule == "non-finite" and (f.location.iteration or 0) > 0))
                           else f for f in report.findings]

@@ -66,10 +66,13 @@ def training_loops(filename: str) -> list[InlineLoop]:
         if getattr(node, "_nndoctor_file", None) not in (None, filename):
             continue
         updates = _updates(node.body)
-        if not updates:
-            continue
+        looped = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)} if hasattr(node, "target") else set()
+        if not updates or any(u.param in looped for u in updates):
+            continue  # for param, grad in zip(params, grads): param -= lr * grad is an update, not a training loop
         first_update = next(i for i, s in enumerate(node.body) if _update_of(s) is not None)
         prefix = [s for s in node.body[:first_update] if _keeps(s)]
+        if not prefix:
+            continue  # nothing computed before the update: the gradients come from elsewhere
         assigned = [n for s in prefix for n in _targets(s)]
         found.append(InlineLoop(loop, node, updates, prefix, assigned, filename, node.lineno))
     return found
