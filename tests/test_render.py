@@ -16,7 +16,6 @@ from modelkit import train_watched
 from nndoctor import Finding, Location, Report, plots
 from nndoctor.render import RENDERERS, render_html, render_json, render_junit
 from nndoctor.render.html import report_fragment
-from nndoctor.rules import FAMILIES
 
 EVIL = "<script>alert(1)</script>"
 LABEL = 'model(tag=&"<>)'

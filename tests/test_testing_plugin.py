@@ -185,7 +185,7 @@ def test_report_as_junit_xml(findings_project):
     # one test case per test that has findings or uses the doctor fixture; each names its file, line and time
     assert set(cases) == {"test_planted_sign", "test_planted_sign_property", "test_learning_rate_zero",
                           "test_learning_rate_tiny", "test_clean"}
-    for name, case in cases.items():
+    for case in cases.values():
         assert case.get("classname") == "test_findings" and " " not in case.get("classname")
         assert case.get("file") == "test_findings.py" and float(case.get("time")) >= 0
         assert len(case.findall("failure")) <= 1
