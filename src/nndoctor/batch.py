@@ -21,6 +21,7 @@ from nndoctor.checkfile.process import kill_all
 from nndoctor.results import FileResult
 
 Task = tuple[str, CheckSettings]
+CONNECT_TIMEOUT = "10s"  # to reach the Dask scheduler
 Done = Callable[[FileResult], None]
 
 
@@ -56,7 +57,7 @@ def dask_client(address: str):  # -> distributed.Client
         raise UsageError("nndoctor check: --scheduler needs dask.distributed; install it with "
                          "pip install 'nndoctor[dask]'.") from None
     try:
-        return Client(address, timeout="10s", set_as_default=False)
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
         raise UsageError(f"nndoctor check: --scheduler {address}: cannot reach a Dask scheduler there ({err}).") \
             from None

@@ -14,7 +14,7 @@ its report.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,13 @@ class FileResult:
         return {"path": self.path, "status": self.status, "verdict": self.verdict, "exit_code": self.exit_code,
                 "seconds": round(self.seconds, 2), "message": self.message, "config": self.config,
                 "fail_on": self.fail_on, "report": self.report}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileResult:
+        """A file's entry of a ``nndoctor.batch/1`` document, read back."""
+        return cls(path=data["path"], status=data["status"], exit_code=int(data["exit_code"]),
+                   seconds=float(data.get("seconds") or 0.0), report=data["report"], message=data.get("message"),
+                   config=data.get("config"), fail_on=data.get("fail_on") or "error")
 
     @classmethod
     def from_report(cls, report: Report, fail_on: Severity | str = "error", seconds: float | None = None) -> FileResult:
@@ -148,6 +155,16 @@ class BatchResult:
                           {s.label: severities[(code, rule)].get(s.label, 0) for s in sorted(Severity, reverse=True)})
                 for code, rule in order]
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchResult:
+        """A ``nndoctor.batch/1`` document read back (what `to_dict` wrote)."""
+        if data.get("schema") != BATCH_SCHEMA:
+            raise ValueError(f"not a {BATCH_SCHEMA} document (schema: {data.get('schema')!r})")
+        summary = data.get("summary") or {}
+        return cls([FileResult.from_dict(f) for f in data.get("files", [])], seconds=float(summary.get("seconds", 0)),
+                   workers=int(summary.get("workers", 1)), scheduler=summary.get("scheduler"),
+                   settings=dict(data.get("settings") or {}))
+
     def to_dict(self) -> dict[str, Any]:
         from nndoctor import __version__
 
@@ -161,7 +178,3 @@ class BatchResult:
             "rules": [r.to_dict() for r in self.rule_counts()],
             "files": [f.to_dict() for f in self.files],
         }
-
-
-def worst_exit(codes: Sequence[int]) -> int:
-    return max(codes, default=EXIT_OK)
