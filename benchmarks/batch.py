@@ -31,16 +31,19 @@ BASES = ("lr_too_high", "zero_init", "correct_two_layer", "l2_gradient_term_miss
 SCALES = (0.5, 1.0, 2.0)
 
 
+def vary(source: str, scale: float, shift: int) -> str:
+    """The training function's default learning rate times ``scale``, numpy's seeds plus ``shift``."""
+    source = re.sub(r"(def \w+\([^)]*learning_rate=)([0-9.eE-]+)",
+                    lambda m: f"{m.group(1)}{float(m.group(2)) * scale:g}", source)
+    return re.sub(r"np\.random\.seed\((\d+)\)", lambda m: f"np.random.seed({int(m.group(1)) + shift})", source)
+
+
 def write_class(folder: Path, n: int) -> list[Path]:
     paths = []
     for i in range(n):
         base = BASES[i % len(BASES)]
         source = (EXAMPLES / f"{base}.py").read_text("utf-8")
-        scale = SCALES[(i // len(BASES)) % len(SCALES)]
-        source = re.sub(r"(def \w+\([^)]*learning_rate=)([0-9.eE-]+)",
-                        lambda m: f"{m.group(1)}{float(m.group(2)) * scale:g}", source)
-        shift = i // (len(BASES) * len(SCALES))
-        source = re.sub(r"np\.random\.seed\((\d+)\)", lambda m: f"np.random.seed({int(m.group(1)) + shift})", source)
+        source = vary(source, SCALES[(i // len(BASES)) % len(SCALES)], i // (len(BASES) * len(SCALES)))
         path = folder / f"student_{i:03d}_{base}.py"
         path.write_text(source, "utf-8")
         paths.append(path)

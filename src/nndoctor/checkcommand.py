@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nndoctor.arguments import UsageError
-from nndoctor.batch import cores, dask_client, dask_threads, run_dask, run_local
+from nndoctor.batch import Task, cores, dask_client, dask_threads, run_dask, run_local
 from nndoctor.checkfile.parent import CheckSettings, check_one
 from nndoctor.config import ConfigFinder
 from nndoctor.filewalk import collect
@@ -28,7 +28,7 @@ from nndoctor.render.escape import printable
 from nndoctor.render.html import render_html
 from nndoctor.results import CHECKED, EXIT_TOOL, BatchResult, FileResult
 from nndoctor.selection import Layer, Selection, layer
-from nndoctor.terminal import use_color
+from nndoctor.terminal import is_terminal, use_color
 
 DEFAULTS = {"iterations": 300, "seed": 0, "timeout": 60.0, "fail_on": "error"}
 CI_FORMATS = ("json", "junit", "sarif", "github")  # a CI job gets its file even when nothing was checked
@@ -114,22 +114,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             workers = at_once = (args.jobs or cores()) if the_plan.many else 1
         memory = f"{50 / at_once:.3g}%"  # half the machine, shared by the checks that run at once on it
         tasks = [(str(p), settings_for(p, args, configs, cli, memory, cwd)) for p in the_plan.files]
-        shown = verbosity(args) >= 0 and _is_terminal(sys.stderr)
-        progress = Progress(len(tasks), enabled=shown, label=tasks[0][0])
         started = time.monotonic()
-        try:
-            done = lambda result: progress.finished(result.verdict)  # noqa: E731 - one line, used once
-            if client is not None:
-                results = run_dask(tasks, client, done)
-            elif not the_plan.many:
-                results = [check_one(*tasks[0])]
-            else:
-                results = run_local(tasks, workers, done)
-        except KeyboardInterrupt:
-            progress.close()
-            print("nndoctor check: interrupted; the checks that were running were stopped.", file=sys.stderr)
-            return EXIT_TOOL
-        progress.close()
+        results = _run(tasks, the_plan.many, workers, client, show=verbosity(args) >= 0 and is_terminal(sys.stderr))
+    except KeyboardInterrupt:
+        print("nndoctor check: interrupted; the checks that were running were stopped.", file=sys.stderr)
+        return EXIT_TOOL
     finally:
         if client is not None:
             client.close()
@@ -140,11 +129,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _emit_batch(batch, args, the_plan)
 
 
-def _is_terminal(stream) -> bool:
+def _run(tasks: list[Task], many: bool, workers: int, client, show: bool) -> list[FileResult]:
+    """Every file's check, here or on the Dask cluster, with the progress line on a terminal."""
+    progress = Progress(len(tasks), enabled=show, label=tasks[0][0])
+
+    def done(result: FileResult) -> None:
+        progress.finished(result.verdict)
+
     try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+        if client is not None:
+            return run_dask(tasks, client, done)
+        if not many:
+            return [check_one(*tasks[0])]
+        return run_local(tasks, workers, done)
+    finally:
+        progress.close()
 
 
 def _cli_settings(args: argparse.Namespace) -> dict:
@@ -181,19 +180,22 @@ def _page_name(index: int, path: str) -> str:
     return f"{index:03d}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', path).strip('_')[:80]}.html"
 
 
+def _write_pages(batch: BatchResult, summary: Path, pages: Path) -> list[str]:
+    """A page per file in ``pages``, each linking back to the summary; their addresses, relative."""
+    pages.mkdir(exist_ok=True)
+    check_folder(pages, f"nndoctor check: {pages}")
+    links = []
+    for i, result in enumerate(batch.files):
+        name = _page_name(i + 1, result.path)
+        write_atomically(pages / name, render_html(result.to_report(), back=(f"../{summary.name}", "all files")))
+        links.append(f"{pages.name}/{name}")
+    return links
+
+
 def _emit_batch(batch: BatchResult, args: argparse.Namespace, the_plan: Plan) -> int:
     fmt = args.format
-    if fmt == "html":
-        assert the_plan.output is not None and the_plan.pages is not None  # plan() saw to it
-        the_plan.pages.mkdir(exist_ok=True)
-        check_folder(the_plan.pages, f"nndoctor check: {the_plan.pages}")
-        summary = the_plan.output.path.name
-        links = []
-        for i, result in enumerate(batch.files):
-            name = _page_name(i + 1, result.path)
-            write_atomically(the_plan.pages / name, render_html(result.to_report(), back=(f"../{summary}",
-                                                                                          "all files")))
-            links.append(f"{the_plan.pages.name}/{name}")
+    if fmt == "html" and the_plan.output is not None and the_plan.pages is not None:  # plan() required both
+        links = _write_pages(batch, the_plan.output.path, the_plan.pages)
         text = BATCH_RENDERERS["html"](batch, links=links)
     elif fmt == "text":
         color = use_color(args.color, None if the_plan.output else sys.stdout)

@@ -26,10 +26,10 @@ def use_color(mode: str, stream: TextIO | None) -> bool:
         return True
     if stream is None:
         return False
-    return _is_terminal(stream) and os.environ.get("TERM") != "dumb"
+    return is_terminal(stream) and os.environ.get("TERM") != "dumb"
 
 
-def _is_terminal(stream: TextIO) -> bool:
+def is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # a closed or replaced stream

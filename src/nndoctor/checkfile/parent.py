@@ -56,9 +56,7 @@ class CheckSettings:
     config: str | None = None  # the pyproject.toml whose [tool.nndoctor] applied, for the report
 
 
-def kill_grace(timeout: float) -> float:
-    """Seconds the child has, after its own time limit, to write its report before it is killed."""
-    return min(10.0, max(2.0, timeout / 2))
+KILL_GRACE = 10.0  # seconds the child has, after its own time limit, to write its report before it is killed
 
 
 def total_memory() -> int:
@@ -118,7 +116,7 @@ def _run_child(path: Path, settings: CheckSettings, cwd: str) -> ChildRun:
         for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(threads, "1")  # steady timings on shared machines; the probe's nets are small
         limit = memory_bytes(settings.memory, total_memory())
-        return run_child(command, out, settings.timeout + kill_grace(settings.timeout), memory_limit=limit,
+        return run_child(command, out, settings.timeout + KILL_GRACE, memory_limit=limit,
                          env=env, cwd=cwd)
 
 
@@ -127,7 +125,7 @@ def _size(n: int) -> str:
 
 
 def _killed_finding(path: str, run: ChildRun, settings: CheckSettings, partial: bool) -> Finding:
-    after = settings.timeout + kill_grace(settings.timeout)
+    after = settings.timeout + KILL_GRACE
     what = "this report holds what was measured before" if partial else "before anything could be checked"
     return Finding(rule="user-code-error", severity=Severity.ERROR,
                    message=f"The file was still running {after:g} s after it started and did not answer the time "
