@@ -45,6 +45,29 @@ def main():
         time.sleep(0.5)
         out.write_text(json.dumps(report(path, "the final report"))[:40])
         os._exit(9)
+    elif name == "alarm_spent_early":  # its one-shot time limit goes off before the loop and is swallowed
+        import signal
+
+        class TimeUp(BaseException):
+            pass
+
+        def time_up(signum, frame):
+            raise TimeUp
+
+        signal.signal(signal.SIGALRM, time_up)
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        try:
+            time.sleep(0.5)
+        except TimeUp:
+            pass  # spent where nothing listens for it
+        try:
+            while True:
+                pass
+        except TimeUp:
+            out.write_text(json.dumps(report(path, "stopped by a second alarm")))
+    elif name == "ignores_alarms":  # no handler: SIGALRM would end it, so it must never be sent one
+        while True:
+            time.sleep(0.1)
     elif name == "nothing":
         out.write_text(json.dumps({"nothing": f"nndoctor check {path}: found nothing to check."}))
     elif name == "internal":

@@ -72,6 +72,19 @@ def test_a_child_that_outlives_its_limit_is_killed_with_its_group_and_its_partia
     assert gone(int(path.with_suffix(".pid").read_text()))
 
 
+def test_a_child_whose_alarm_was_spent_early_is_reminded_of_its_time_limit(fake_child, monkeypatch):
+    monkeypatch.setattr(parent, "KILL_GRACE", 10.0)
+    result, seconds, _ = fake_child("alarm_spent_early", timeout=1.0)
+    assert [f.message for f in result.to_report().findings] == ["stopped by a second alarm"]
+    assert seconds < 6  # reminded one second after its limit, not killed after the grace
+
+
+def test_a_child_without_an_alarm_handler_is_not_sent_one(fake_child):
+    result, _, _ = fake_child("ignores_alarms", timeout=0.5)
+    (finding,) = result.to_report().findings
+    assert finding.evidence["reason"] == "killed"  # by the parent at the deadline, not ended by SIGALRM
+
+
 def test_the_latest_complete_report_wins_over_a_write_cut_short(fake_child):
     result, _, _ = fake_child("killed_while_writing")
     assert result.status == CHECKED

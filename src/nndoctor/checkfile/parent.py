@@ -116,8 +116,8 @@ def _run_child(path: Path, settings: CheckSettings, cwd: str) -> ChildRun:
         for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(threads, "1")  # steady timings on shared machines; the probe's nets are small
         limit = memory_bytes(settings.memory, total_memory())
-        return run_child(command, out, settings.timeout + KILL_GRACE, memory_limit=limit,
-                         env=env, cwd=cwd)
+        return run_child(command, out, settings.timeout + KILL_GRACE, memory_limit=limit, env=env, cwd=cwd,
+                         remind_after=settings.timeout + 1.0)
 
 
 def _size(n: int) -> str:

@@ -11,6 +11,11 @@
 - **The latest complete report**: the child may write its JSON file more than once (a partial
   report, then the final one); the file is read whenever it changes, and the last version that
   parses is kept, so a child killed in the middle of a write still leaves the one before.
+- **A reminder of the time limit**: the child stops the learner's code with its own one-shot
+  ``SIGALRM``. On a loaded machine that alarm can be spent before the training loop starts (then
+  the loop runs until the child is killed and its diagnosis is lost). So once the child's limit is
+  past and it has written no report yet, the parent sends ``SIGALRM`` again every second, but only
+  to a child that catches the signal (``/proc/PID/status``), where it means "time is up".
 """
 
 from __future__ import annotations
@@ -144,6 +149,25 @@ def kill_all() -> None:
         _kill_group(pgid)
 
 
+def _catches_alarm(pid: int) -> bool:
+    """Whether the process has a handler for SIGALRM (else the signal would end it: never sent)."""
+    try:
+        for line in open(f"/proc/{pid}/status", encoding="ascii"):
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (signal.SIGALRM - 1) & 1)
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def _remind(pid: int, report: _ReportFile) -> None:
+    if not report.path.exists() and _catches_alarm(pid):
+        try:
+            os.kill(pid, signal.SIGALRM)
+        except ProcessLookupError:
+            pass
+
+
 def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     """Whether the child has ended, without reaping it: while it is a zombie its process id (and
     so its group id) cannot be given to another process, so killing the group stays safe."""
@@ -166,8 +190,9 @@ def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
 
 
 def run_child(command: list[str], report_path: Path, deadline: float, *, memory_limit: int | None = None,
-              env: dict[str, str] | None = None, cwd: str | None = None) -> ChildRun:
-    """Runs ``command`` until it ends or ``deadline`` seconds pass; the group is killed either way."""
+              env: dict[str, str] | None = None, cwd: str | None = None, remind_after: float | None = None) -> ChildRun:
+    """Runs ``command`` until it ends or ``deadline`` seconds pass; the group is killed either way.
+    From ``remind_after`` seconds on, a child without a report is sent SIGALRM each second."""
     if memory_limit is not None and sys.platform.startswith("linux"):
         command = [sys.executable, "-I", "-c", _TRAMPOLINE, str(memory_limit), *command]
     started = time.monotonic()
@@ -178,12 +203,17 @@ def run_child(command: list[str], report_path: Path, deadline: float, *, memory_
     out, err = BoundedCapture(proc.stdout), BoundedCapture(proc.stderr)  # type: ignore[arg-type]
     report = _ReportFile(report_path)
     killed = False
+    reminded = remind_after
     try:
         while not _exited(proc, POLL_SECONDS):
             report.poll()
-            if time.monotonic() - started > deadline:
+            elapsed = time.monotonic() - started
+            if elapsed > deadline:
                 killed = True
                 break
+            if reminded is not None and elapsed > reminded:
+                _remind(proc.pid, report)
+                reminded = elapsed + 1.0
     finally:
         _kill_group(proc.pid)  # the child if it is still running, and whatever it started
         returncode = proc.wait()
