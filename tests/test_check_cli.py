@@ -117,7 +117,10 @@ def test_junit_and_html_formats_of_check(tmp_path):
 
     out = check("gradient_checking.ipynb", "--format", "junit")
     suite = ET.fromstring(out.stdout.encode()).find("testsuite")
-    assert out.returncode == 1 and len(suite.findall("testcase[@name='gradients']/failure")) == 1
+    (case,) = suite.findall("testcase")  # one test case for the one file, with one failure
+    assert out.returncode == 1 and len(case.findall("failure")) == 1
+    assert case.get("classname") == "nndoctor.gradient_checking" and case.get("file") == "gradient_checking.ipynb"
+    assert case.find("failure").get("type") == "NND101 gradient-mismatch (scale)" and float(case.get("time")) > 0
     page = tmp_path / "r.html"
     out = check("old_helpers.py", "--format", "html", "-o", str(page))
     html = page.read_text()

@@ -16,7 +16,6 @@ from modelkit import train_watched
 from nndoctor import Finding, Location, Report, plots
 from nndoctor.render import RENDERERS, render_html, render_json, render_junit
 from nndoctor.render.html import report_fragment
-from nndoctor.rules import FAMILIES
 
 EVIL = "<script>alert(1)</script>"
 LABEL = 'model(tag=&"<>)'
@@ -113,26 +112,39 @@ def test_junit_parses_and_its_counts_match(blowup):
     text, root, suite = junit_tree(blowup)
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
     assert root.tag == "testsuites" and suite.get("name") == "nndoctor"
-    cases = suite.findall("testcase")
-    families = list(dict.fromkeys(FAMILIES.values()))
-    assert [c.get("name") for c in cases] == families
-    assert all(c.get("classname") == f"nndoctor.{c.get('name')}" for c in cases)
-    failing = [c for c in cases if c.findall("failure")]
+    (case,) = suite.findall("testcase")  # one test case per checked file
+    assert case.get("name") == blowup.target and " " not in case.get("classname")
+    assert case.get("classname").startswith("nndoctor.") and case.get("file") == blowup.target
+    assert case.get("line") and case.get("time") is not None
     for node in (root, suite):
-        assert node.get("tests") == str(len(cases))
-        assert node.get("failures") == str(len(failing))
-        assert node.get("errors") == str(sum(1 for c in cases if c.findall("error") and not c.findall("failure")))
-        assert "timestamp" not in node.attrib and "time" not in node.attrib and "hostname" not in node.attrib
-    failures = [f for c in cases for f in c.findall("failure")]
-    assert len(failures) == len(blowup.at_or_above("error")) == 2
-    by_type = {f.get("type"): f for f in failures}
-    assert set(by_type) == {"NND308 non-finite", "NND301 learning-rate (too-high)"}
-    nan = by_type["NND308 non-finite"]
-    finding = next(f for f in blowup.findings if f.rule == "non-finite")
-    assert nan.get("message") == finding.message
-    assert "where:" in nan.text and "evidence:" in nan.text and "fix:" in nan.text
-    assert [c.get("name") for c in failing] == ["training dynamics"]
+        assert node.get("tests") == "1" and node.get("failures") == "1" and node.get("errors") == "0"
+        assert "timestamp" not in node.attrib and "hostname" not in node.attrib
+    (failure,) = case.findall("failure")  # one failure, whatever the number of failing findings
+    failing = blowup.at_or_above("error")
+    assert len(failing) == 2
+    worst = blowup.sorted_findings()[0]
+    assert failure.get("type") == f"{worst.code} {worst.rule}" + (f" ({worst.kind})" if worst.kind else "")
+    assert failure.get("message") == " ".join(worst.message.split()) + " (and 1 more)"
+    for finding in failing:
+        assert f"{finding.code} {finding.rule}" in failure.text
+    assert "where:" in failure.text and "evidence:" in failure.text and "fix:" in failure.text
     assert render_junit(blowup) == text  # deterministic
+
+
+def test_junit_names_files_and_lines_for_ci_annotations():
+    report = Report(target="class/alice smith.py", findings=[
+        Finding("gradient-mismatch", "dW1 is wrong", location=Location(parameter="W1", file="class/alice smith.py",
+                                                                         line=57), evidence={"kind": "sign"}),
+        Finding("dead-relu", "layer 1 is dead", location=Location(layer=1, file="helpers.py", line=3))])
+    _, _, suite = junit_tree(report)
+    (case,) = suite.findall("testcase")
+    assert case.get("classname") == "nndoctor.class.alice_smith"
+    assert (case.get("file"), case.get("line")) == ("class/alice smith.py", "57")
+    # a finding in another file (a helper module) gives no line of the checked file: line 1
+    report.findings.reverse()
+    report.findings[1] = report.findings[1].with_location(file="helpers.py")
+    _, _, suite = junit_tree(report)
+    assert suite.find("testcase").get("line") == "1"
 
 
 def test_junit_threshold_moves_findings_between_failures_and_system_out():
@@ -141,16 +153,35 @@ def test_junit_threshold_moves_findings_between_failures_and_system_out():
         Finding("dead-relu", "layer 1 is dead", location=Location(layer=1)),
         Finding("stochastic-cost", "the cost is random")])
     _, _, suite = junit_tree(report)
-    cases = {c.get("name"): c for c in suite.findall("testcase")}
-    assert cases["gradients"].find("failure").get("type") == "NND101 gradient-mismatch (sign)"
-    assert cases["activations"].find("failure") is None
-    assert "layer 1 is dead" in cases["activations"].find("system-out").text
-    assert "the cost is random" in cases["user code and tooling"].find("system-out").text
-    assert suite.get("failures") == "1"
+    case = suite.find("testcase")
+    assert case.find("failure").get("type") == "NND101 gradient-mismatch (sign)"
+    assert case.find("failure").get("message") == "dW1 is wrong"
+    assert "layer 1 is dead" in case.find("system-out").text and "the cost is random" in case.find("system-out").text
     _, _, suite = junit_tree(report, fail_on="warning")
-    assert suite.get("failures") == "2"
+    case = suite.find("testcase")
+    assert case.find("failure").get("message") == "dW1 is wrong (and 1 more)"
+    assert "layer 1 is dead" in case.find("failure").text and "the cost is random" in case.find("system-out").text
     _, _, suite = junit_tree(report, fail_on="info")
-    assert suite.get("failures") == "3" and not suite.findall("testcase/system-out[.='the cost is random']")
+    assert suite.find("testcase/system-out") is None and suite.get("failures") == "1"
+
+
+def test_junit_of_many_files_has_one_case_each_and_errors_for_files_not_checked():
+    from nndoctor.results import NOTHING, BatchResult, FileResult, tool_report
+
+    failing = FileResult.from_report(Report(target="a.py", findings=[Finding("gradient-mismatch", "bad")]),
+                                     seconds=1.5)
+    passing = FileResult.from_report(Report(target="b.py"), seconds=0.5)
+    nothing = FileResult(path="c.py", status=NOTHING, exit_code=2, seconds=0.25,
+                         report=tool_report("c.py", NOTHING, "found nothing to check\nadd nndoctor.spec"),
+                         message="found nothing to check\nadd nndoctor.spec")
+    _, root, suite = junit_tree(BatchResult([failing, passing, nothing]))
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == ["a.py", "b.py", "c.py"]
+    assert [float(c.get("time")) for c in cases] == [1.5, 0.5, 0.25] and suite.get("time") == "2.250"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "1")
+    assert cases[1].find("failure") is None and cases[1].find("error") is None
+    assert cases[2].find("error").get("message") == "found nothing to check add nndoctor.spec"
+    assert cases[2].find("failure") is None
 
 
 def test_junit_escapes_everything_and_survives_control_characters():
@@ -191,7 +222,8 @@ def test_junit_is_a_registered_format_and_the_demo_prints_it():
     assert out.returncode == 0, out.stderr
     suite = ET.fromstring(out.stdout.encode()).find("testsuite")
     assert suite.get("failures") == "1"
-    assert len(suite.findall("testcase[@name='gradients']/failure")) == 2
+    failure = suite.find("testcase/failure")
+    assert failure.get("message").endswith("(and 1 more)") and failure.text.count("NND101 gradient-mismatch") == 2
 
 
 # ---------------------------------------------------------------- training series

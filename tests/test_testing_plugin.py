@@ -181,15 +181,52 @@ def test_report_as_junit_xml(findings_project):
     result.assert_outcomes(failed=3, passed=3)
     root = ET.parse(findings_project.path / "nndoctor.xml").getroot()
     suite = root.find("testsuite")
-    assert suite is not None and int(suite.get("failures")) >= 2
-    failures = {f.get("type"): f for f in root.iter("failure")}
-    assert "NND101 gradient-mismatch (sign)" in failures
-    assert "test_findings.py::test_planted_sign" in failures["NND101 gradient-mismatch (sign)"].text
-    assert "fix: " in failures["NND101 gradient-mismatch (sign)"].text
-    assert "NND309 parameters-not-updated" in failures
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    # one test case per test that has findings or uses the doctor fixture; each names its file, line and time
+    assert set(cases) == {"test_planted_sign", "test_planted_sign_property", "test_learning_rate_zero",
+                          "test_learning_rate_tiny", "test_clean"}
+    for case in cases.values():
+        assert case.get("classname") == "test_findings" and " " not in case.get("classname")
+        assert case.get("file") == "test_findings.py" and float(case.get("time")) >= 0
+        assert len(case.findall("failure")) <= 1
+    source = (findings_project.path / "test_findings.py").read_text().splitlines()
+    assert source[int(cases["test_planted_sign"].get("line")) - 1].startswith("def test_planted_sign():")
+    failure = cases["test_planted_sign"].find("failure")
+    assert failure.get("type") == "NND101 gradient-mismatch (sign)"
+    assert "test: test_findings.py::test_planted_sign" in failure.text and "fix: " in failure.text
+    assert cases["test_learning_rate_zero"].find("failure").get("type") == "NND309 parameters-not-updated"
+    assert cases["test_clean"].find("failure") is None  # the doctor watched it and found nothing
+    tiny = cases["test_learning_rate_tiny"]
+    assert tiny.find("failure") is None and "warning" in tiny.find("system-out").text  # below the threshold
+    assert suite.get("tests") == "5" and suite.get("failures") == "3"
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["nndoctor.verdict"] == "fail" and props["nndoctor.fail_on"] == "error"
-    ET.parse(findings_project.path / "pytest.xml")  # pytest's own report is untouched and valid
+    # pytest's own report: each test case carries its findings as record_property would
+    ours = ET.parse(findings_project.path / "pytest.xml").getroot()
+    by_name = {c.get("name"): c for c in ours.iter("testcase")}
+    values = [p.get("value") for p in by_name["test_planted_sign"].iter("property") if p.get("name") == "nndoctor"]
+    assert values and values[0].startswith("error NND101 gradient-mismatch (sign)") and "\n" not in values[0]
+    assert not list(by_name["test_the_doctor_put_the_functions_back"].iter("property"))
+
+
+def test_options_come_from_the_ini_file_and_the_command_line_wins(findings_project):
+    findings_project.makeini("[pytest]\nnndoctor_report = from_ini/nndoctor.json\nnndoctor_fail_on = warning\n"
+                             "nndoctor_seed = 5\n")
+    result = findings_project.runpytest(*NO_CACHE, "-k", "tiny or clean")
+    result.stdout.fnmatch_lines(["nndoctor 0.1.0: --nndoctor-seed=5, --nndoctor-fail-on=warning, "
+                                 "--nndoctor-report=from_ini/nndoctor.json"])
+    result.assert_outcomes(failed=1, passed=1)  # the tiny learning rate's warning fails under the ini's threshold
+    assert json.loads((findings_project.path / "from_ini" / "nndoctor.json").read_text())["pytest"]["seed"] == 5
+    result = findings_project.runpytest(*NO_CACHE, "-k", "tiny or clean", "--nndoctor-fail-on=error")
+    result.assert_outcomes(passed=2)
+
+
+def test_a_bad_ini_value_is_a_usage_error(pytester):
+    pytester.makeini("[pytest]\nnndoctor_fail_on = severe\n")
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest(*NO_CACHE)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*nndoctor_fail_on = severe: expected one of error, warning, info*"])
 
 
 def test_the_doctor_fixture_fails_a_test_on_errors_with_the_findings(findings_project):

@@ -9,44 +9,75 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nndoctor import __version__
-from nndoctor.render import RENDERERS
+from nndoctor import __version__, arguments
+from nndoctor.arguments import Parser
+from nndoctor.render import FORMATS, RENDERERS
 from nndoctor.rules import UnknownRuleError, all_rules, get_rule
+from nndoctor.terminal import COLOR_MODES, use_color
 
 EXIT_OK, EXIT_FINDINGS, EXIT_TOOL = 0, 1, 2
 
 
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default), json, html, junit, sarif (SARIF 2.1.0) or github (Actions annotations)")
+    parser.add_argument("-o", "--output-file", "--output", dest="output", metavar="FILE",
+                        help="write the report to FILE instead of stdout (never over a checked file or through a "
+                             "symbolic link)")
+    parser.add_argument("--color", choices=COLOR_MODES, default="auto",
+                        help="colour the text output: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces "
+                             "it), always or never")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nndoctor",
-        description="Diagnoses hand-written neural-network training code.",
-    )
+    parser = Parser(prog="nndoctor", description="Diagnoses hand-written neural-network training code.")
     parser.add_argument("--version", action="version", version=f"nndoctor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", help="diagnose a model file or notebook: watch it train, check its gradients")
-    check.add_argument("path", help="a .py file or a .ipynb notebook")
-    check.add_argument("--format", choices=["text", "json", "html", "junit"], default="text")
-    check.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    check.add_argument("--fail-on", choices=["error", "warning", "info"], default="error",
+    check = sub.add_parser("check", help="diagnose model files or notebooks: watch them train, check their gradients",
+                           description="Diagnose model files or notebooks: run each in its own process, watch its "
+                                       "training, check its gradients. Options left out come from [tool.nndoctor] in "
+                                       "the closest pyproject.toml above each file.")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="a .py file, a .ipynb notebook or a folder of them")
+    _output_options(check)
+    check.add_argument("--fail-on", choices=["error", "warning", "info"], default=None,
                        help="exit with 1 when a finding is at least this severe (default: error)")
-    check.add_argument("--iterations", type=int, default=300, metavar="N",
+    check.add_argument("--iterations", type=arguments.iterations, default=None, metavar="N",
                        help="training iterations per run in the probe (default: 300)")
-    check.add_argument("--seed", type=int, default=0, help="numpy's seed before the file runs, and the check's")
-    check.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                       help="seconds the file may run before the probe stops it (default: 60)")
+    check.add_argument("--seed", type=arguments.seed, default=None, metavar="N",
+                       help="numpy's seed before the file runs, and the check's (default: 0)")
+    check.add_argument("--timeout", type=arguments.seconds, default=None, metavar="S",
+                       help="seconds each file may run before the probe stops it (default: 60)")
+    check.add_argument("--memory", type=arguments.memory, default=None, metavar="SIZE",
+                       help="memory limit of each check's process: 4G, 512M, 25%% of the machine, or none "
+                            "(default: half the machine's memory, shared by the checks running at once)")
+    check.add_argument("-j", "--jobs", type=arguments.jobs, default=None, metavar="N",
+                       help="files checked at once, each in its own process (default: the number of cores)")
+    check.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run each file's check as a task on this Dask scheduler (pip install 'nndoctor[dask]')")
+    check.add_argument("--exclude", type=arguments.patterns, action="extend", metavar="PATTERNS",
+                       help="gitignore-style patterns of files and folders to skip in folders (comma-separated)")
+    check.add_argument("--select", type=arguments.rule_list, action="extend", metavar="RULES",
+                       help="report only these rules: codes (NND301), prefixes (NND3) or names (learning-rate)")
+    check.add_argument("--extend-select", type=arguments.rule_list, action="extend", metavar="RULES",
+                       help="report these rules too, on top of the selection")
+    check.add_argument("--ignore", type=arguments.rule_list, action="extend", metavar="RULES",
+                       help="do not report these rules")
+    check.add_argument("-q", "--quiet", action="count", default=0,
+                       help="less output: one line per finding (per file, with several files), no progress")
+    check.add_argument("-v", "--verbose", action="count", default=0, help="more output: full reports, notes")
 
     rep = sub.add_parser("report", help="diagnose a training trace written by Doctor(trace=...)")
     rep.add_argument("path", help="an .h5 trace file")
-    rep.add_argument("--format", choices=["text", "json", "html", "junit"], default="text")
-    rep.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    _output_options(rep)
     rep.add_argument("--fail-on", choices=["error", "warning", "info"], default="error")
 
     demo = sub.add_parser("demo", help="diagnose bundled example files, each with a known bug (or none)")
     demo.add_argument("example", nargs="?", help="one example by name (see --list); default: a short tour")
     demo.add_argument("--list", action="store_true", help="list the bundled examples")
-    demo.add_argument("--format", choices=sorted(RENDERERS), default="text")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the check's random directions")
+    demo.add_argument("--format", choices=FORMATS, default="text")
+    demo.add_argument("--seed", type=arguments.seed, default=0, help="seed of the check's random directions")
+    demo.add_argument("--color", choices=COLOR_MODES, default="auto")
 
     explain = sub.add_parser("explain", help="show the documentation of a rule (by slug or code)")
     explain.add_argument("rule", help="e.g. gradient-mismatch or NND101")
@@ -54,10 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list every rule with its code and status")
     rules.add_argument("--format", choices=["text", "json"], default="text")
     return parser
-
-
-def _color() -> bool:
-    return sys.stdout.isatty()
 
 
 DEMO_TOUR = ("lr_too_high", "zero_init", "l2_gradient_term_missing", "correct_deep")
@@ -93,7 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.example == "gradcheck_planted_errors":
         report = importlib.import_module("nndoctor.examples.gradcheck_planted_errors").check(seed=args.seed) \
             .to_report(target="examples/gradcheck_planted_errors.py")
-        return _show(report, args.format)
+        return _show(report, args)
     names = [args.example] if args.example else ([DEMO_SINGLE] if args.format != "text" else list(DEMO_TOUR))
     import contextlib
 
@@ -106,7 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         report.target = f"examples/{name}.py"
         if i:
             sys.stdout.write("\n" + "-" * 100 + "\n\n")
-        _show(report, args.format)
+        _show(report, args)
     if args.format == "text":
         sys.stdout.write(
             "\nThese were `nndoctor check` runs on example files bundled with nndoctor, each written the way\n"
@@ -115,9 +142,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _show(report: Any, fmt: str) -> int:
-    render = RENDERERS[fmt]
-    sys.stdout.write(render(report, color=_color()) if fmt == "text" else render(report))
+def _show(report: Any, args: argparse.Namespace) -> int:
+    render = RENDERERS[args.format]
+    text = render(report, color=use_color(args.color, sys.stdout)) if args.format == "text" else render(report)
+    sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -147,38 +175,31 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from nndoctor.checks import diagnose
+    from nndoctor.outputfile import OutputFile
     from nndoctor.tracefile import TraceFileError, read_trace
 
+    output = OutputFile.check(args.output, checked=[Path(args.path)], command="nndoctor report") if args.output else None
     try:
         trace = read_trace(args.path)
     except TraceFileError as err:
         print(f"nndoctor report: {err}", file=sys.stderr)
         return EXIT_TOOL
     report = diagnose(trace, target=args.path)
-    emit_report(report, args)
+    if args.format == "text":
+        text = RENDERERS["text"](report, color=use_color(args.color, None if output else sys.stdout))
+    else:
+        text = RENDERERS[args.format](report, fail_on=args.fail_on)
+    if output is not None:
+        output.write(text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_FINDINGS if report.at_or_above(args.fail_on) else EXIT_OK
 
 
-def emit_report(report: Any, args: argparse.Namespace) -> None:
-    """``--format``, ``-o`` and ``--fail-on`` (for junit) as `check` and `report` take them."""
-    if args.format == "junit":
-        from nndoctor.render.junit import render_junit
-
-        text = render_junit(report, fail_on=args.fail_on)
-    elif args.format == "text":
-        text = RENDERERS["text"](report, color=_color() and not args.output)
-    else:
-        text = RENDERERS[args.format](report)
-    if args.output:
-        Path(args.output).write_text(text, "utf-8")
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    from nndoctor.checkfile.parent import run_check
+    from nndoctor.checkcommand import cmd_check as check
 
-    return run_check(args)
+    return check(args)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

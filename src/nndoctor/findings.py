@@ -197,10 +197,15 @@ class Report:
         sections = {k: v for k, v in data.items() if k not in fixed}
         return cls(target=data.get("target"), findings=findings, sections=sections)
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str:  # Jupyter's display: the HTML renderer's fragment
         from nndoctor.render.html import report_fragment
 
         return report_fragment(self)
+
+    def __repr__(self) -> str:  # a short summary, as GradientCheck's; str() is the full text report
+        from nndoctor.render.text import short_summary
+
+        return short_summary(self)
 
     def __str__(self) -> str:
         from nndoctor.render.text import render_text

@@ -289,10 +289,17 @@ def _learning_curve_section(curve: Mapping[str, Any]) -> str:
     return f"<section><h2>Learning curve</h2>{svg}</section>"
 
 
-def render_html(report: Report, figures: bool = True, **_: object) -> str:
-    """A complete, self-contained HTML page (styles and figures inline, nothing fetched)."""
-    title = _e(f"nndoctor — {report.target or 'report'}: {report.verdict.upper()}")
+def page(title: str, body: str) -> str:
+    """A complete HTML page around ``body`` (already escaped), with the page style."""
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{title}</title><style>{_PAGE_STYLE}</style></head>"
-            f"<body>{report_fragment(report, figures=figures)}</body></html>\n")
+            f"<title>{_e(title)}</title><style>{_PAGE_STYLE}</style></head>"
+            f"<body>{body}</body></html>\n")
+
+
+def render_html(report: Report, figures: bool = True, back: tuple[str, str] | None = None, **_: object) -> str:
+    """A complete, self-contained HTML page (styles and figures inline, nothing fetched);
+    ``back`` = (relative link, label) puts a link to a summary page above the report."""
+    nav = f"<p class='meta'><a href='{_e(back[0])}'>&larr; {_e(back[1])}</a></p>" if back else ""
+    return page(f"nndoctor — {report.target or 'report'}: {report.verdict.upper()}",
+                nav + report_fragment(report, figures=figures))

@@ -1,4 +1,10 @@
-"""The text form of a report, for people: verdict first, findings grouped by severity."""
+"""The text form of a report, for people: verdict first, findings grouped by severity.
+
+Every string that comes from the report (messages, names, paths, evidence, tracebacks) goes
+through `printable` before it is laid out: what a learner's program put in a string is shown, never
+sent to the terminal as an escape sequence. The only escape sequences in the output are the
+colours this module adds itself.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import textwrap
 from typing import Any
 
 from nndoctor.findings import Finding, Report, Severity, _jsonable
+from nndoctor.render.escape import printable
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", "pass": "32"}
 WIDTH = 100
@@ -16,7 +23,7 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+    return textwrap.wrap(printable(text), WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
 
 
 def _fmt_value(value: Any) -> str:
@@ -40,20 +47,36 @@ def evidence_line(finding: Finding) -> str:
 
 
 def render_finding(finding: Finding, color: bool = False) -> list[str]:
-    sev = finding.severity
-    kind = f" ({finding.kind})" if finding.kind else ""
-    where = finding.location.describe()
-    head = f"{_paint(f'{sev.label:<7}', _COLORS[sev], color)} {finding.code} {finding.rule}{kind}"  # type: ignore[union-attr,index]
-    lines = [head + (f"  {where}" if where else "")]
+    lines = [finding_head(finding, color)]
     lines += _wrap(finding.message, "  ")
     evidence = evidence_line(finding)
     if evidence:
         lines += _wrap("evidence: " + evidence, "  ")
     if "traceback" in finding.evidence and finding.evidence["traceback"]:
-        lines += ["  " + line for line in str(finding.evidence["traceback"]).rstrip().splitlines()]
+        lines += ["  " + line for line in printable(finding.evidence["traceback"]).rstrip().splitlines()]
     if finding.fix:
         lines += _wrap("fix: " + finding.fix, "  ")
     return lines
+
+
+def finding_head(finding: Finding, color: bool = False) -> str:
+    """``error   NND301 learning-rate (too-high)  parameter W1, update_parameters, m.py:91``"""
+    sev = finding.severity
+    kind = f" ({printable(finding.kind)})" if finding.kind else ""
+    where = printable(finding.location.describe())
+    head = f"{_paint(f'{sev.label:<7}', _COLORS[sev], color)} {finding.code} {finding.rule}{kind}"  # type: ignore[union-attr,index]
+    return head + (f"  {where}" if where else "")
+
+
+def finding_line(finding: Finding, color: bool = False, width: int = WIDTH) -> str:
+    """The finding on one line: its head, then as much of its message as fits."""
+    head = finding_head(finding, color)
+    shown = len(finding_head(finding, False))
+    message = " ".join(printable(finding.message).split())
+    room = max(width - shown - 2, 70)  # a long location still leaves the message readable
+    if len(message) > room:
+        message = message[:room - 3].rsplit(" ", 1)[0] + "..."
+    return f"{head}: {message}"
 
 
 def headline(report: Report, color: bool = False) -> str:
@@ -61,7 +84,7 @@ def headline(report: Report, color: bool = False) -> str:
     verdict = report.verdict.upper()
     code = _COLORS["pass"] if report.verdict == "pass" else _COLORS[report.worst_severity]  # type: ignore[index]
     tally = ", ".join(f"{n} {label}{'' if n == 1 or label == 'info' else 's'}" for label, n in counts.items() if n)
-    target = f"{report.target}: " if report.target else ""
+    target = f"{printable(report.target)}: " if report.target else ""
     return f"{target}{_paint(verdict, code, color)}" + (f" — {tally}" if tally else " — no findings")
 
 
@@ -89,11 +112,30 @@ def probe_lines(report: Report) -> list[str]:
     return lines
 
 
-def render_text(report: Report, color: bool = False, **_: object) -> str:
+def short_summary(report: Report) -> str:
+    """What ``repr(report)`` shows: ``<Report m.py FAIL: 1 error, 2 warnings (NND301, NND201, NND402)>``."""
+    counts = ", ".join(f"{n} {label}{'' if n == 1 or label == 'info' else 's'}"
+                       for label, n in report.summary.items() if n) or "no findings"
+    codes = list(dict.fromkeys(f.code for f in report.sorted_findings()))
+    shown = ", ".join(codes[:4]) + (", ..." if len(codes) > 4 else "")
+    target = f" {printable(report.target)}" if report.target else ""
+    return f"<Report{target} {report.verdict.upper()}: {counts}" + (f" ({shown})" if codes else "") + ">"
+
+
+def render_text(report: Report, color: bool = False, verbosity: int = 0, **_: object) -> str:
+    """The full report; ``verbosity`` -1 (``-q``): the headline and one line per finding; 1 (``-v``):
+    also the probe's notes."""
     lines = [headline(report, color)]
+    if verbosity < 0:
+        lines += ["  " + finding_line(f, color) for f in report.sorted_findings()]
+        return "\n".join(lines) + "\n"
     extra = probe_lines(report)
+    if verbosity > 0:
+        probe = report.sections.get("probe")
+        notes = probe.get("notes") if isinstance(probe, dict) else None
+        extra += [f"note: {note}" for note in notes or []]
     if extra:
-        lines += ["  " + line for line in extra]
+        lines += ["  " + printable(line) for line in extra]
     check = report.sections.get("gradient_check")
     if check is not None and hasattr(check, "parameters"):
         lines.append("")
@@ -115,7 +157,7 @@ def gradient_table(check: Any) -> list[str]:
     rows = [("parameter", "shape", "status", "kind", "rel. error", "evals")]
     for name, p in check.parameters.items():
         rel = "-" if p.relative_error is None else f"{p.relative_error:.1e}"
-        rows.append((name, "x".join(str(s) for s in p.shape) or "()", p.status, p.kind or "-", rel, str(p.evaluations)))
+        rows.append((printable(name), "x".join(str(s) for s in p.shape) or "()", p.status, p.kind or "-", rel, str(p.evaluations)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = [f"gradient check ({check.method}, {check.precision}): {check.evaluations} cost evaluations, "
            f"{check.seconds:.2f} s, seed {check.seed}"]
