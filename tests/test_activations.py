@@ -187,7 +187,7 @@ def softmax_whole_array(z):
 
 @pytest.mark.parametrize("func", [returns_a_string, two_required, constant, raises, wrong_shape, keyword_only,
                                   softmax_whole_array, np.ones_like, np.linalg.norm, 3, None, Activation],
-                         ids=repr)
+                         ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_non_activations_are_none(func):
     assert identify_activation(func) is None
 
@@ -554,7 +554,7 @@ def undefined_name(z):
     (raises, sigmoid), (sigmoid_backward, raises), (undefined_name, sigmoid), (sigmoid_backward, two_required),
     (two_required, sigmoid), (relu_der, constant), (relu_der, softmax_whole_array), (keyword_only, relu),
     (training_loop, relu), (relu_der, 3), (None, relu),
-], ids=repr)
+], ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_pairs_that_cannot_be_checked_give_no_finding(helper, forward):
     assert check_derivative(helper, forward) is None
 

@@ -34,7 +34,7 @@ def test_notebook_that_never_trains_gets_its_gradient_checked():
 
 
 def test_old_numpy_names_plots_and_input_loop_are_neutralized_and_reported():
-    out, report = as_json("old_helpers.py")
+    out, report = as_json("old_helpers.py", "--iterations", "300")  # asked for: every run stops there
     assert out.returncode == 0  # a warning does not fail by default
     (finding,) = report["findings"]
     assert finding["evidence"]["reason"] == "numpy-2" and finding["location"]["line"] == 10
@@ -122,7 +122,7 @@ def test_junit_and_html_formats_of_check(tmp_path):
     assert case.get("classname") == "nndoctor.gradient_checking" and case.get("file") == "gradient_checking.ipynb"
     assert case.find("failure").get("type") == "NND101 gradient-mismatch (scale)" and float(case.get("time")) > 0
     page = tmp_path / "r.html"
-    out = check("old_helpers.py", "--format", "html", "-o", str(page))
+    out = check("old_helpers.py", "--format", "html", "-o", str(page), "--iterations", "300")
     html = page.read_text()
     assert out.returncode == 0 and html.startswith("<!DOCTYPE html>") and "<svg" in html and "http" not in html.split("<body")[0]
 
@@ -142,3 +142,12 @@ def test_prediction_with_dropout_left_on_is_random():
     (finding,) = [f for f in report["findings"] if f["rule"] == "stochastic-forward"]
     assert out.returncode == 1 and finding["location"]["function"] == "predict"
     assert "values differ between two calls" in finding["evidence"]["changed"]
+
+
+def test_an_author_run_that_fits_in_a_few_seconds_runs_whole():
+    # by default a run that would end soon after its 300 iterations is left to end, as its author
+    # runs it: old_helpers.py's 2000 iterations, where the cost turns NaN at iteration 1576
+    out, report = as_json("old_helpers.py")
+    assert report["training"]["iterations"] == 2000 and report["probe"]["runs_stopped_at_budget"] == 0
+    (nan,) = [f for f in report["findings"] if f["rule"] == "non-finite"]
+    assert nan["location"]["iteration"] == 1576 and out.returncode == 1

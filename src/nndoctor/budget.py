@@ -34,6 +34,10 @@ class ProbeStopped(BaseException):
     """Raised through the user's code when the check's time is up."""
 
 
+# "program" while the learner's code may run; "report" while the finished report is put together and
+# written (the check process's time-limit alarm lets that finish)
+PHASE = "program"
+
 _NO_ITERABLE = object()
 EXTRA_STEPS = 3  # steps a stopping run may still complete before it is stopped by force
 MIN_STEPS_BEFORE_TIME_CAP = 10  # a run stopped for time still gets this many steps

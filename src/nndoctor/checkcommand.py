@@ -30,7 +30,7 @@ from nndoctor.results import CHECKED, EXIT_TOOL, BatchResult, FileResult
 from nndoctor.selection import Layer, Selection, layer
 from nndoctor.terminal import is_terminal, use_color
 
-DEFAULTS = {"iterations": 300, "seed": 0, "timeout": 60.0, "fail_on": "error"}
+DEFAULTS = {"iterations": 300, "seed": 0, "timeout": 30.0, "fail_on": "error"}
 CI_FORMATS = ("json", "junit", "sarif", "github")  # a CI job gets its file even when nothing was checked
 
 
@@ -91,7 +91,8 @@ def settings_for(path: Path, args: argparse.Namespace, configs: ConfigFinder, cl
         file_ignores = config.per_file_ignores.for_path(relative)
     selection = Selection(layers, file_ignores)
     memory_value = args.memory or (config.memory if config is not None and config.memory else memory)
-    return CheckSettings(iterations=pick("iterations"), seed=pick("seed"), timeout=pick("timeout"),
+    asked = args.iterations is not None or (config is not None and config.iterations is not None)
+    return CheckSettings(iterations=pick("iterations"), exact_iterations=asked, seed=pick("seed"), timeout=pick("timeout"),
                          memory=memory_value, fail_on=pick("fail_on"), rules=selection.rules, cwd=cwd,
                          config=_shown(config.path, cwd) if config is not None else None)
 

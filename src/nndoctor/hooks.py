@@ -19,6 +19,7 @@ others from what each call receives and returns (roles.py).
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import io
@@ -329,9 +330,12 @@ class Doctor:
                 site.fixed_role, site.derivative_of = R.DERIVATIVE, of
                 self.trace.sites[site.name].role = R.DERIVATIVE
             return
-        if prefix and _holds_state(prefix[0]):
-            return  # a method of an object that keeps state (self.inputs): calling it again would change it
-        target = functools.partial(func, *prefix) if prefix else func  # a method: bound to its object
+        if prefix:
+            try:  # a method: tried on a shallow copy of its object, so what it stores (self.inputs) stays put
+                prefix = (copy.copy(prefix[0]),)
+            except Exception:  # noqa: BLE001 - an object that cannot be copied is not tried at all
+                return
+        target = functools.partial(func, *prefix) if prefix else func  # a method: bound to (a copy of) its object
         rest = args[len(prefix):]
         role = kind = of = None
         with _quiet(), self._not_recording(), activations.inputs_shaped_like(shape):
@@ -1248,11 +1252,6 @@ def fingerprint_of_dicts(dicts: list[Mapping[str, Any]]) -> tuple[float, ...] | 
             if isinstance(v, np.ndarray) and v.dtype.kind in "fiu":
                 sums.append(float(np.sum(v, dtype=np.float64)))
     return tuple(sums) or None
-
-
-def _holds_state(obj: Any) -> bool:
-    """An object whose methods keep arrays on it (a layer that caches its input)."""
-    return any(isinstance(v, np.ndarray) for v in getattr(obj, "__dict__", {}).values())
 
 
 def _random_position() -> tuple[int, int]:

@@ -48,7 +48,10 @@ class CheckSettings:
 
     iterations: int = 300
     seed: int = 0
-    timeout: float = 60.0
+    timeout: float = 30.0
+    # the iterations were asked for (command line or pyproject.toml): every run stops there; by
+    # default a run that would end within a few more seconds is left to end, as its author runs it
+    exact_iterations: bool = False
     memory: str = "50%"  # turned into bytes on the machine that runs the check
     fail_on: str = "error"
     rules: frozenset[str] | None = None  # the rules the report keeps; None: all
@@ -110,8 +113,12 @@ def _select(report: Report, settings: CheckSettings, base: Path) -> None:
 def _run_child(path: Path, settings: CheckSettings, cwd: str) -> ChildRun:
     with tempfile.TemporaryDirectory(prefix="nndoctor-") as tmp:
         out = Path(tmp) / "report.json"
-        command = [sys.executable, "-m", CHILD_MODULE, str(path), str(out), "--iterations", str(settings.iterations),
-                   "--seed", str(settings.seed), "--timeout", str(settings.timeout)]
+        # -P: the caller's working directory is not searched for modules (a json.py there is not imported);
+        # the program's own folder is, as `python file.py` does (the runner puts it first)
+        command = [sys.executable, "-P", "-m", CHILD_MODULE, str(path), str(out), "--iterations",
+                   str(settings.iterations), "--seed", str(settings.seed), "--timeout", str(settings.timeout)]
+        if settings.exact_iterations:
+            command.append("--exact-iterations")
         env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
         for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(threads, "1")  # steady timings on shared machines; the probe's nets are small

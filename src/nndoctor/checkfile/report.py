@@ -25,7 +25,8 @@ class NothingToCheck(Exception):
     looked for and the lines that would make the file checkable."""
 
 
-def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0, timeout: float = 30.0) -> Report:
+def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0, timeout: float = 30.0,
+               exact_iterations: bool = False, on_partial: Any = None) -> Report:
     """Run the file as its author does (training capped), then diagnose it. ``timeout``: the seconds
     the whole check may take; the program's share ends a little before, so that what it measured is
     still checked and reported."""
@@ -37,7 +38,10 @@ def check_file(path: str | Path, *, iterations: int = 300, seed: int = 0, timeou
     target = display_path(str(path)) or str(path)
     base, usercode.DISPLAY_BASE = usercode.DISPLAY_BASE, os.getcwd()  # one base for every location
     try:
-        return _check(path, target, iterations, seed, program_budget(iterations, timeout))
+        budget = program_budget(iterations, timeout)
+        if exact_iterations:
+            budget.full_run_seconds = 0.0
+        return _check(path, target, iterations, seed, budget, on_partial)
     finally:
         usercode.DISPLAY_BASE = base
 
@@ -50,17 +54,27 @@ def program_budget(iterations: int, timeout: float) -> Budget:
                   hard_seconds=0.85 * timeout, full_run_seconds=min(4.0, 0.15 * timeout))
 
 
-def _check(path: Path, target: str, iterations: int, seed: int, budget: Budget) -> Report:
+def _check(path: Path, target: str, iterations: int, seed: int, budget: Budget, on_partial: Any) -> Report:
+    from nndoctor import budget as phases
+
+    phases.PHASE = "program"
     with running(path, iterations=iterations, seed=seed, budget=budget, label_ignore=LABEL_IGNORE) as probe:
         run_program(probe)
         probe.doctor.unwatch()
-        return _diagnose(probe, path, target, iterations, seed)
+        return _diagnose(probe, path, target, iterations, seed, on_partial)
 
 
-def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int) -> Report:
+def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int, on_partial: Any = None) -> Report:
+    from nndoctor import budget as phases
+
     report = probe.doctor.report(target=target)
     report.extend(_statement_findings(probe, target))
     report.extend(_environment_findings(probe, target))
+    if on_partial is not None:  # what the program's run showed, kept should a later stage never end
+        phases.PHASE = "report"
+        report.sections["probe"] = {**_probe_section(probe, iterations), "checked": probe.trained(), "partial": True}
+        on_partial(report)
+        phases.PHASE = "program"
     gradient_checked = _after_time_limit(probe, "the gradient check", check_recorded_steps, probe, report, seed)
     _after_time_limit(probe, "the comparison with your own gradient check", _learner_checks, probe, report)
     _after_time_limit(probe, "the prediction check",
@@ -68,6 +82,7 @@ def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int)
     _after_time_limit(probe, "the update and mini-batch probes", _probe_steps, probe, report)
     _after_time_limit(probe, "the data checks", _data_checks, probe, report)
     _after_time_limit(probe, "the train and dev errors", lambda: report.extend(bias_and_variance(probe.doctor)))
+    phases.PHASE = "report"
     fold(report)
     report.sections["probe"] = section = _probe_section(probe, iterations)
     trained = any(run.completed for run in probe.doctor.trace.runs)
