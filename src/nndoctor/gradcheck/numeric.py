@@ -1,29 +1,31 @@
-"""Directional derivatives of the cost with an honest error bound.
+"""Directional derivatives of the cost, with an honest error bound.
 
-Along a direction ``v`` the cost is a function of one variable, phi(s) = J(theta + s v). We compare
-phi'(0) with the analytic <g, v>. Central differences at two steps, s = t and s = 2t, give:
+Along a direction ``v`` the cost is a function of one variable, phi(s) = J(theta + s v) (a
+`Line`). We compare phi'(0) with what the gradient predicts, <g_a, v>, known exactly.
 
-- a Richardson-extrapolated discrepancy d = (4 d_t - d_2t) / 3, accurate to O(t^4);
-- a truncation estimate |d_t - d_2t| (it is ~3x the O(t^2) error of d_t, so it over-covers d);
-- a kink detector: for smooth phi the second differences obey S_2t = 4 S_t up to O(t^4); a ReLU
-  or max crossed inside [-2t, 2t] breaks that by about the jump in slope, so |S_2t - 4 S_t| / t
-  is large exactly when the central difference is untrustworthy;
-- a round-off model, eps * |J| / t, with eps the coarsest dtype seen (parameters, cost, gradient),
-  or the cost's own round-off where it was measured to be larger (`measured_noise`).
+- A central difference at one step, (phi(t) - phi(-t)) / 2t, is the cheap look (2 evaluations).
+  Its error is round-off, eps |J| / t, plus truncation and ReLU kinks, which at the small steps used
+  here are negligible unless a kink is crossed; a crossed kink only makes the look fail, and a
+  failed look is measured properly before anything is concluded from it.
+- A probe adds s = +-2t (4 evaluations) and gives a Richardson-extrapolated discrepancy
+  d = (4 d_t - d_2t) / 3 with a bound on its error: truncation |d_t - d_2t|; kinks: for smooth phi
+  the second differences obey S_2t = 4 S_t up to O(t^4), and a ReLU or max crossed inside
+  [-2t, 2t] breaks that by about the jump in slope, so |S_2t - 4 S_t| / t is large exactly when the
+  central difference is untrustworthy; round-off, ROUNDOFF_FACTOR eps |J| / t, with eps the
+  coarsest dtype involved or the cost's own measured round-off (`measured_noise`); and the
+  rounding of the step itself on the analytic side. The two smoothness signals carry round-off
+  themselves, so only their excess over it counts.
 
-The two smoothness signals carry round-off themselves, so only their excess over it counts. The
-bound is the sum of the three. A discrepancy counts only when it is several times the bound and
-above the dtype's relative floor; a bound too wide to decide is retried with a new direction and a
-better step, never reported as a bug.
+Verdicts are taken in a unit the caller chooses (the ``scale``): a block's gradient norm, or 1 for
+the combined directions (joint.py), whose blocks each weigh 1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from nndoctor.gradcheck.oracle import Oracle
 
 # How many bounds a discrepancy must exceed to count: a margin for the bound's own uncertainty.
 SIGNIFICANCE = 4.0
@@ -33,6 +35,9 @@ ROUNDOFF_FACTOR = 8.0
 # The median of `measured_noise`'s pull statistic for independent unit-variance noise (simulated):
 # dividing by it turns the statistic into a per-evaluation noise estimate.
 NOISE_SPREAD = 1.15
+# A measurement vouches only when the most a hidden error could be, max(4 bounds, floor) + bound,
+# is within this many floors (the floor is the tolerance's "passes below" level).
+VOUCH_LIMIT = 4.0
 
 
 @dataclass(frozen=True)
@@ -71,12 +76,55 @@ def tolerance_for(eps: float) -> Tolerance:
     return Tolerance(*_ROWS[-1][1:])
 
 
-def initial_step(eps: float, theta: np.ndarray) -> float:
-    """Per-entry step: eps^(1/3) (the central-difference optimum) times the parameter's scale."""
-    scale = float(np.sqrt(np.mean(np.square(theta.astype(np.float64))))) if theta.size else 0.0
-    if not np.isfinite(scale) or scale == 0.0:
-        scale = 1.0
-    return float(np.cbrt(eps)) * scale
+def natural_step(eps: float) -> float:
+    """The classic relative step of a central difference, eps^(1/3): truncation against round-off."""
+    return float(np.cbrt(eps))
+
+
+class Line:
+    """The cost along one direction, phi(s), with the slope the gradient predicts (per unit s).
+
+    ``rounding``: the analytic side's uncertainty times the step (the parameters moved by s v are
+    rounded to their dtype, so the step that really happened differs slightly from s v).
+    Evaluations are cached by step, so a probe reuses a look's two evaluations.
+    """
+
+    def __init__(self, evaluate: Callable[[float], float], analytic: float, cost0: float, rounding: float = 0.0) -> None:
+        self._evaluate = evaluate
+        self.analytic = analytic
+        self.cost0 = cost0
+        self.rounding = rounding
+        self.values: dict[float, float] = {0.0: cost0}
+
+    def at(self, s: float) -> float:
+        if s not in self.values:
+            self.values[s] = self._evaluate(s)
+        return self.values[s]
+
+
+@dataclass(frozen=True)
+class Look:
+    """One central difference: the discrepancy (analytic - numeric) and its round-off noise."""
+
+    analytic: float
+    numeric: float
+    noise: float
+    step: float
+
+    @property
+    def discrepancy(self) -> float:
+        return self.analytic - self.numeric
+
+    @property
+    def finite(self) -> bool:
+        return bool(np.isfinite(self.numeric))
+
+
+def look(line: Line, t: float, eps: float) -> Look:
+    plus, minus = line.at(t), line.at(-t)
+    magnitude = max(abs(line.cost0), abs(plus), abs(minus), np.finfo(np.float64).tiny)
+    noise = (ROUNDOFF_FACTOR * eps * magnitude + line.rounding) / t
+    return Look(line.analytic, (plus - minus) / (2.0 * t), noise, t)
 
 
 @dataclass(frozen=True)
@@ -85,12 +133,13 @@ class Samples:
 
     cost0: float
     costs: tuple[float, float, float, float]  # phi(-2t), phi(-t), phi(t), phi(2t)
-    analytic: tuple[float, float]  # <g, moved> / 2s at s = t and s = 2t
+    analytic: float
+    rounding: float
 
 
 @dataclass
 class Probe:
-    """One directional comparison. Derivative units: per unit of s along ``v``."""
+    """One directional comparison with its error bound. Derivative units: per unit of s along ``v``."""
 
     analytic: float
     numeric: float
@@ -99,7 +148,6 @@ class Probe:
     truncation: float
     kink: float
     roundoff: float
-    evaluations: int
     samples: Samples | None = field(default=None, repr=False)
 
     @property
@@ -112,74 +160,64 @@ class Probe:
         return max(parts, key=parts.__getitem__)
 
     @property
-    def rough(self) -> bool:
-        """The cost was seen to bend sharply (a ReLU or max switching) beyond what noise explains."""
-        return self.kink > self.roundoff
+    def finite(self) -> bool:
+        return bool(np.isfinite(self.numeric))
 
     def verdict(self, scale: float, tol: Tolerance) -> str:
-        """'match', 'mismatch' or 'inconclusive' against a block scale (|g| in these units)."""
-        floor = tol.passes_below * scale
-        gap = abs(self.discrepancy)
-        if gap > SIGNIFICANCE * self.bound and gap > floor:
-            return "mismatch"
-        if scale <= SIGNIFICANCE * self.bound and self.dominant_error == "roundoff":
-            return "match"  # a gradient at round-off level, e.g. exactly 0 behind dead units: both agree it is ~0
-        if self.bound > floor:
-            return "inconclusive"
-        return "match"
+        return verdict(self.discrepancy, self.bound, scale, tol)
 
     def rescored(self, eps: float) -> Probe:
         """The same measurement judged with another relative noise level (no new evaluation)."""
         return score(self.samples, self.step, eps) if self.samples is not None else self
 
 
-def probe(oracle: Oracle, block: int, grad: np.ndarray, v: np.ndarray, t: float, cost0: float, eps: float) -> Probe:
-    """Compare <grad, v> with the cost's derivative along ``v`` on parameter ``block``."""
-    costs: dict[float, float] = {}
-    analytic_at: list[float] = []
-    for s in (t, 2.0 * t):
-        plus = oracle.cost(block, s * v)
-        minus = oracle.cost(block, -s * v)
-        moved = plus.plus_delta - minus.plus_delta  # what really moved, after rounding
-        analytic_at.append(float(np.dot(grad, moved)) / (2.0 * s))
-        costs[s], costs[-s] = plus.cost, minus.cost
-    samples = Samples(cost0, (costs[-2.0 * t], costs[-t], costs[t], costs[2.0 * t]),
-                      (analytic_at[0], analytic_at[1]))
-    return score(samples, t, eps)
+def verdict(gap: float, bound: float, scale: float, tol: Tolerance) -> str:
+    """'match', 'mismatch' or 'inconclusive' for a discrepancy and its bound, in units of ``scale``.
+
+    mismatch: beyond SIGNIFICANCE bounds and beyond the floor (tol.passes_below * scale).
+    match: not a mismatch, and what a hidden error could be (`threshold`) is within VOUCH_LIMIT floors.
+    """
+    floor = tol.passes_below * scale
+    if not np.isfinite(gap) or not np.isfinite(bound):
+        return "inconclusive"
+    if abs(gap) > SIGNIFICANCE * bound and abs(gap) > floor:
+        return "mismatch"
+    return "match" if threshold(bound, scale, tol) <= VOUCH_LIMIT * floor else "inconclusive"
+
+
+def threshold(bound: float, scale: float, tol: Tolerance) -> float:
+    """The largest true discrepancy a passing measurement could hide: max(4 bounds, floor) + bound."""
+    return max(SIGNIFICANCE * bound, tol.passes_below * scale) + bound
+
+
+def probe(line: Line, t: float, eps: float) -> Probe:
+    """Compare the gradient's slope with the cost's along the line: 4 evaluations (or 2 after a look)."""
+    costs = (line.at(-2.0 * t), line.at(-t), line.at(t), line.at(2.0 * t))
+    return score(Samples(line.cost0, costs, line.analytic, line.rounding), t, eps)
 
 
 def score(samples: Samples, t: float, eps: float) -> Probe:
     """Discrepancy, its error bound and the bound's parts, from a probe's evaluations."""
     m2, m1, p1, p2 = samples.costs
     cost0 = samples.cost0
-    diffs = [samples.analytic[0] - (p1 - m1) / (2.0 * t), samples.analytic[1] - (p2 - m2) / (4.0 * t)]
+    diffs = [samples.analytic - (p1 - m1) / (2.0 * t), samples.analytic - (p2 - m2) / (4.0 * t)]
     seconds = [p1 - 2.0 * cost0 + m1, p2 - 2.0 * cost0 + m2]
     magnitude = max(abs(cost0), *(abs(c) for c in samples.costs))
     d = (4.0 * diffs[0] - diffs[1]) / 3.0
     # Expected noise of one cost evaluation; each smoothness signal only counts beyond the noise
     # it carries itself (d_t - d_2t carries ~0.75, S_2t - 4 S_t ~8.4 evaluations' worth, over t).
     noise = ROUNDOFF_FACTOR * eps * max(magnitude, np.finfo(np.float64).tiny)
-    roundoff = noise / t
+    roundoff = (noise + samples.rounding) / t
     truncation = max(0.0, abs(diffs[0] - diffs[1]) - 1.0 * roundoff)
     kink = max(0.0, abs(seconds[1] - 4.0 * seconds[0]) / t - 9.0 * roundoff)
-    analytic = samples.analytic[0]
+    analytic = samples.analytic
     if not all(np.isfinite([d, truncation, kink])):
-        return Probe(analytic, float("nan"), float("inf"), t, float("inf"), float("inf"), roundoff, 4, samples)
-    return Probe(
-        analytic=analytic,
-        numeric=analytic - d,
-        bound=truncation + kink + roundoff,
-        step=t,
-        truncation=truncation,
-        kink=kink,
-        roundoff=roundoff,
-        evaluations=4,
-        samples=samples,
-    )
+        return Probe(analytic, float("nan"), float("inf"), t, float("inf"), float("inf"), roundoff, samples)
+    return Probe(analytic, analytic - d, truncation + kink + roundoff, t, truncation, kink, roundoff, samples)
 
 
-def measured_noise(oracle: Oracle, block: int, v: np.ndarray, first: Probe) -> float:
-    """The cost's round-off relative to its size, measured along ``v`` around a probe: 4 evaluations.
+def measured_noise(line: Line, first: Probe) -> float:
+    """The cost's round-off relative to its size, measured along the line around a probe: 4 evaluations.
 
     The round-off model above assumes a cost computed in the dtype it is given. A cost computed in
     float32 internally, or one dominated by log(1 - A) with A within 1e-9 of 1, is far noisier, and
@@ -195,7 +233,7 @@ def measured_noise(oracle: Oracle, block: int, v: np.ndarray, first: Probe) -> f
     if samples is None:
         return 0.0
     t = first.step
-    half = [oracle.cost(block, k * t * v).cost for k in (-1.5, -0.5, 0.5, 1.5)]
+    half = [line.at(k * t) for k in (-1.5, -0.5, 0.5, 1.5)]
     m2, m1, p1, p2 = samples.costs
     grid = np.array([m2, half[0], m1, half[1], samples.cost0, half[2], p1, half[3], p2])
     if not np.all(np.isfinite(grid)):
@@ -205,7 +243,6 @@ def measured_noise(oracle: Oracle, block: int, v: np.ndarray, first: Probe) -> f
     left, right = second[:-1], second[1:]
     pulls = np.sort(np.where(left * right < 0, np.minimum(np.abs(left), np.abs(right)), 0.0))
     pulls[-1] = min(pulls[-1], 3.0 * pulls[-2])
-    # NOISE_SPREAD: the median of this statistic for unit Gaussian noise (simulated)
     sigma = float(np.sqrt(np.mean(pulls ** 2))) / NOISE_SPREAD
     magnitude = max(float(np.max(np.abs(grid))), np.finfo(np.float64).tiny)
     return max(sigma, _quantum(grid, abs(first.analytic) * 4.0 * t)) / magnitude
@@ -232,11 +269,3 @@ def _quantum(values: np.ndarray, predicted: float) -> float:
         if moved or predicted <= 4.0 * spacing:
             return spacing / np.sqrt(12.0)  # uniform rounding to the spacing u: standard deviation u / sqrt(12)
     return 0.0
-
-
-def central_difference(oracle: Oracle, block: int, grad: np.ndarray, v: np.ndarray, t: float) -> tuple[float, float]:
-    """(analytic, numeric) along ``v`` from one central difference: 2 evaluations, for localization."""
-    plus = oracle.cost(block, t * v)
-    minus = oracle.cost(block, -t * v)
-    moved = plus.plus_delta - minus.plus_delta
-    return float(np.dot(grad, moved)) / (2.0 * t), (plus.cost - minus.cost) / (2.0 * t)

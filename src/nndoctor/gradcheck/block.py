@@ -1,0 +1,144 @@
+"""One block on its own: probes along its own directions, judged in the block's unit.
+
+Used for the blocks the joint test points at (along the joint directions' parts for the block, at
+the same step, so that their share can be taken out of the combined measurement), for blocks the
+joint test could not vouch for, and for a gradient's candidate values (shapes). A block is
+
+- 'mismatch' when a probe disagrees beyond its bound and the floor, and the disagreement is the
+  same at an 8 times smaller step (kinks crowded near 0 give one that moves with the step);
+- 'ok' when enough directions agree that the error the block could hide is ruled out
+  (joint.ruled_out) below the tolerance's error level, at the stated risk;
+- 'inconclusive' when the measurements could not decide (the reason: the last bound's dominant
+  error, or 'non-finite' when the cost stopped being a number under the steps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nndoctor.gradcheck.joint import RISK, ruled_out
+from nndoctor.gradcheck.numeric import SIGNIFICANCE, Probe, look, probe, threshold
+from nndoctor.gradcheck.point import Point
+
+MAX_ATTEMPTS = 6  # directions and steps tried per block
+STEADY_SHRINK = 8.0
+STEADY_SLACK = 0.1
+FRESH = 3  # the first direction number a block draws for itself (1 and 2 are the joint ones)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A direction to measure block b along: direction number, sign, per-entry step, recorded slope."""
+
+    k: int
+    sign: float
+    step: float
+    analytic: float | None = None
+
+
+@dataclass
+class Measurement:
+    k: int
+    sign: float
+    probe: Probe
+    verdict: str
+
+
+@dataclass
+class BlockResult:
+    status: str  # "ok" | "mismatch" | "inconclusive"
+    measurements: list[Measurement] = field(default_factory=list)
+    ruled_out: float = float("inf")  # in units of the block's reference norm
+    reason: str = ""
+    evaluations: int = 0
+    step: float | None = None
+
+    @property
+    def mismatches(self) -> list[Measurement]:
+        return [m for m in self.measurements if m.verdict == "mismatch"]
+
+    @property
+    def matches(self) -> list[Measurement]:
+        return [m for m in self.measurements if m.verdict == "match"]
+
+    def along(self, k: int) -> Measurement | None:
+        return next((m for m in self.measurements if m.k == k), None)
+
+
+def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: bool = True) -> BlockResult:
+    """Measure block b along ``plan``, then along fresh directions (``more``) until it is decided.
+
+    ``wanted``: the relative error (in reference norms) a pass must rule out.
+    """
+    before = point.ev.evaluations
+    result = BlockResult("inconclusive")
+    queue = list(plan)
+    fresh = FRESH
+    steady_checked = False
+    last_step = plan[0].step if plan else point.block_step(b, point.first_step)
+    for _ in range(MAX_ATTEMPTS):
+        if not queue:
+            if not more or point.grads.get(b) is None:
+                break
+            queue.append(Planned(fresh, 1.0, last_step))
+            fresh += 1
+        planned = queue.pop(0)
+        u = point.directions.block(planned.k, b)
+        analytic = planned.analytic if planned.analytic is not None else point.projection_of(b, u)
+        line = point.block_line(b, u, planned.sign, analytic)
+        pr = probe(line, planned.step, point.precision.eps)
+        scale = point.ref[b]
+        outcome = pr.verdict(scale, point.precision.tol)
+        if outcome == "mismatch" and not steady_checked:
+            steady_checked = True
+            if not _steady(point, line, pr):
+                outcome = "inconclusive"  # moves with the step: kinks crowded near 0
+                result.reason = "kink"
+        last_step = planned.step
+        if outcome == "inconclusive":
+            result.reason = result.reason if result.reason == "kink" else ("non-finite" if not pr.finite else pr.dominant_error)
+            if point.eps_step is None:
+                last_step = planned.step * (4.0 if pr.dominant_error == "roundoff" and pr.finite else 0.25)
+            continue
+        result.measurements.append(Measurement(planned.k, planned.sign, pr, outcome))
+        if outcome == "mismatch" and len(result.mismatches) >= 2:
+            break
+        if outcome == "match" and result.mismatches:
+            break  # one direction disagreed, this one agrees: a real but direction-dependent error
+        if not result.mismatches and _vouched(point, b, result) <= wanted and not queue:
+            break
+    result.evaluations = point.ev.evaluations - before
+    result.step = last_step
+    if result.mismatches:
+        result.status = "mismatch"
+    elif result.matches:
+        result.ruled_out = _vouched(point, b, result)
+        result.status = "ok" if result.ruled_out <= wanted else "inconclusive"
+        if result.status == "inconclusive" and not result.reason:
+            result.reason = result.matches[-1].probe.dominant_error
+    return result
+
+
+def _vouched(point: Point, b: int, result: BlockResult) -> float:
+    scale = point.ref[b]
+    return ruled_out([threshold(m.probe.bound, scale, point.precision.tol) / scale for m in result.matches])
+
+
+def _steady(point: Point, line, pr: Probe) -> bool:
+    small = look(line, pr.step / STEADY_SHRINK, point.precision.eps)
+    if not small.finite:
+        return False
+    gap = abs(small.discrepancy - pr.discrepancy)
+    return bool(gap <= SIGNIFICANCE * (pr.bound + small.noise) + STEADY_SLACK * abs(pr.discrepancy))
+
+
+def wanted_ruled_out(point: Point) -> float:
+    """The relative error (reference norms) a pass must rule out: the tolerance's error level in
+    the course's measure, ||e|| / (||g_a|| + ||g||), i.e. r = 2 level / (1 - level)."""
+    level = point.precision.tol.error_above
+    return 2.0 * level / (1.0 - level)
+
+
+__all__ = ["BlockResult", "Measurement", "Planned", "RISK", "check_block", "wanted_ruled_out", "np"]

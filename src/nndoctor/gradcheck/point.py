@@ -1,0 +1,163 @@
+"""What every stage of a check shares at one point: the evaluator, the precision, each block's size
+and unit, the directions and what the gradient predicts along them.
+
+**Units.** A block's unit is its reference norm ``ref[b]``: the norm of its gradient, or, for a
+block whose gradient is (nearly) zero, the norm a gradient would need to move the cost as much as
+the others do at the block's largest allowed step; weights ``w[b] = 1 / ref[b]``. In a combined
+direction every block then contributes a term of standard deviation about 1 to the slope, so
+every block weighs the same, and a relative error r of block b moves the slope by about r.
+
+**Steps.** A combined direction moves block b by ``s * w[b] * u_b`` (u with unit-variance
+entries), ``s`` in units of the cost: the first-order change of the cost per block. The first
+step makes the round-off of a central difference a quarter of the tolerance floor. That is a
+relative move of the parameters around 1e-7 in float64, 50 times smaller than the classic
+eps^(1/3): ReLU kinks are crossed that much more rarely, and round-off stays below the floor.
+No block moves by more than eps^(1/3) of its RMS (its ``cap``); a block that would is the one
+with a near-zero gradient, and its reference norm grows instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nndoctor.gradcheck.directions import Directions, dot, weighted_squares
+from nndoctor.gradcheck.evaluator import Evaluator, Move
+from nndoctor.gradcheck.numeric import ROUNDOFF_FACTOR, Line, Tolerance, natural_step, tolerance_for
+
+# The round-off of the first look, as a fraction of the tolerance floor (sets the first step).
+START_NOISE = 0.25
+# The first step never moves a typical block by more than its natural step, nor by less than this
+# fraction of it (a cost of exactly 0 would otherwise ask for no step at all).
+MIN_STEP_FRACTION = 1e-4
+# Rounding of a moved parameter to its dtype, as seen by the analytic side: four standard
+# deviations of sum g_i (r+_i - r-_i) / 2, with r uniform within half a unit in the last place.
+ROUNDING_SPREAD = 4.0 / (2.0 * np.sqrt(6.0))
+
+
+@dataclass
+class Precision:
+    """The relative noise of one cost evaluation and the tolerance row it selects."""
+
+    dtype_eps: float  # the coarsest dtype involved (parameters as evaluated, cost, gradients)
+    work_eps: float  # the dtype the moved parameters are rounded to
+    note: str = ""  # e.g. "float32 parameters evaluated in float64"
+    eps: float = 0.0  # dtype_eps, or the cost's measured round-off where larger
+    tol: Tolerance = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.eps = max(self.eps, self.dtype_eps)
+        self.tol = tolerance_for(self.eps)
+
+    def raise_to(self, measured: float) -> bool:
+        """Adopt a measured noise level above the current one; True when it changed anything."""
+        if not measured > self.eps:
+            return False
+        self.eps = measured
+        self.tol = tolerance_for(measured)
+        return True
+
+    @property
+    def noisy(self) -> bool:
+        """The cost was measured noisier than its dtype's round-off model allows."""
+        return self.eps > ROUNDOFF_FACTOR * self.dtype_eps
+
+    @property
+    def label(self) -> str:
+        notes = [self.note] if self.note else []
+        own = tolerance_for(self.dtype_eps).label
+        if self.tol.label != own:
+            notes.append(f"the cost's own round-off, measured at {self.eps:.1g} of its value, is above {own}'s")
+        return self.tol.label + (f" ({'; '.join(notes)})" if notes else "")
+
+
+class Point:
+    def __init__(self, ev: Evaluator, cost0: float, precision: Precision, seed: int,
+                 grads: dict[int, np.ndarray], eps_step: float | None) -> None:
+        self.ev = ev
+        self.cost0 = cost0
+        self.precision = precision
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.eps_step = eps_step  # the user's own per-entry step (eps=), if given
+        self.directions = Directions(seed, ev.sizes)
+        self.grads = grads  # flat float64 analytic gradients of the blocks still needed
+        self.blocks = sorted(grads)
+        self.norms = {b: float(np.linalg.norm(g)) for b, g in grads.items()}
+        self.g2 = {b: weighted_squares(g, ev.bases[b]) for b, g in grads.items()}  # sum (g theta)^2
+        self.scales = {b: _rms(ev.bases[b]) for b in grads}
+        self.projections: dict[tuple[int, int], float] = {}  # (direction, block) -> <g_a, u>
+        self.configure()
+
+    # --- units and steps ---------------------------------------------------------------------
+    def configure(self) -> None:
+        """Caps, the first step and the reference norms, for the current precision."""
+        rel = natural_step(self.precision.eps)
+        self.caps = {b: rel * self.scales[b] for b in self.blocks}
+        natural = [self.caps[b] * self.norms[b] for b in self.blocks if self.norms[b] > 0]
+        typical = float(np.median(natural)) if natural else 0.0
+        target = (ROUNDOFF_FACTOR * self.precision.eps * max(abs(self.cost0), np.finfo(np.float64).tiny)
+                  / (START_NOISE * self.precision.tol.passes_below))
+        if typical > 0:
+            target = min(max(target, MIN_STEP_FRACTION * typical), typical)
+        self.first_step = target
+        self.ref = {b: max(self.norms[b], target / self.caps[b]) for b in self.blocks}
+        self.w = {b: 1.0 / self.ref[b] for b in self.blocks}
+
+    def block_step(self, b: int, s: float) -> float:
+        """The per-entry step of block b on its own that moves it as a combined step s does."""
+        if self.eps_step is not None:
+            return self.eps_step
+        return s * self.w[b]
+
+    # --- directions ----------------------------------------------------------------------------
+    def project(self, k: int, blocks: list[int]) -> dict[int, np.ndarray]:
+        """Direction k's parts for ``blocks``, with <g_a, u> recorded for each (needs the gradients)."""
+        parts = {}
+        for b in blocks:
+            u = self.directions.block(k, b)
+            self.projections[(k, b)] = dot(self.grads[b], u)
+            parts[b] = u
+        return parts
+
+    def rounding(self, blocks: list[int]) -> float:
+        """The analytic side's rounding uncertainty (times the step) when ``blocks`` move together."""
+        return ROUNDING_SPREAD * self.precision.work_eps * float(np.sqrt(sum(self.g2[b] for b in blocks)))
+
+    def joint_line(self, k: int, parts: dict[int, np.ndarray], signs: dict[int, float], blocks: list[int]) -> Line:
+        """The cost along direction k restricted to ``blocks``, each block's part weighted and signed."""
+        moves = [Move(b, parts[b], scale=signs[b] * self.w[b]) for b in blocks]
+        analytic = sum(signs[b] * self.w[b] * self.projections[(k, b)] for b in blocks)
+        return Line(lambda s: self.ev.cost(moves, s), analytic, self.cost0, self.rounding(blocks))
+
+    def block_line(self, b: int, u: np.ndarray, sign: float = 1.0, analytic: float | None = None) -> Line:
+        """The cost along ``sign * u`` moving block b alone (per unit of its own step). ``analytic``:
+        the gradient's slope along ``u`` when it is not the recorded projection (another candidate)."""
+        moves = [Move(b, u, scale=sign)]
+        slope = sign * (self.projection_of(b, u) if analytic is None else analytic)
+        return Line(lambda t: self.ev.cost(moves, t), slope, self.cost0, self.rounding([b]))
+
+    def projection_of(self, b: int, u: np.ndarray) -> float:
+        return dot(self.grads[b], u)
+
+    def adopt(self, b: int, g: np.ndarray) -> None:
+        """Take ``g`` (flat float64) as block b's analytic gradient: its norm, unit and rounding."""
+        self.grads[b] = g
+        self.norms[b] = float(np.linalg.norm(g))
+        self.g2[b] = weighted_squares(g, self.ev.bases[b])
+        self.scales.setdefault(b, _rms(self.ev.bases[b]))
+        if b not in self.blocks:
+            self.blocks = sorted(self.blocks + [b])
+        self.caps[b] = natural_step(self.precision.eps) * self.scales[b]
+        self.ref[b] = max(self.norms[b], self.first_step / self.caps[b])
+        self.w[b] = 1.0 / self.ref[b]
+
+    def release_gradients(self) -> None:
+        """Drop the analytic gradients (their norms and projections stay): memory for the moves."""
+        self.grads = {}
+
+
+def _rms(x: np.ndarray) -> float:
+    scale = float(np.sqrt(weighted_squares(x) / x.size)) if x.size else 0.0
+    return scale if np.isfinite(scale) and scale > 0 else 1.0

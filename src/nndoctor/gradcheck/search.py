@@ -1,0 +1,45 @@
+"""Which blocks carry a combined direction's disagreement: group testing by halves.
+
+Along one direction the discrepancy of a set of blocks is the sum of its blocks' discrepancies
+(the derivative is linear in the direction). So a set is split in two, the first half is measured
+with one central difference (2 evaluations), the second half's share is the rest, and only a half
+with a significant share is split again. One wrong block among B costs about 2 log2(B)
+evaluations; several wrong blocks are all followed. When neither half of a disagreeing set
+explains it (shares that cancel, or noise), every block of the set is handed on to be checked on
+its own: nothing is concluded here, the per-block checks decide.
+"""
+
+from __future__ import annotations
+
+from nndoctor.gradcheck.joint import Direction, Joint
+from nndoctor.gradcheck.numeric import SIGNIFICANCE, look
+
+MAX_LOOKS = 48  # past this many measurements, every block still in question is checked on its own
+
+
+def carriers(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, noise: float) -> list[int]:
+    """The blocks among ``blocks`` that carry ``discrepancy`` along ``d`` (its noise: ``noise``)."""
+    budget = [MAX_LOOKS]
+    return _split(joint, d, blocks, discrepancy, noise, budget)
+
+
+def _split(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, noise: float, budget: list[int]) -> list[int]:
+    if len(blocks) == 1 or budget[0] <= 0:
+        return list(blocks)
+    budget[0] -= 1
+    half = len(blocks) // 2
+    left, right = blocks[:half], blocks[half:]
+    first = look(joint.line(d, left), d.step, joint.point.precision.eps)
+    if not first.finite:
+        return list(blocks)
+    shares = ((left, first.discrepancy, first.noise), (right, discrepancy - first.discrepancy, noise + first.noise))
+    found: list[int] = []
+    for part, share, part_noise in shares:
+        if _significant(joint, share, part_noise):
+            found += _split(joint, d, part, share, part_noise, budget)
+    return found or list(blocks)
+
+
+def _significant(joint: Joint, share: float, noise: float) -> bool:
+    floor = joint.point.precision.tol.passes_below
+    return abs(share) > SIGNIFICANCE * noise and abs(share) > floor
