@@ -227,10 +227,30 @@ def test_dropout_network_is_checked_with_replayed_masks():
     assert set(flagged(result)) == {"W2"} and result["W2"].kind == "scale"
 
 
-def test_randomness_that_cannot_be_replayed_is_inconclusive_not_a_bug():
+def test_a_generator_the_cost_keeps_is_replayed_and_left_as_it_was():
+    """Dropout masks drawn from a generator the functions keep (a closure, self.rng) are replayed at
+    every evaluation like numpy's global state, and the generator ends where it started."""
     X, Y, p = nets.problem(DIMS, 30, seed=1)
     gen = np.random.default_rng(0)
-    cost_fn, grad_fn = nets.functions(X, Y, keep_prob=0.7, rng_factory=lambda: gen)
+    before = gen.bit_generator.state
+    result = check_gradients(*nets.functions(X, Y, keep_prob=0.7, rng_factory=lambda: gen), p, seed=0)
+    assert result.stochastic and result.ok, str(result)
+    assert [f.rule for f in result.findings] == ["stochastic-cost"]
+    assert result.findings[0].severity.label == "info" and "PCG64" in result.findings[0].message
+    assert gen.bit_generator.state == before
+    buggy = check_gradients(*nets.functions(X, Y, keep_prob=0.7, rng_factory=lambda: gen, bug=("scale", 2, 3.0)), p,
+                            seed=0)
+    assert set(flagged(buggy)) == {"W2"} and buggy["W2"].kind == "scale"
+    assert gen.bit_generator.state == before
+
+
+def fresh_entropy():
+    return np.random.default_rng()  # a new generator from the OS on every call: nothing to replay
+
+
+def test_randomness_that_cannot_be_replayed_is_inconclusive_not_a_bug():
+    X, Y, p = nets.problem(DIMS, 30, seed=1)
+    cost_fn, grad_fn = nets.functions(X, Y, keep_prob=0.7, rng_factory=fresh_entropy)
     result = check_gradients(cost_fn, grad_fn, p, seed=0)
     assert not result.ok and result.verdict == "inconclusive"
     assert [f.rule for f in result.findings] == ["stochastic-cost"]
@@ -263,7 +283,8 @@ def test_full_textbook_mode_matches_directional_verdicts():
     result = run(bug=("scale", 2, 2.0), method="full")
     assert set(flagged(result)) == {"W2"} and result["W2"].kind == "scale"
     assert result["W2"].relative_error == pytest.approx(1 / 3, rel=1e-5)
-    assert result.evaluations == 1 + 1 + 2 * sum(v.size for v in nets.problem(DIMS, 20, seed=1)[2].values())
+    # the cost at the start (deterministic: evaluated once), then two per entry
+    assert result.evaluations == 1 + 2 * sum(v.size for v in nets.problem(DIMS, 20, seed=1)[2].values())
 
 
 def test_relative_difference_is_the_course_formula():
@@ -280,8 +301,11 @@ def test_evaluations_do_not_grow_with_parameter_count():
     small = run(dims=[4, 3, 1], m=10)
     large = run(dims=[400, 60, 1], m=10)
     assert small.ok and large.ok
-    # 4 per block plus the starting point and the randomness probe, whatever the block size
-    assert small.evaluations == large.evaluations == 2 + 4 * 4
+    # the starting point, then one central difference along each of two combined directions:
+    # whatever the number and the size of the blocks
+    assert small.evaluations == large.evaluations == 1 + 2 * 2
+    deep = run(dims=[4] + [6] * 12 + [1], m=10, hidden="tanh")
+    assert deep.ok and deep.evaluations == 5 and len(deep.parameters) == 26
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -405,11 +429,14 @@ def test_cost_computed_in_float32_inside_gives_no_false_alarm(dtype):
 
 
 def test_cost_computed_in_float32_inside_still_finds_a_planted_bug():
+    """On a cost this noisy the steps must be large, and some other block may be left undecided by
+    the kinks they cross: never reported wrong."""
     X, Y, p = nets.problem(DIMS, 20, seed=1)
     for seed in range(3):
         result = check_gradients(*nets.functions(X, Y, internal=np.float32, bug=("scale", 2, 2.0)), p, seed=seed)
-        assert set(flagged(result)) == {"W2"} and result["W2"].kind == "scale"
-        assert result.findings[0].severity.label == "error"
+        assert {n for n, q in result.parameters.items() if q.status in ("mismatch", "suspicious")} == {"W2"}
+        assert result["W2"].kind == "scale" and result["W2"].factor == pytest.approx(2.0, rel=1e-3)
+        assert [f.severity.label for f in result.findings if f.rule == "gradient-mismatch"] == ["error"]
 
 
 def test_precision_is_named_when_the_check_stops_early():
@@ -421,8 +448,7 @@ def test_precision_is_named_when_the_check_stops_early():
     raised = check_gradients(lambda p: float(np.sum(p["W"] ** 2)), raising_backward, {"W": np.ones(3)})
     assert raised.precision == "float64"
     X, Y, p = nets.problem(DIMS, 30, seed=1)
-    gen = np.random.default_rng(0)
-    random_cost = check_gradients(*nets.functions(X, Y, keep_prob=0.7, rng_factory=lambda: gen), p, seed=0)
+    random_cost = check_gradients(*nets.functions(X, Y, keep_prob=0.7, rng_factory=fresh_entropy), p, seed=0)
     assert random_cost.precision == "float64"
     assert "(directional, float64)" in str(random_cost)
 
@@ -531,13 +557,13 @@ def test_relative_difference_matches_dicts_by_key():
 
 
 def test_inconclusive_rule_page_matches_the_code():
-    from nndoctor.gradcheck.api import inconclusive_finding, kink_finding, stochastic_finding
-    from nndoctor.gradcheck.numeric import Probe
+    from nndoctor.gradcheck.messages import inconclusive_finding, kink_finding, not_checkable_finding, stochastic_finding
 
     page = nndoctor.get_rule("check-inconclusive").doc
-    reasons = {inconclusive_finding("W1", 6, 1.0, Probe(1, 1, 1, 1, t, k, r, 4), nndoctor.Location()).evidence["reason"]
-               for t, k, r in ((1, 0, 0), (0, 1, 0), (0, 0, 1))}
+    reasons = {inconclusive_finding("W1", 6, 1.0, reason, nndoctor.Location()).evidence["reason"]
+               for reason in ("kink", "roundoff", "truncation")}
     reasons.add(kink_finding("W1", 0.1, nndoctor.Location()).evidence["reason"])
+    reasons.add(not_checkable_finding("mask", "parameter 'mask' is a boolean array", True).evidence["reason"])
     for reason in reasons:
         assert f'`"{reason}"`' in page, reason
     for key in ("relative_error", "attempts", "error_bound"):

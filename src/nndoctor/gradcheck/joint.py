@@ -29,11 +29,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nndoctor.gradcheck.directions import ANTI_CONCENTRATION
-from nndoctor.gradcheck.numeric import SIGNIFICANCE, Line, Probe, look, measured_noise, probe, threshold, verdict
+from nndoctor.gradcheck.numeric import (
+    SIGNIFICANCE,
+    Line,
+    Probe,
+    Tolerance,
+    look,
+    measured_noise,
+    probe,
+    threshold,
+    verdict,
+)
 from nndoctor.gradcheck.point import Point
 
-DIRECTIONS = (1, 2)  # the two combined directions; blocks checked on their own use 3, 4, ...
 RISK = 1e-3  # the probability the stated guarantee allows for missing an error of its size
+MAX_DIRECTIONS = 4  # combined directions are numbered 1..4; blocks measured alone draw their own
 MAX_ATTEMPTS = 4  # measurements per direction (sign patterns, smaller steps) before giving up
 STEADY_SHRINK = 8.0  # a real disagreement is the same at an 8 times smaller step
 STEADY_SLACK = 0.1  # ...within its bounds plus 10 % of itself
@@ -68,11 +78,12 @@ class Joint:
         self.point = point
         self.step = point.first_step
         self.inspected = False
+        self.units = 0  # counts changes of the blocks' units (a measured noise level raises them once)
         self.parts: dict[int, dict[int, np.ndarray]] = {}
 
-    def prepare(self, blocks: list[int]) -> None:
-        """Draw both directions and record the gradient's slope along each (needs the gradients)."""
-        for k in DIRECTIONS:
+    def prepare(self, blocks: list[int], count: int) -> None:
+        """Draw ``count`` directions and record the gradient's slope along each (needs the gradients)."""
+        for k in range(1, count + 1):
             self.parts[k] = self.point.project(k, blocks)
 
     def release(self) -> None:
@@ -86,7 +97,12 @@ class Joint:
         signs = {b: 1.0 for b in blocks}
         step, reason = self.step, "kink"
         attempts = 0
-        while attempts < MAX_ATTEMPTS:
+        while True:
+            if attempts == MAX_ATTEMPTS:
+                # kinks at every try, or noise the small steps could not show: look at the classic step
+                if self.point.noise_measured_wide or not self._inspect_wide(self.line(Direction(k, signs, step, ""), blocks)):
+                    break
+                step, attempts = p.first_step, 0
             attempts += 1
             d = Direction(k, signs, step, "undecided", attempts=attempts)
             line = self.line(d, blocks)
@@ -114,19 +130,26 @@ class Joint:
         return Direction(k, signs, step, "undecided", reason=reason, attempts=attempts)
 
     def _steady(self, line: Line, pr: Probe) -> bool:
-        """Is a disagreement the same at an 8 times smaller step? A wrong gradient gives the same
-        discrepancy at any step; kinks crowded near 0 and noise give one that moves with it."""
-        small = look(line, pr.step / STEADY_SHRINK, self.point.precision.eps)
-        if not small.finite:
+        return steady(line, pr, self.point.precision.eps, self.point.natural)
+
+    def _inspect_wide(self, line: Line) -> bool:
+        """The cost's round-off measured at the classic step, eps^(1/3) of the parameters, on 17 points
+        (16 evaluations, once): at the far smaller steps used otherwise, a term that loses precision (log(1 - A), A
+        within 1e-9 of 1) may move by a few units in its last place only, a staircase that looks
+        like kinks, not noise. Only asked when a direction stayed undecided at every try, since at
+        the classic step the kinks of a deep ReLU network can pass for noise themselves."""
+        if not self.point.measure_noise_wide(line, self.point.natural):
             return False
-        gap = abs(small.discrepancy - pr.discrepancy)
-        return bool(gap <= SIGNIFICANCE * (pr.bound + small.noise) + STEADY_SLACK * abs(pr.discrepancy))
+        self.step = self.point.first_step
+        self.units += 1
+        return True
 
     def _inspect(self, line: Line, pr: Probe) -> bool:
         """The first measurement that is not clean: is the cost random, is it noisier than its dtype?
 
-        Raises RandomCost when the cost changed at the same point. Returns True when the measured
-        round-off raised the precision's noise level (units and steps were recomputed).
+        Raises RandomCost when the cost changed at the same point (1 evaluation). Returns True when
+        the round-off measured around ``pr`` (4 evaluations) raised the precision's noise level
+        (units and steps were recomputed).
         """
         p = self.point
         again = p.ev.cost()
@@ -136,14 +159,51 @@ class Joint:
             return False
         if p.precision.raise_to(measured_noise(line, pr)):
             p.configure()
+            self.units += 1
             self.step = p.first_step
             return True
         return False
 
 
+def steady(line: Line, pr: Probe, eps: float, classic: float) -> bool:
+    """Is a disagreement the same at 8 times smaller and larger steps, and at the classic step?
+
+    A wrong gradient gives the same discrepancy at any step. Kinks crowded near 0 give one that
+    moves with the step; so does noise; and a term that loses precision (log(1 - A), A within 1e-9
+    of 1) can stay flat over tiny steps, hiding its slope at all of them alike, where the classic
+    step, eps^(1/3) of the parameters, shows it. 4 or 6 evaluations, for a disagreement about to
+    be believed.
+    """
+    factors = [1.0 / STEADY_SHRINK, STEADY_SHRINK]
+    if classic > STEADY_SHRINK ** 2 * pr.step:
+        factors.append(classic / pr.step)
+    for factor in factors:
+        other = look(line, pr.step * factor, eps)
+        if not other.finite:
+            return False
+        gap = abs(other.discrepancy - pr.discrepancy)
+        if gap > SIGNIFICANCE * (pr.bound + other.noise) + STEADY_SLACK * abs(pr.discrepancy):
+            return False
+    return True
+
+
 def _decided(d: Direction, outcome: str, discrepancy: float, bound: float, pr: Probe | None = None) -> Direction:
     d.outcome, d.discrepancy, d.bound, d.probe = outcome, discrepancy, bound, pr
     return d
+
+
+def target(tol: Tolerance) -> float:
+    """The relative error (in reference norms) a pass must rule out: the tolerance's error level in
+    the course's measure, ||e|| / (||g_a|| + ||g||) = level, i.e. ||e|| / ||g_a|| = 2 level / (1 - level)."""
+    return 2.0 * tol.error_above / (1.0 - tol.error_above)
+
+
+def directions_needed(tol: Tolerance) -> int:
+    """How many directions must pass for the target at RISK, when each is measured at its usual
+    precision (round-off a quarter of the floor): 2 in float64, 3 at float32's tolerances."""
+    typical = ANTI_CONCENTRATION * 1.25 * tol.passes_below / target(tol)
+    needed = int(np.ceil(np.log(RISK) / np.log(typical))) if typical < 1 else MAX_DIRECTIONS
+    return min(max(needed, 2), MAX_DIRECTIONS)
 
 
 def ruled_out(thresholds: list[float]) -> float:
@@ -165,4 +225,5 @@ def course_relative(r: float, reference: float, norm: float) -> float | None:
     return own / (2.0 - own) if own < 1.0 else None
 
 
-__all__ = ["DIRECTIONS", "Direction", "Joint", "RISK", "RandomCost", "course_relative", "ruled_out", "threshold"]
+__all__ = ["Direction", "Joint", "RISK", "RandomCost", "course_relative", "directions_needed", "ruled_out", "target",
+           "threshold"]

@@ -33,8 +33,8 @@ def off_kinks(point: Point, blocks: list[int], gradients: Callable[[list[int]], 
         cost = ev.cost()
         if not np.isfinite(cost):
             return {}
-        precision = Precision(point.precision.dtype_eps, point.precision.work_eps, point.precision.note,
-                              eps=point.precision.eps)
+        # the noise is measured afresh there: what passed for noise here may have been the kinks
+        precision = Precision(point.precision.dtype_eps, point.precision.work_eps, point.precision.note)
         moved = Point(ev, cost, precision, point.seed + 1, gradients(blocks), point.eps_step)
 
         def fetch(wanted: list[int]) -> None:

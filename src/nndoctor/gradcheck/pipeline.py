@@ -24,14 +24,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nndoctor.gradcheck.block import BlockResult, Planned, check_block, wanted_ruled_out
+from nndoctor.gradcheck.block import BlockResult, Planned, check_block
 from nndoctor.gradcheck.diagnose import Found, diagnose
-from nndoctor.gradcheck.joint import DIRECTIONS, Direction, Joint, course_relative, ruled_out
+from nndoctor.gradcheck.joint import (
+    MAX_DIRECTIONS,
+    Direction,
+    Joint,
+    course_relative,
+    directions_needed,
+    ruled_out,
+    target,
+)
 from nndoctor.gradcheck.numeric import threshold, verdict
 from nndoctor.gradcheck.point import Point
 from nndoctor.gradcheck.search import carriers
 
 SEARCH_ROUNDS = 3  # rounds of search among the remaining blocks before checking them one by one
+SMALL_DISAGREEMENT = 0.1  # of the slope: a disagreement that small could be a staircase of round-off
+NOISE_DIRECTION = 99  # the direction a block's noise is measured along
 Fetch = Callable[[list[int]], None]  # fetch(blocks): the analytic gradients of ``blocks`` into point.grads
 
 
@@ -52,13 +62,25 @@ class Outcome:
 
 def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tuple[int, ...]], worst: int) -> dict[int, Outcome]:
     joint = Joint(point)
-    joint.prepare(blocks)
+    joint.prepare(blocks, directions_needed(point.precision.tol))
     point.release_gradients()
-    directions = [joint.measure(k, blocks) for k in DIRECTIONS]
+    directions: list[Direction] = []
+    k = 0
+    while len(directions) < directions_needed(point.precision.tol) and k < MAX_DIRECTIONS:
+        k += 1
+        if k not in joint.parts:  # the cost turned out noisier than its dtype: one more direction
+            fetch(blocks)
+            joint.parts[k] = point.project(k, blocks)
+            point.release_gradients()
+        units = joint.units
+        d = joint.measure(k, blocks)
+        if joint.units != units:
+            directions = []  # measured in new units: the directions before it are void
+        directions.append(d)
     decided = [d for d in directions if d.outcome != "undecided"]
     if len(decided) == len(directions) and all(d.outcome == "match" for d in decided):
         r = ruled_out([threshold(d.bound, 1.0, point.precision.tol) for d in decided])
-        if r <= wanted_ruled_out(point):
+        if r <= target(point.precision.tol):
             return {b: _vouched(point, b, r, [d.discrepancy for d in decided], decided) for b in blocks}
     disagreeing = next((d for d in decided if d.outcome == "mismatch"), None)
     candidates = carriers(joint, disagreeing, blocks, disagreeing.discrepancy, disagreeing.bound) if disagreeing else []
@@ -76,7 +98,7 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
         if pointing is None:
             matched = [s for s in shares if s is not None and s[2] == "match"]
             r = ruled_out([threshold(bound, 1.0, point.precision.tol) for _, bound, _ in matched])
-            vouched_by = r if len(matched) == len(decided) and r <= wanted_ruled_out(point) else None
+            vouched_by = r if len(matched) == len(decided) and r <= target(point.precision.tol) else None
             remainders = [share for share, _, _ in matched]
             break
         d, (share, bound, _) = pointing
@@ -91,10 +113,33 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
         outcomes = {b: _vouched(point, b, vouched_by, remainders, decided) for b in rest}
     else:
         _check(point, rest, decided, results, fetch)
+    if _noise_in_question(point, results):
+        fetch(blocks)  # the units changed: everything is measured again in them
+        return examine(point, blocks, fetch, shapes, worst)
     for b, result in results.items():
         outcomes[b] = _outcome(point, b, result, shapes[b], worst)
     point.release_gradients()
     return outcomes
+
+
+def _noise_in_question(point: Point, results: dict[int, BlockResult]) -> bool:
+    """A small disagreement, before it is believed: is the cost noisier than measured so far?
+
+    The noise measured at the small steps can miss a term that loses precision (log(1 - A), A within
+    1e-9 of 1): over a tiny step it moves by a unit or two in its last place, and its slope hides in
+    that staircase, where it reads as a small steady disagreement. Once per point, the noise is
+    measured at the classic step along the first such block (16 evaluations). True when it was
+    higher: the caller starts again in the new units.
+    """
+    if point.noise_measured_wide:
+        return False
+    for b, result in results.items():
+        small = [m for m in result.mismatches
+                 if abs(m.probe.discrepancy) < SMALL_DISAGREEMENT * max(abs(m.probe.analytic), abs(m.probe.numeric))]
+        if small and b in point.grads:
+            u = point.directions.block(NOISE_DIRECTION, b)
+            return point.measure_noise_wide(point.block_line(b, u), point.caps[b])
+    return False
 
 
 def _check(point: Point, blocks: list[int], decided: list[Direction], results: dict[int, BlockResult], fetch: Fetch) -> None:
@@ -102,7 +147,7 @@ def _check(point: Point, blocks: list[int], decided: list[Direction], results: d
     if not blocks:
         return
     fetch(blocks)
-    wanted = wanted_ruled_out(point)
+    wanted = target(point.precision.tol)
     for b in blocks:
         plan = [Planned(d.k, d.signs[b], point.block_step(b, d.step), point.projections[(d.k, b)]) for d in decided]
         results[b] = check_block(point, b, plan, wanted)

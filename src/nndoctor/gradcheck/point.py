@@ -24,13 +24,23 @@ import numpy as np
 
 from nndoctor.gradcheck.directions import Directions, dot, weighted_squares
 from nndoctor.gradcheck.evaluator import Evaluator, Move
-from nndoctor.gradcheck.numeric import ROUNDOFF_FACTOR, Line, Tolerance, natural_step, tolerance_for
+from nndoctor.gradcheck.numeric import (
+    ROUNDOFF_FACTOR,
+    Line,
+    Tolerance,
+    measured_noise,
+    natural_step,
+    probe,
+    tolerance_for,
+)
 
 # The round-off of the first look, as a fraction of the tolerance floor (sets the first step).
 START_NOISE = 0.25
 # The first step never moves a typical block by more than its natural step, nor by less than this
 # fraction of it (a cost of exactly 0 would otherwise ask for no step at all).
 MIN_STEP_FRACTION = 1e-4
+# How much closer the noise is measured again, to tell crowded kinks from round-off.
+CLOSER = 16.0
 # Rounding of a moved parameter to its dtype, as seen by the analytic side: four standard
 # deviations of sum g_i (r+_i - r-_i) / 2, with r uniform within half a unit in the last place.
 ROUNDING_SPREAD = 4.0 / (2.0 * np.sqrt(6.0))
@@ -88,6 +98,7 @@ class Point:
         self.g2 = {b: weighted_squares(g, ev.bases[b]) for b, g in grads.items()}  # sum (g theta)^2
         self.scales = {b: _rms(ev.bases[b]) for b in grads}
         self.projections: dict[tuple[int, int], float] = {}  # (direction, block) -> <g_a, u>
+        self.noise_measured_wide = False
         self.configure()
 
     # --- units and steps ---------------------------------------------------------------------
@@ -102,8 +113,33 @@ class Point:
         if typical > 0:
             target = min(max(target, MIN_STEP_FRACTION * typical), typical)
         self.first_step = target
+        self.natural = typical if typical > 0 else target  # the classic step, for measuring the cost's noise
         self.ref = {b: max(self.norms[b], target / self.caps[b]) for b in self.blocks}
         self.w = {b: 1.0 / self.ref[b] for b in self.blocks}
+
+    def measure_noise_wide(self, line: Line, step: float) -> bool:
+        """The cost's round-off, measured on 17 points over [-2 step, 2 step] of ``line`` and, when
+        that shows more than the model, again 16 times closer (16 or 32 evaluations, once per point).
+
+        Kinks are told from noise by the scale: crowded kinks look like noise at one scale, but 16
+        times closer they are 16 times fewer, while round-off keeps its size (a term losing
+        precision still moves by some units in its last place). So the closer measurement is the
+        one adopted when it is far smaller. True when the noise level rose (units recomputed).
+        """
+        self.noise_measured_wide = True
+        wide = probe(line, step, self.precision.eps)
+        if not wide.finite:
+            return False
+        noise = measured_noise(line, wide, points=17)
+        if noise > self.precision.eps:
+            close = probe(line, step / CLOSER, self.precision.eps)
+            closer = measured_noise(line, close, points=17) if close.finite else noise
+            if closer < noise / 4.0:
+                noise = closer  # it shrank with the scale: kinks, not noise
+        if not self.precision.raise_to(noise):
+            return False
+        self.configure()
+        return True
 
     def block_step(self, b: int, s: float) -> float:
         """The per-entry step of block b on its own that moves it as a combined step s does."""

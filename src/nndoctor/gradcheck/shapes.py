@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndoctor.gradcheck.block import FRESH, Planned, check_block, wanted_ruled_out
+from nndoctor.gradcheck.block import FRESH, Planned, check_block
+from nndoctor.gradcheck.joint import target
 from nndoctor.gradcheck.point import Point
 
 
@@ -19,6 +20,6 @@ def values_verdict(point: Point, b: int, g: np.ndarray, shape: tuple[int, ...]) 
         point.adopt(b, np.ascontiguousarray(candidate, dtype=np.float64).reshape(-1))
         step = point.block_step(b, point.first_step)
         plan = [Planned(FRESH, 1.0, step), Planned(FRESH + 1, 1.0, step)]
-        if check_block(point, b, plan, wanted_ruled_out(point), more=False).status == "ok":
+        if check_block(point, b, plan, target(point.precision.tol), more=False).status == "ok":
             return label
     return "wrong"
