@@ -301,11 +301,12 @@ def test_evaluations_do_not_grow_with_parameter_count():
     small = run(dims=[4, 3, 1], m=10)
     large = run(dims=[400, 60, 1], m=10)
     assert small.ok and large.ok
-    # the starting point, then one central difference along each of two combined directions:
-    # whatever the number and the size of the blocks
-    assert small.evaluations == large.evaluations == 1 + 2 * 2
+    # the starting point, then one forward difference along each of two combined directions (a
+    # central one where the forward one does not settle it): whatever the number and size of blocks
     deep = run(dims=[4] + [6] * 12 + [1], m=10, hidden="tanh")
-    assert deep.ok and deep.evaluations == 5 and len(deep.parameters) == 26
+    assert deep.ok and len(deep.parameters) == 26
+    for result in (small, large, deep):
+        assert 1 + 2 <= result.evaluations <= 1 + 2 * 2 and result.gradient_calls == 1
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -557,7 +558,12 @@ def test_relative_difference_matches_dicts_by_key():
 
 
 def test_inconclusive_rule_page_matches_the_code():
-    from nndoctor.gradcheck.messages import inconclusive_finding, kink_finding, not_checkable_finding, stochastic_finding
+    from nndoctor.gradcheck.messages import (
+        inconclusive_finding,
+        kink_finding,
+        not_checkable_finding,
+        stochastic_finding,
+    )
 
     page = nndoctor.get_rule("check-inconclusive").doc
     reasons = {inconclusive_finding("W1", 6, 1.0, reason, nndoctor.Location()).evidence["reason"]

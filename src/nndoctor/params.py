@@ -90,6 +90,7 @@ def checkable(params: Any, what: str = "params") -> tuple[list[Leaf], list[NotCh
     leaves: list[Leaf] = []
     skipped: list[NotCheckable] = []
     seen: dict[str, Leaf] = {}
+    by_buffer: dict[int, list[Leaf]] = {}  # leaves grouped by the buffer their memory belongs to
     for path, node in _walk(params):
         name = path_name(path) or ("<array>" if isinstance(node, np.ndarray) else what)
         reason = _reason(name, node, what)
@@ -97,7 +98,7 @@ def checkable(params: Any, what: str = "params") -> tuple[list[Leaf], list[NotCh
             reason = (f"parameter {name!r} has the same name as another parameter (keys {path!r} and "
                       f"{seen[name].path!r}), so their results could not be told apart")
         if reason is None:
-            twin = next((leaf for leaf in leaves if _overlap(leaf.array, node)), None)
+            twin = next((leaf for leaf in by_buffer.get(_buffer(node), []) if _overlap(leaf.array, node)), None)
             if twin is not None:
                 same = twin.array is node
                 reason = (f"parameter {name!r} is {'the same array as' if same else 'a view sharing memory with'} "
@@ -108,6 +109,7 @@ def checkable(params: Any, what: str = "params") -> tuple[list[Leaf], list[NotCh
         leaf = Leaf(name, path, node)
         leaves.append(leaf)
         seen[name] = leaf
+        by_buffer.setdefault(_buffer(node), []).append(leaf)
     if not leaves:
         if not skipped:
             raise InvalidInputError(f"{what} is empty: there is no parameter array to check.")
@@ -154,6 +156,13 @@ def _reason(name: str, node: Any, what: str) -> str | None:
     if node.size == 0:
         return f"parameter {name!r} has no entries (shape {node.shape})"
     return None
+
+
+def _buffer(node: np.ndarray) -> int:
+    """Which allocation an array's memory belongs to: only arrays of the same one can overlap."""
+    while isinstance(node.base, np.ndarray):
+        node = node.base
+    return id(node if node.base is None else node.base)
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from nndoctor.gradcheck.numeric import eps_of
 from nndoctor.gradcheck.randomstate import RandomState
 from nndoctor.params import Leaf, Path, rebuild
 from nndoctor.usercode import UserCodeError, call_user, function_name
@@ -92,7 +93,10 @@ class Evaluator:
             self.snapshot = []
             self.bases = [_read_only(np.ascontiguousarray(leaf.array).reshape(-1)) for leaf in leaves]
             self.work = [None] * len(leaves)
+        self.shown: list[np.ndarray | None] = [None] * len(leaves)
         self.at_base = [_read_only(leaf.array) for leaf in leaves]  # what a block at the base point is
+        flat = type(params) is dict and len(params) == len(leaves) and all(len(leaf.path) == 1 for leaf in leaves)
+        self._flat_keys = [(leaf.path[0], i) for i, leaf in enumerate(leaves)] if flat else None
 
     @property
     def dtypes(self) -> list[np.dtype]:
@@ -104,7 +108,7 @@ class Evaluator:
         self._place(moves, step)
         self.evaluations += 1
         value, dtype = as_scalar(self._call(self.cost_fn), self.cost_name)
-        if np.finfo(dtype).eps > np.finfo(self.cost_dtype).eps:
+        if eps_of(dtype) > eps_of(self.cost_dtype):
             self.cost_dtype = dtype
         return value
 
@@ -136,6 +140,11 @@ class Evaluator:
             return call_user(func, self._structure())
 
     def _structure(self) -> Any:
+        if self._flat_keys is not None:  # a flat dict of checkable arrays: the common case, built directly
+            if self.copy_mode:
+                return {key: np.array(self._handout(i), copy=True) for key, i in self._flat_keys}
+            return {key: self._handout(i) for key, i in self._flat_keys}
+
         def replace(leaf: Leaf) -> Any:
             i = self._index.get(leaf.path)
             array = self._handout(i) if i is not None else _read_only(leaf.array)
@@ -145,7 +154,7 @@ class Evaluator:
 
     def _handout(self, i: int) -> np.ndarray:
         if i in self._moved or self.work_dtype is not None:
-            return _read_only(self.work[i].reshape(self.shapes[i]))
+            return self.shown[i]
         return self.at_base[i]
 
     # --- moving blocks ---------------------------------------------------------------------
@@ -169,6 +178,7 @@ class Evaluator:
     def _target(self, i: int) -> np.ndarray | None:
         if self.style == "pure" and self.work[i] is None:
             self.work[i] = np.empty(self.sizes[i], dtype=self.work_dtype or self.bases[i].dtype)
+            self.shown[i] = _read_only(self.work[i].reshape(self.shapes[i]))  # what the user's function sees
             self.dirty[i] = (0, self.sizes[i])  # uninitialized: all of it differs from the base
         return self.work[i]
 
@@ -184,6 +194,9 @@ class Evaluator:
             self.leaves[i].array.flat[start:stop] = base[start:stop] + coef * np.asarray(move.values, dtype=np.float64)
         elif np.ndim(move.values) == 0:
             target[start:stop] = base[start:stop] + coef * float(move.values)
+        elif stop - start <= CHUNK:
+            np.multiply(move.values, coef, out=target[start:stop], dtype=target.dtype)
+            np.add(target[start:stop], base[start:stop], out=target[start:stop], dtype=target.dtype)
         else:
             dtype = target.dtype
             for lo in range(start, stop, CHUNK):
@@ -223,6 +236,7 @@ class Evaluator:
         """Free the working arrays of the pure style (rebuilt when a block moves again)."""
         if self.style == "pure":
             self.work = [None] * len(self.leaves)
+            self.shown = [None] * len(self.leaves)
             self.dirty = [None] * len(self.leaves)
 
     def close(self) -> None:

@@ -41,6 +41,18 @@ NOISE_SPREAD = {9: 1.44, 17: 2.89}
 VOUCH_LIMIT = 4.0
 
 
+TINY = float(np.finfo(np.float64).tiny)
+_EPS: dict[np.dtype, float] = {}
+
+
+def eps_of(dtype: np.dtype) -> float:
+    """The machine epsilon of a float dtype (np.finfo is slow enough to matter per block and call)."""
+    dtype = np.dtype(dtype)
+    if dtype not in _EPS:
+        _EPS[dtype] = float(np.finfo(dtype).eps)
+    return _EPS[dtype]
+
+
 @dataclass(frozen=True)
 class Tolerance:
     """Relative disagreement accepted as numerical noise, and the level that makes it an error."""
@@ -122,10 +134,25 @@ class Look:
 
 
 def look(line: Line, t: float, eps: float) -> Look:
+    """A central difference at step t (2 evaluations)."""
     plus, minus = line.at(t), line.at(-t)
-    magnitude = max(abs(line.cost0), abs(plus), abs(minus), np.finfo(np.float64).tiny)
+    magnitude = max(abs(line.cost0), abs(plus), abs(minus), TINY)
     noise = (ROUNDOFF_FACTOR * eps * magnitude + line.rounding) / t
     return Look(line.analytic, (plus - minus) / (2.0 * t), noise, t)
+
+
+def glance(line: Line, t: float, eps: float) -> Look:
+    """A forward difference at step t from the known cost at 0 (1 evaluation).
+
+    Its truncation, phi''(0) t / 2, is left out of the noise on purpose: it can only make a
+    glance fail (then the line is measured properly), or hide an error by cancelling it, which a
+    quadratic term in the direction does with no more than the chance any fixed number has (it is
+    uncorrelated with the error's projection, a linear one). At these steps it is far below the floor.
+    """
+    plus = line.at(t)
+    magnitude = max(abs(line.cost0), abs(plus), TINY)
+    noise = (ROUNDOFF_FACTOR * eps * magnitude + line.rounding) / t
+    return Look(line.analytic, (plus - line.cost0) / t, noise, t)
 
 
 @dataclass(frozen=True)
@@ -207,7 +234,7 @@ def score(samples: Samples, t: float, eps: float) -> Probe:
     d = (4.0 * diffs[0] - diffs[1]) / 3.0
     # Expected noise of one cost evaluation; each smoothness signal only counts beyond the noise
     # it carries itself (d_t - d_2t carries ~0.75, S_2t - 4 S_t ~8.4 evaluations' worth, over t).
-    noise = ROUNDOFF_FACTOR * eps * max(magnitude, np.finfo(np.float64).tiny)
+    noise = ROUNDOFF_FACTOR * eps * max(magnitude, TINY)
     roundoff = (noise + samples.rounding) / t
     truncation = max(0.0, abs(diffs[0] - diffs[1]) - 1.0 * roundoff)
     kink = max(0.0, abs(seconds[1] - 4.0 * seconds[0]) / t - 9.0 * roundoff)
@@ -238,7 +265,7 @@ def measured_noise(line: Line, first: Probe, points: int = 9) -> float:
     third = np.diff(grid, 3)
     rest = np.sort(np.abs(third - np.median(third)))[:-3]
     sigma = float(np.sqrt(np.mean(rest ** 2))) / NOISE_SPREAD[points]
-    magnitude = max(float(np.max(np.abs(grid))), np.finfo(np.float64).tiny)
+    magnitude = max(float(np.max(np.abs(grid))), TINY)
     return max(sigma, _quantum(grid, abs(first.analytic) * 4.0 * first.step)) / magnitude
 
 

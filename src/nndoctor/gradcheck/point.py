@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nndoctor.gradcheck.directions import Directions, dot, weighted_squares
+from nndoctor.gradcheck.directions import CHUNK, Directions, dot, weighted_squares
 from nndoctor.gradcheck.evaluator import Evaluator, Move
 from nndoctor.gradcheck.numeric import (
     ROUNDOFF_FACTOR,
+    TINY,
     Line,
     Tolerance,
     measured_noise,
@@ -94,9 +95,9 @@ class Point:
         self.directions = Directions(seed, ev.sizes)
         self.grads = grads  # flat float64 analytic gradients of the blocks still needed
         self.blocks = sorted(grads)
-        self.norms = {b: float(np.linalg.norm(g)) for b, g in grads.items()}
-        self.g2 = {b: weighted_squares(g, ev.bases[b]) for b, g in grads.items()}  # sum (g theta)^2
-        self.scales = {b: _rms(ev.bases[b]) for b in grads}
+        self.norms, self.g2, self.scales = {}, {}, {}  # ||g_a||, sum (g_a theta)^2, RMS(theta)
+        for b, g in grads.items():
+            self.norms[b], self.g2[b], self.scales[b] = _stats(g, ev.bases[b])
         self.projections: dict[tuple[int, int], float] = {}  # (direction, block) -> <g_a, u>
         self.noise_measured_wide = False
         self.configure()
@@ -108,7 +109,7 @@ class Point:
         self.caps = {b: rel * self.scales[b] for b in self.blocks}
         natural = [self.caps[b] * self.norms[b] for b in self.blocks if self.norms[b] > 0]
         typical = float(np.median(natural)) if natural else 0.0
-        target = (ROUNDOFF_FACTOR * self.precision.eps * max(abs(self.cost0), np.finfo(np.float64).tiny)
+        target = (ROUNDOFF_FACTOR * self.precision.eps * max(abs(self.cost0), TINY)
                   / (START_NOISE * self.precision.tol.passes_below))
         if typical > 0:
             target = min(max(target, MIN_STEP_FRACTION * typical), typical)
@@ -150,11 +151,9 @@ class Point:
     # --- directions ----------------------------------------------------------------------------
     def project(self, k: int, blocks: list[int]) -> dict[int, np.ndarray]:
         """Direction k's parts for ``blocks``, with <g_a, u> recorded for each (needs the gradients)."""
-        parts = {}
-        for b in blocks:
-            u = self.directions.block(k, b)
+        parts = self.directions.blocks(k, blocks)
+        for b, u in parts.items():
             self.projections[(k, b)] = dot(self.grads[b], u)
-            parts[b] = u
         return parts
 
     def rounding(self, blocks: list[int]) -> float:
@@ -180,9 +179,7 @@ class Point:
     def adopt(self, b: int, g: np.ndarray) -> None:
         """Take ``g`` (flat float64) as block b's analytic gradient: its norm, unit and rounding."""
         self.grads[b] = g
-        self.norms[b] = float(np.linalg.norm(g))
-        self.g2[b] = weighted_squares(g, self.ev.bases[b])
-        self.scales.setdefault(b, _rms(self.ev.bases[b]))
+        self.norms[b], self.g2[b], self.scales[b] = _stats(g, self.ev.bases[b])
         if b not in self.blocks:
             self.blocks = sorted(self.blocks + [b])
         self.caps[b] = natural_step(self.precision.eps) * self.scales[b]
@@ -194,6 +191,12 @@ class Point:
         self.grads = {}
 
 
-def _rms(x: np.ndarray) -> float:
-    scale = float(np.sqrt(weighted_squares(x) / x.size)) if x.size else 0.0
-    return scale if np.isfinite(scale) and scale > 0 else 1.0
+def _stats(g: np.ndarray, theta: np.ndarray) -> tuple[float, float, float]:
+    """||g||, sum (g theta)^2 and RMS(theta) (1 for an all-zero block: its scale is unknown)."""
+    if g.size <= CHUNK:
+        t = theta.astype(np.float64, copy=False)
+        gt = g * t
+        norm, g2, rms = float(np.sqrt(g @ g)), float(gt @ gt), float(np.sqrt(t @ t / t.size))
+    else:
+        norm, g2, rms = float(np.linalg.norm(g)), weighted_squares(g, theta), float(np.sqrt(weighted_squares(theta) / theta.size))
+    return norm, g2, rms if np.isfinite(rms) and rms > 0 else 1.0

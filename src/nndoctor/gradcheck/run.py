@@ -19,6 +19,7 @@ from nndoctor.gradcheck import messages
 from nndoctor.gradcheck.evaluator import Evaluator, UnusableOutput
 from nndoctor.gradcheck.joint import RISK, RandomCost
 from nndoctor.gradcheck.kinks import off_kinks
+from nndoctor.gradcheck.numeric import eps_of
 from nndoctor.gradcheck.pipeline import Outcome, examine
 from nndoctor.gradcheck.point import Point, Precision
 from nndoctor.gradcheck.randomstate import RandomState
@@ -49,11 +50,10 @@ class Run:
         self.outcomes: dict[int, Outcome] = {}
         self.moved_off_kink: set[int] = set()
         self.block_findings: dict[int, Finding] = {}
-        self.code = list(reversed(reach(grad_fn).code))  # where a gradient's line is looked for, callees first
         self.grad_name = function_name(grad_fn)
-        self.grad_file, self.grad_line = definition_site(grad_fn)
+        self._code: list[Any] | None = None  # the user's code the gradient function reaches (for locations)
         randomness = RandomState(reach(cost_fn, grad_fn).generators)
-        narrow = any(np.finfo(leaf.array.dtype).eps > np.finfo(np.float64).eps for leaf in leaves)
+        narrow = any(eps_of(dtype) > eps_of(np.float64) for dtype in {leaf.array.dtype for leaf in leaves})
         work = np.dtype(np.float64) if wider and narrow and style == "pure" else None
         self.ev = Evaluator(cost_fn, grad_fn, params, leaves, style, randomness, work)
         self.precision: Precision = precision_of(self.ev)
@@ -185,18 +185,21 @@ class Run:
             p = self.rows[leaf.name]
             finding = self.block_findings.get(b)
             if finding is None and b in self.outcomes:
-                finding = settle(p, self.outcomes[b], self._location(leaf.name, p.gradient_key), ctx,
-                                 moved_off_kink=b in self.moved_off_kink)
+                finding = settle(p, self.outcomes[b], lambda leaf=leaf, p=p: self._location(leaf.name, p.gradient_key),
+                                 ctx, moved_off_kink=b in self.moved_off_kink)
             if finding is not None:
                 self.findings.append(finding)
 
     def _location(self, name: str, key: str | None) -> Location:
         """Where the gradient of ``name`` is computed: the user line assigning ``key`` if found."""
-        site = gradient_site(self.code, key) if key else None
+        if self._code is None:
+            self._code = list(reversed(reach(self.grad_fn).code))  # callees first
+        site = gradient_site(self._code, key) if key else None
         if site is not None:
             function, file, line = site
             return Location(parameter=name, function=function, file=file, line=line)
-        return Location(parameter=name, function=self.grad_name, file=self.grad_file, line=self.grad_line)
+        file, line = definition_site(self.grad_fn)
+        return Location(parameter=name, function=self.grad_name, file=file, line=line)
 
 
 def _as_float_array(value: Any, key: str, function: str) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from nndoctor.findings import Finding
 from nndoctor.gradcheck import messages
 from nndoctor.gradcheck.evaluator import Evaluator
+from nndoctor.gradcheck.numeric import eps_of
 from nndoctor.gradcheck.point import Precision
 
 WIDER_NOTE = "float32 parameters evaluated in float64"
@@ -34,11 +35,11 @@ class Start:
 
 def precision_of(ev: Evaluator, gradients: list[np.ndarray] = ()) -> Precision:
     """The coarsest dtype involved: the parameters as evaluated, the cost, the gradients."""
-    work = max(float(np.finfo(d).eps) for d in ev.dtypes)
-    eps = max(work, float(np.finfo(ev.cost_dtype).eps))
-    for g in gradients:
-        if isinstance(g, np.ndarray) and np.issubdtype(g.dtype, np.floating):
-            eps = max(eps, float(np.finfo(g.dtype).eps))
+    work = max(eps_of(d) for d in set(ev.dtypes))
+    eps = max(work, eps_of(ev.cost_dtype))
+    for dtype in {g.dtype for g in gradients if isinstance(g, np.ndarray)}:
+        if np.issubdtype(dtype, np.floating):
+            eps = max(eps, eps_of(dtype))
     return Precision(eps, work, WIDER_NOTE if ev.work_dtype is not None else "")
 
 
@@ -71,4 +72,4 @@ def begin(ev: Evaluator, paired: Callable[[Any], list[np.ndarray]]) -> Start:
 
 def _all_wide(arrays: list[np.ndarray]) -> bool:
     return all(isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating)
-               and np.finfo(a.dtype).eps <= np.finfo(np.float64).eps for a in arrays)
+               and eps_of(a.dtype) <= eps_of(np.float64) for a in arrays)

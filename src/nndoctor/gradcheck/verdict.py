@@ -6,6 +6,7 @@ final one into the row the table shows and the finding the report lists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nndoctor.findings import Finding, Location, Severity
@@ -25,9 +26,10 @@ class Context:
     cost0: float
 
 
-def settle(p: ParameterCheck, outcome: Outcome, location: Location, ctx: Context,
+def settle(p: ParameterCheck, outcome: Outcome, where: Callable[[], Location], ctx: Context,
            moved_off_kink: bool = False) -> Finding | None:
-    """Fill the row from the outcome; return the block's finding (None for a clean pass)."""
+    """Fill the row from the outcome; return the block's finding (None for a clean pass).
+    ``where()`` locates the gradient in the user's code (read from source: asked only for a finding)."""
     p.relative_error = outcome.relative_error
     p.evaluations += outcome.evaluations
     p.directions = outcome.directions
@@ -38,6 +40,7 @@ def settle(p: ParameterCheck, outcome: Outcome, location: Location, ctx: Context
     if outcome.status == "ok":
         p.status = "ok"
         return None
+    location = where()
     if outcome.status == "inconclusive":
         p.status = "inconclusive"
         if outcome.reason == "exact-kink":
