@@ -117,11 +117,11 @@ def cost(AL, Y, params, L, lambd):
 def backward(AL, Y, caches, params, L, lambd):
     m = Y.shape[1]
     grads = {}
-    dZ = AL - Y
+    dZ, dA = AL - Y, None
     for l in range(L, 0, -1):
         A_prev, Z = caches[l - 1]
         if l < L:
-            dZ = dA * (Z > 0)  # noqa: F821 - dA is set by the layer above
+            dZ = dA * (Z > 0)
         W = params[f"W{l}"]
         grads[f"dW{l}"] = dZ @ A_prev.T / m + (lambd / m * W if lambd else 0)
         grads[f"db{l}"] = np.sum(dZ, axis=1, keepdims=True) / m
