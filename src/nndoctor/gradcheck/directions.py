@@ -16,6 +16,8 @@ uniforms have 24 random bits: the guarantee above holds up to that grid, 2e-7 of
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 SQRT3 = float(np.sqrt(3.0))
@@ -37,18 +39,30 @@ class Directions:
         """Direction ``k``'s part for ``block``: a new float32 array of the block's size."""
         return self.blocks(k, [block])[block]
 
-    def blocks(self, k: int, blocks: list[int]) -> dict[int, np.ndarray]:
-        """Direction ``k``'s parts for ``blocks``, views of one new float32 array."""
-        whole = np.empty(sum(self.sizes[b] for b in blocks), dtype=np.float32)
-        parts, at = {}, 0
+    def blocks(self, k: int, blocks: list[int], into: Any = None, weights: dict[int, float] | None = None
+               ) -> dict[int, np.ndarray]:
+        """Direction ``k``'s parts for ``blocks``: views of one new float32 array, or written into
+        ``into.part(b)`` (a combined direction laid out like the parameters), each times
+        ``weights[b]`` when given (in the same pass)."""
+        whole = np.empty(sum(self.sizes[b] for b in blocks), dtype=np.float32) if into is None else None
+        parts, at, after = {}, 0, None
         for b in blocks:
             n = self.sizes[b]
-            self._seek(k, b)
-            parts[b] = whole[at:at + n]
+            if after != b:  # not where the stream stands: seek (each block starts on a word)
+                self._seek(k, b)
+            parts[b] = whole[at:at + n] if into is None else into.part(b)
             self._rng.random(out=parts[b], dtype=np.float32)
-            at += n
-        whole -= np.float32(0.5)
-        whole *= np.float32(2.0 * SQRT3)
+            if n % 2:
+                self._rng.random(dtype=np.float32)  # the other half of the block's last word
+            at, after = at + n, b + 1
+        if weights is None:
+            for part in _runs(parts, whole, into):
+                part -= np.float32(0.5)
+                part *= np.float32(2.0 * SQRT3)
+        else:
+            for b, part in parts.items():
+                part -= np.float32(0.5)
+                part *= np.float32(2.0 * SQRT3 * weights[b])
         return parts
 
     def _seek(self, k: int, block: int) -> None:
@@ -56,6 +70,23 @@ class Directions:
             self._starts[k] = np.random.PCG64(np.random.SeedSequence((self.seed, k))).state
         self._bits.state = self._starts[k]
         self._bits.advance(self.words[block])
+
+
+def _runs(parts: dict[int, np.ndarray], whole: np.ndarray | None, into: Any) -> list[np.ndarray]:
+    """The arrays to transform in place: the new array, or the runs of consecutive blocks of ``into``."""
+    if whole is not None:
+        return [whole]
+    runs, start, prev = [], None, None
+    for b in parts:
+        if start is None:
+            start = b
+        elif b != prev + 1:
+            runs.append(into.whole[into.offsets[start]:into.offsets[prev + 1]])
+            start = b
+        prev = b
+    if start is not None:
+        runs.append(into.whole[into.offsets[start]:into.offsets[prev + 1]])
+    return runs
 
 
 def dot(x: np.ndarray, u: np.ndarray) -> float:

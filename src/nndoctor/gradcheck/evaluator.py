@@ -31,6 +31,9 @@ from nndoctor.params import Leaf, Path, rebuild
 from nndoctor.usercode import UserCodeError, call_user, function_name
 
 CHUNK = 1 << 16  # entries written per step: the working set stays in cache
+# Passes a sweep adds to the working array before it is written afresh from the base: each adds
+# up to half a unit in the last place per entry (joint.py counts that in its rounding allowance).
+MAX_INCREMENTS = 8
 
 
 class UnusableOutput(Exception):
@@ -52,6 +55,23 @@ class Move:
     scale: float = 1.0
     start: int = 0
     stop: int | None = None
+
+
+class Combined:
+    """A direction over many blocks at once, kept as one float32 array laid out like the parameters
+    end to end (zeros where a block does not take part): block b moves by step * part(b).
+
+    ``version`` counts changes made in place (signs flipped), so that a sweep knows when the
+    parameters it moved along it no longer lie on it."""
+
+    def __init__(self, sizes: list[int], blocks: list[int]) -> None:
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+        self.whole = np.zeros(self.offsets[-1], dtype=np.float32)
+        self.blocks = tuple(blocks)
+        self.version = 0
+
+    def part(self, b: int) -> np.ndarray:
+        return self.whole[self.offsets[b]:self.offsets[b + 1]]
 
 
 def detect_style(cost_fn: Callable[..., Any]) -> str:
@@ -94,6 +114,15 @@ class Evaluator:
             self.bases = [_read_only(np.ascontiguousarray(leaf.array).reshape(-1)) for leaf in leaves]
             self.work = [None] * len(leaves)
         self.shown: list[np.ndarray | None] = [None] * len(leaves)
+        # the pure style in the user's dtypes keeps one working array for every block end to end,
+        # so that a combined direction moves all of them in one pass (a sweep)
+        self._sweeps = style == "pure" and work_dtype is None and len({leaf.array.dtype for leaf in leaves}) == 1
+        self._all: np.ndarray | None = None
+        self._offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
+        # what the working array holds beyond the base: {(id, version): (direction, coef)}, or None
+        # when a block was written on its own since
+        self._terms: dict[tuple[int, int], tuple[Combined, float]] | None = None
+        self._increments = 0
         self.at_base = [_read_only(leaf.array) for leaf in leaves]  # what a block at the base point is
         flat = type(params) is dict and len(params) == len(leaves) and all(len(leaf.path) == 1 for leaf in leaves)
         self._flat_keys = [(leaf.path[0], i) for i, leaf in enumerate(leaves)] if flat else None
@@ -103,9 +132,16 @@ class Evaluator:
         return [self.work_dtype or b.dtype for b in self.bases]
 
     # --- the user's functions ------------------------------------------------------------
-    def cost(self, moves: Sequence[Move] = (), step: float = 0.0) -> float:
-        """The cost with ``moves`` applied at ``step`` (no moves: at the base point)."""
-        self._place(moves, step)
+    def cost(self, moves: Sequence[Move] = (), step: float = 0.0,
+             sweep: tuple[Combined, Sequence[int]] | None = None) -> float:
+        """The cost with ``moves`` applied at ``step`` (no moves: at the base point), or with the
+        blocks ``sweep[1]`` moved along the combined direction ``sweep[0]``."""
+        if sweep is not None and self._sweeps:
+            self._sweep(sweep[0], sweep[1], step)
+        else:
+            if sweep is not None:
+                moves = [Move(b, sweep[0].part(b)) for b in sweep[1]]
+            self._place(moves, step)
         self.evaluations += 1
         value, dtype = as_scalar(self._call(self.cost_fn), self.cost_name)
         if eps_of(dtype) > eps_of(self.cost_dtype):
@@ -172,12 +208,52 @@ class Evaluator:
             self._target(i)
             if self.dirty[i] is not None:
                 self._restore(i, self.dirty[i])
+        if moved:
+            self._terms = None  # a block written on its own: the next sweep starts from the base
         for i, move in moved.items():
             self._apply(i, move, step)
 
+    def _sweep(self, vector: Combined, blocks: Sequence[int], step: float) -> None:
+        """Move ``blocks`` along ``vector`` at ``step``.
+
+        Moving to another direction writes the working array from the base, one pass per block.
+        Moving along the same direction to another step adds the difference, one pass over the
+        whole working array (blocks the direction leaves out have zeros there: x + 0.0 is x
+        exactly); after MAX_INCREMENTS such passes, which bounds the rounding they accumulate, or
+        once a block was moved on its own or the direction changed in place (signs flipped), it is
+        written from the base again.
+        """
+        key = (id(vector), vector.version)
+        if self._terms is None or key not in self._terms or self._increments >= MAX_INCREMENTS:
+            # another direction (or a fresh start): written from the base, one pass per block
+            for b in range(len(self.leaves)):
+                if b in vector.blocks:
+                    self._target(b)
+                    self._apply(b, Move(b, vector.part(b)), step)
+                elif self.dirty[b] is not None and self.work[b] is not None:
+                    self._restore(b, self.dirty[b])
+            self._terms, self._increments = {key: (vector, step)}, 0
+            changes = []
+        else:
+            changes = [(step - self._terms[key][1], vector)] if step != self._terms[key][1] else []
+        work = self._all
+        for coef, direction in changes:
+            c = np.float64(coef)
+            for lo in range(0, work.size, CHUNK):
+                hi = min(work.size, lo + CHUNK)
+                work[lo:hi] += c * direction.whole[lo:hi]
+        self._increments += len(changes)
+        self._terms = {key: (vector, step)}
+        self._moved = set(blocks)
+
     def _target(self, i: int) -> np.ndarray | None:
         if self.style == "pure" and self.work[i] is None:
-            self.work[i] = np.empty(self.sizes[i], dtype=self.work_dtype or self.bases[i].dtype)
+            if self._sweeps:
+                if self._all is None:
+                    self._all = np.empty(self._offsets[-1], dtype=self.bases[0].dtype)
+                self.work[i] = self._all[self._offsets[i]:self._offsets[i + 1]]
+            else:
+                self.work[i] = np.empty(self.sizes[i], dtype=self.work_dtype or self.bases[i].dtype)
             self.shown[i] = _read_only(self.work[i].reshape(self.shapes[i]))  # what the user's function sees
             self.dirty[i] = (0, self.sizes[i])  # uninitialized: all of it differs from the base
         return self.work[i]
@@ -221,6 +297,7 @@ class Evaluator:
         """Make ``bases`` (flat arrays, one per block) the point calls without a move see."""
         self.bases = [_read_only(b) for b in bases]
         self.at_base = [_read_only(b.reshape(s)) for b, s in zip(bases, self.shapes)]
+        self._terms = None
         for i in range(len(self.leaves)):
             if self.style == "stateful" or self.work[i] is not None:
                 self.dirty[i] = (0, self.sizes[i])
@@ -230,6 +307,7 @@ class Evaluator:
     def use_native_dtype(self) -> None:
         """Evaluate in the user's own dtypes after all (their code narrows to float32 anyway)."""
         self.work_dtype = None
+        self._sweeps = len({leaf.array.dtype for leaf in self.leaves}) == 1
         self.release_work()
 
     def release_work(self) -> None:
@@ -238,6 +316,7 @@ class Evaluator:
             self.work = [None] * len(self.leaves)
             self.shown = [None] * len(self.leaves)
             self.dirty = [None] * len(self.leaves)
+            self._all, self._terms = None, None
 
     def close(self) -> None:
         """Put every user array and every random source back exactly as they were."""

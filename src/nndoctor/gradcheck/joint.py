@@ -25,11 +25,13 @@ not pass is measured fully (2 more, for the error bound) before anything is conc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from nndoctor.gradcheck.directions import ANTI_CONCENTRATION
+from nndoctor.gradcheck.evaluator import Combined
 from nndoctor.gradcheck.numeric import (
     SIGNIFICANCE,
     Line,
@@ -76,23 +78,59 @@ class Direction:
 
 
 class Joint:
-    def __init__(self, point: Point) -> None:
+    def __init__(self, point: Point, fetch: Callable[[list[int]], None]) -> None:
         self.point = point
+        self.fetch = fetch  # fetch(blocks): the analytic gradients into point.grads (a new call)
+        self.blocks: list[int] = []
         self.step = point.first_step
         self.inspected = False
         self.units = 0  # counts changes of the blocks' units (a measured noise level raises them once)
-        self.parts: dict[int, dict[int, np.ndarray]] = {}
+        self.signs: dict[int, dict[int, float]] = {}  # the signs direction k's parts carry now
+        self.vectors: dict[int, Combined] = {}  # the combined directions, parts weighted and signed
 
     def prepare(self, blocks: list[int], count: int) -> None:
         """Draw ``count`` directions and record the gradient's slope along each (needs the gradients)."""
+        self.blocks = list(blocks)
         for k in range(1, count + 1):
-            self.parts[k] = self.point.project(k, blocks)
+            self.add(k, blocks)
+
+    def _new_units(self) -> None:
+        """The weights changed (a measured noise level): every direction is weighted and projected
+        again, which needs the gradients once more."""
+        self.units += 1
+        self.step = self.point.first_step
+        self.fetch(self.blocks)
+        for k in list(self.vectors):
+            self.add(k, self.blocks)
+        self.point.release_gradients()
+
+    def add(self, k: int, blocks: list[int]) -> None:
+        self.vectors[k] = self.point.project(k, blocks)
+        self.signs[k] = {b: 1.0 for b in blocks}
+
+    def redraw(self, d: Direction, blocks: list[int]) -> None:
+        """Direction d's parts for ``blocks`` again (after a release), with d's signs."""
+        vector = Combined(self.point.ev.sizes, blocks)
+        self.point.directions.blocks(d.k, blocks, into=vector, weights=self.point.w)
+        self.vectors[d.k], self.signs[d.k] = vector, {b: 1.0 for b in blocks}
+        self._sign(d.k, d.signs)
 
     def release(self) -> None:
-        self.parts = {}
+        self.vectors, self.signs = {}, {}
 
     def line(self, d: Direction, blocks: list[int]) -> Line:
-        return self.point.joint_line(d.k, self.parts[d.k], d.signs, blocks)
+        self._sign(d.k, d.signs)
+        return self.point.joint_line(d.k, self.vectors[d.k], d.signs, blocks)
+
+    def _sign(self, k: int, signs: dict[int, float]) -> None:
+        """Flip the parts of direction k whose sign differs from ``signs`` (exact in float32)."""
+        vector, current = self.vectors[k], self.signs[k]
+        flips = [b for b in vector.blocks if signs.get(b, 1.0) != current[b]]
+        for b in flips:
+            vector.part(b)[:] *= np.float32(-1.0)
+            current[b] = -current[b]
+        if flips:
+            vector.version += 1
 
     def measure(self, k: int, blocks: list[int]) -> Direction:
         p = self.point
@@ -143,8 +181,7 @@ class Joint:
         the classic step the kinks of a deep ReLU network can pass for noise themselves."""
         if not self.point.measure_noise_wide(line, self.point.natural):
             return False
-        self.step = self.point.first_step
-        self.units += 1
+        self._new_units()
         return True
 
     def _inspect(self, line: Line, pr: Probe) -> bool:
@@ -162,8 +199,7 @@ class Joint:
             return False
         if p.precision.raise_to(measured_noise(line, pr)):
             p.configure()
-            self.units += 1
-            self.step = p.first_step
+            self._new_units()
             return True
         return False
 

@@ -61,16 +61,16 @@ class Outcome:
 
 
 def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tuple[int, ...]], worst: int) -> dict[int, Outcome]:
-    joint = Joint(point)
+    joint = Joint(point, fetch)
     joint.prepare(blocks, directions_needed(point.precision.tol))
     point.release_gradients()
     directions: list[Direction] = []
     k = 0
     while len(directions) < directions_needed(point.precision.tol) and k < MAX_DIRECTIONS:
         k += 1
-        if k not in joint.parts:  # the cost turned out noisier than its dtype: one more direction
+        if k not in joint.vectors:  # the cost turned out noisier than its dtype: one more direction
             fetch(blocks)
-            joint.parts[k] = point.project(k, blocks)
+            joint.add(k, blocks)
             point.release_gradients()
         units = joint.units
         d = joint.measure(k, blocks)
@@ -102,7 +102,7 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
             remainders = [share for share, _, _ in matched]
             break
         d, (share, bound, _) = pointing
-        joint.parts[d.k] = {b: point.directions.block(d.k, b) for b in rest}
+        joint.redraw(d, rest)
         found = carriers(joint, d, rest, share, bound)
         joint.release()
         point.ev.release_work()
@@ -149,7 +149,7 @@ def _check(point: Point, blocks: list[int], decided: list[Direction], results: d
     fetch(blocks)
     wanted = target(point.precision.tol)
     for b in blocks:
-        plan = [Planned(d.k, d.signs[b], point.block_step(b, d.step), point.projections[(d.k, b)]) for d in decided]
+        plan = [Planned(d.k, d.signs[b], point.block_step(b, d.step)) for d in decided]
         results[b] = check_block(point, b, plan, wanted)
 
 

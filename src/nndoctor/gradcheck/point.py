@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nndoctor.gradcheck.directions import CHUNK, Directions, dot, weighted_squares
-from nndoctor.gradcheck.evaluator import Evaluator, Move
+from nndoctor.gradcheck.evaluator import MAX_INCREMENTS, Combined, Evaluator, Move
 from nndoctor.gradcheck.numeric import (
     ROUNDOFF_FACTOR,
     TINY,
@@ -98,7 +98,7 @@ class Point:
         self.norms, self.g2, self.scales = {}, {}, {}  # ||g_a||, sum (g_a theta)^2, RMS(theta)
         for b, g in grads.items():
             self.norms[b], self.g2[b], self.scales[b] = _stats(g, ev.bases[b])
-        self.projections: dict[tuple[int, int], float] = {}  # (direction, block) -> <g_a, u>
+        self.weighted: dict[tuple[int, int], float] = {}  # (direction, block) -> <g_a, w u> as stored
         self.noise_measured_wide = False
         self.configure()
 
@@ -149,22 +149,28 @@ class Point:
         return s * self.w[b]
 
     # --- directions ----------------------------------------------------------------------------
-    def project(self, k: int, blocks: list[int]) -> dict[int, np.ndarray]:
-        """Direction k's parts for ``blocks``, with <g_a, u> recorded for each (needs the gradients)."""
-        parts = self.directions.blocks(k, blocks)
-        for b, u in parts.items():
-            self.projections[(k, b)] = dot(self.grads[b], u)
-        return parts
+    def project(self, k: int, blocks: list[int]) -> Combined:
+        """Combined direction k over ``blocks``, each part weighted by w[b] (needs the gradients).
 
-    def rounding(self, blocks: list[int]) -> float:
-        """The analytic side's rounding uncertainty (times the step) when ``blocks`` move together."""
-        return ROUNDING_SPREAD * self.precision.work_eps * float(np.sqrt(sum(self.g2[b] for b in blocks)))
+        Records, per block, the gradient's slope along the weighted part as stored in float32: exact
+        for the numbers the parameters really move by."""
+        vector = Combined(self.ev.sizes, blocks)
+        self.directions.blocks(k, blocks, into=vector, weights=self.w)
+        for b in blocks:
+            self.weighted[(k, b)] = dot(self.grads[b], vector.part(b))
+        return vector
 
-    def joint_line(self, k: int, parts: dict[int, np.ndarray], signs: dict[int, float], blocks: list[int]) -> Line:
-        """The cost along direction k restricted to ``blocks``, each block's part weighted and signed."""
-        moves = [Move(b, parts[b], scale=signs[b] * self.w[b]) for b in blocks]
-        analytic = sum(signs[b] * self.w[b] * self.projections[(k, b)] for b in blocks)
-        return Line(lambda s: self.ev.cost(moves, s), analytic, self.cost0, self.rounding(blocks))
+    def rounding(self, blocks: list[int], passes: float = 1.0) -> float:
+        """The analytic side's rounding uncertainty (times the step) when ``blocks`` move together;
+        ``passes``: how many roundings each moved entry may carry."""
+        return ROUNDING_SPREAD * np.sqrt(passes) * self.precision.work_eps * float(np.sqrt(sum(self.g2[b] for b in blocks)))
+
+    def joint_line(self, k: int, vector: Combined, signs: dict[int, float], blocks: list[int]) -> Line:
+        """The cost along combined direction k restricted to ``blocks`` (signs already in ``vector``)."""
+        analytic = sum(signs[b] * self.weighted[(k, b)] for b in blocks)
+        sweep = (vector, blocks)
+        return Line(lambda s: self.ev.cost(step=s, sweep=sweep), analytic, self.cost0,
+                    self.rounding(blocks, passes=MAX_INCREMENTS + 1))
 
     def block_line(self, b: int, u: np.ndarray, sign: float = 1.0, analytic: float | None = None) -> Line:
         """The cost along ``sign * u`` moving block b alone (per unit of its own step). ``analytic``:
