@@ -92,13 +92,8 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
             if steady(line, pr, point.precision.eps, classic):
                 steady_confirmed = True  # one disagreement seen to hold at other steps: the block is wrong
             else:
-                # it moves with the step: kinks crowded near 0, or round-off in a staircase: measure
-                # this direction again at the classic step, where a staircase is fine
-                outcome = "inconclusive"
+                outcome = "inconclusive"  # it moves with the step: kinks crowded near 0, or noise
                 result.reason = "kink"
-                if planned.step < classic:
-                    queue.insert(0, Planned(planned.k, planned.sign, classic, planned.analytic))
-                    continue
         last_step = planned.step
         if outcome == "inconclusive":
             result.reason = result.reason if result.reason == "kink" else ("non-finite" if not pr.finite else pr.dominant_error)

@@ -36,12 +36,10 @@ class Found:
     marginal: bool = False
 
 
-def diagnose(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], k: int) -> Found:
+def name(point: Point, b: int, result: BlockResult, shape: tuple[int, ...]) -> Diagnosis:
+    """What kind of wrong, from the block's disagreeing measurements alone (no evaluation)."""
     g = point.grads[b]
     theta = point.ev.bases[b]
-    first = result.mismatches[0].probe
-    found = Found(Diagnosis("other", 1.0),
-                  directional={"analytic": first.analytic, "numeric": first.numeric, "error_bound": first.bound})
     square = len(shape) == 2 and shape[0] == shape[1] > 1
     norm_g = point.norms[b]
     norms = Norms(norm_g, float(np.sqrt(weighted_squares(theta))), dot(g, theta.astype(np.float64, copy=False)),
@@ -51,10 +49,17 @@ def diagnose(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], 
         for m in result.mismatches:
             u = point.directions.block(m.k, b)
             measured.append(Measured(m.probe, m.sign * dot(theta, u), m.sign * dot_transposed(g, shape, u) if square else None))
-        diag = classify(norms, measured)
-    else:
-        diag = Diagnosis("other", estimated_error([m.probe for m in result.measurements], norm_g))
-    found.diagnosis = diag
+        return classify(norms, measured)
+    return Diagnosis("other", estimated_error([m.probe for m in result.measurements], norm_g))
+
+
+def diagnose(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], k: int) -> Found:
+    """The kind (`name`), the worst entries, and the size of an unnamed error."""
+    g = point.grads[b]
+    theta = point.ev.bases[b]
+    first = result.mismatches[0].probe
+    diag = name(point, b, result, shape)
+    found = Found(diag, directional={"analytic": first.analytic, "numeric": first.numeric, "error_bound": first.bound})
     t_entry = point.eps_step if point.eps_step is not None else point.caps[b]
     if diag.predicts and not diag.numeric_is_zero:
         entries, agree = confirm_predicted(point, b, g, predicted(diag, g, theta, shape), shape, t_entry, k,

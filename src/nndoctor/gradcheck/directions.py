@@ -23,6 +23,7 @@ import numpy as np
 SQRT3 = float(np.sqrt(3.0))
 ANTI_CONCENTRATION = float(np.sqrt(2.0 / 3.0))  # P(|<e, u>| <= tau) <= this * tau / ||e||
 CHUNK = 1 << 16
+_SCRATCH = np.empty(CHUNK)  # reused by the chunked reductions below (512 KB: stays in cache)
 
 
 class Directions:
@@ -90,13 +91,17 @@ def _runs(parts: dict[int, np.ndarray], whole: np.ndarray | None, into: Any) -> 
 
 
 def dot(x: np.ndarray, u: np.ndarray) -> float:
-    """<x, u> in float64 for a flat float array ``x`` and a float32 direction, without a full-size temporary."""
-    if u.size <= CHUNK:
-        return float(np.dot(x.astype(np.float64, copy=False), u.astype(np.float64)))
+    """<x, u> in float64 for a flat float array ``x`` and a float32 direction, chunk by chunk
+    through one small reused buffer (no full-size temporary, no fresh allocation per call)."""
+    if x.dtype == np.float64 and u.dtype == np.float64:
+        return float(np.dot(x, u))
     total = 0.0
+    scratch = _SCRATCH
     for lo in range(0, u.size, CHUNK):
         hi = min(u.size, lo + CHUNK)
-        total += float(np.dot(x[lo:hi].astype(np.float64, copy=False), u[lo:hi].astype(np.float64)))
+        part = scratch[:hi - lo]
+        np.copyto(part, u[lo:hi])
+        total += float(np.dot(x[lo:hi], part)) if x.dtype == np.float64 else float(np.dot(x[lo:hi].astype(np.float64), part))
     return total
 
 
@@ -109,15 +114,26 @@ def dot_transposed(g: np.ndarray, shape: tuple[int, ...], u: np.ndarray) -> floa
 
 
 def weighted_squares(x: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """sum(x**2) (times ``weights**2`` entry by entry) in float64, without full-size temporaries."""
-    if x.size <= CHUNK:
-        part = x.astype(np.float64) * (1.0 if weights is None else weights)
-        return float(np.dot(part, part))
+    """sum(x**2) (times ``weights**2`` entry by entry) in float64, chunk by chunk through one small
+    reused buffer."""
     total = 0.0
+    scratch = _SCRATCH
     for lo in range(0, x.size, CHUNK):
         hi = min(x.size, lo + CHUNK)
-        part = x[lo:hi].astype(np.float64)
+        part = scratch[:hi - lo]
+        np.copyto(part, x[lo:hi])
         if weights is not None:
             part *= weights[lo:hi]
         total += float(np.dot(part, part))
     return total
+
+
+def add_scaled(target: np.ndarray, coef: float, values: np.ndarray) -> None:
+    """target += coef * values, in target's dtype, chunk by chunk through the reused buffer."""
+    scratch = _SCRATCH if target.dtype == np.float64 else np.empty(CHUNK, dtype=target.dtype)
+    c = target.dtype.type(coef)
+    for lo in range(0, target.size, CHUNK):
+        hi = min(target.size, lo + CHUNK)
+        part = scratch[:hi - lo]
+        np.multiply(values[lo:hi], c, out=part)
+        target[lo:hi] += part

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from nndoctor.gradcheck.directions import add_scaled
 from nndoctor.gradcheck.numeric import eps_of
 from nndoctor.gradcheck.randomstate import RandomState
 from nndoctor.params import Leaf, Path, rebuild
@@ -236,12 +237,8 @@ class Evaluator:
             changes = []
         else:
             changes = [(step - self._terms[key][1], vector)] if step != self._terms[key][1] else []
-        work = self._all
         for coef, direction in changes:
-            c = np.float64(coef)
-            for lo in range(0, work.size, CHUNK):
-                hi = min(work.size, lo + CHUNK)
-                work[lo:hi] += c * direction.whole[lo:hi]
+            add_scaled(self._all, coef, direction.whole)
         self._increments += len(changes)
         self._terms = {key: (vector, step)}
         self._moved = set(blocks)

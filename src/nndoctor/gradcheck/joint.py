@@ -51,7 +51,9 @@ MAX_DIRECTIONS = 4  # combined directions are numbered 1..4; blocks measured alo
 MAX_ATTEMPTS = 4  # measurements per direction (sign patterns, smaller steps) before giving up
 STEADY_SHRINK = 8.0  # a real disagreement is the same at an 8 times smaller step
 STEADY_SLACK = 0.1  # ...within its bounds plus 10 % of itself
-SMALLEST_STEP = 1.0 / 512.0  # of the first step: below, round-off swamps any disagreement worth finding
+# Of the first step: below a quarter of it, round-off (4 times the model's at the first step) is
+# above the floor, and no measurement can vouch any more; trying smaller steps is pointless.
+SMALLEST_STEP = 0.25
 
 
 class RandomCost(Exception):
@@ -73,8 +75,13 @@ class Direction:
     discrepancy: float = float("nan")
     bound: float = float("inf")
     reason: str = ""  # why undecided: "kink", "roundoff", "truncation", "non-finite"
-    attempts: int = 0
+    attempts: int = 1  # directions (sign patterns, steps) tried: a pass among that many is that much likelier
     probe: Probe | None = field(default=None, repr=False)
+
+    def hides(self, bound: float, tol: Tolerance) -> float:
+        """What a pass with this bound lets through, for the guarantee: the largest discrepancy it
+        could hide, times the tries it took (a pass among m tries is at most m times likelier)."""
+        return threshold(bound, 1.0, tol) * self.attempts
 
 
 class Joint:
@@ -86,6 +93,7 @@ class Joint:
         self.inspected = False
         self.units = 0  # counts changes of the blocks' units (a measured noise level raises them once)
         self.signs: dict[int, dict[int, float]] = {}  # the signs direction k's parts carry now
+        self.drawn: set[int] = set()  # direction numbers used so far (a new one is max + 1)
         self.vectors: dict[int, Combined] = {}  # the combined directions, parts weighted and signed
 
     def prepare(self, blocks: list[int], count: int) -> None:
@@ -105,15 +113,9 @@ class Joint:
         self.point.release_gradients()
 
     def add(self, k: int, blocks: list[int]) -> None:
+        self.drawn.add(k)
         self.vectors[k] = self.point.project(k, blocks)
         self.signs[k] = {b: 1.0 for b in blocks}
-
-    def redraw(self, d: Direction, blocks: list[int]) -> None:
-        """Direction d's parts for ``blocks`` again (after a release), with d's signs."""
-        vector = Combined(self.point.ev.sizes, blocks)
-        self.point.directions.blocks(d.k, blocks, into=vector, weights=self.point.w)
-        self.vectors[d.k], self.signs[d.k] = vector, {b: 1.0 for b in blocks}
-        self._sign(d.k, d.signs)
 
     def release(self) -> None:
         self.vectors, self.signs = {}, {}
@@ -121,6 +123,13 @@ class Joint:
     def line(self, d: Direction, blocks: list[int]) -> Line:
         self._sign(d.k, d.signs)
         return self.point.joint_line(d.k, self.vectors[d.k], d.signs, blocks)
+
+    def redraw(self, d: Direction, blocks: list[int]) -> None:
+        """Direction d's parts for ``blocks`` again (after a release), with d's signs."""
+        vector = Combined(self.point.ev.sizes, blocks)
+        self.point.directions.blocks(d.k, blocks, into=vector, weights=self.point.w)
+        self.vectors[d.k], self.signs[d.k] = vector, {b: 1.0 for b in blocks}
+        self._sign(d.k, d.signs)
 
     def _sign(self, k: int, signs: dict[int, float]) -> None:
         """Flip the parts of direction k whose sign differs from ``signs`` (exact in float32)."""
@@ -132,25 +141,30 @@ class Joint:
         if flips:
             vector.version += 1
 
-    def measure(self, k: int, blocks: list[int]) -> Direction:
+    def measure(self, k: int, blocks: list[int], wide: bool = False) -> Direction:
+        """Measure combined direction k over ``blocks``: pass, real disagreement, or undecided.
+        ``wide``: when every try stays undecided, measure the cost's noise at the classic step
+        (once per point; for the measurement of all blocks, not for parts of them)."""
         p = self.point
         signs = {b: 1.0 for b in blocks}
         step, reason = self.step, "kink"
-        attempts = 0
+        attempts = tries = 0
         while True:
             if attempts == MAX_ATTEMPTS:
                 # kinks at every try, or noise the small steps could not show: look at the classic step
-                if self.point.noise_measured_wide or not self._inspect_wide(self.line(Direction(k, signs, step, ""), blocks)):
+                if not wide or p.noise_measured_wide or not self._inspect_wide(self.line(Direction(k, signs, step, ""), blocks)):
                     break
                 step, attempts = p.first_step, 0
             attempts += 1
-            d = Direction(k, signs, step, "undecided", attempts=attempts)
+            tries += 1
+            d = Direction(k, signs, step, "undecided", attempts=tries)
             line = self.line(d, blocks)
+            looks = []
             for quick in (glance, look):  # one evaluation, then two, before measuring properly
-                first = quick(line, step, p.precision.eps)
-                if first.finite and verdict(first.discrepancy, first.noise, 1.0, p.precision.tol) == "match":
+                looks.append(quick(line, step, p.precision.eps))
+                if looks[-1].finite and verdict(looks[-1].discrepancy, looks[-1].noise, 1.0, p.precision.tol) == "match":
                     self.step = step
-                    return _decided(d, "match", first.discrepancy, first.noise)
+                    return _decided(d, "match", looks[-1].discrepancy, looks[-1].noise)
             pr = probe(line, step, p.precision.eps)
             if not self.inspected:
                 self.inspected = True
@@ -168,7 +182,7 @@ class Joint:
             signs = {b: float(s) for b, s in zip(blocks, p.rng.choice([-1.0, 1.0], size=len(blocks)))}
             if reason != "roundoff" and step / 2.0 >= SMALLEST_STEP * p.first_step:
                 step /= 2.0
-        return Direction(k, signs, step, "undecided", reason=reason, attempts=attempts)
+        return Direction(k, signs, step, "undecided", reason=reason, attempts=tries)
 
     def _steady(self, line: Line, pr: Probe) -> bool:
         return steady(line, pr, self.point.precision.eps, self.point.natural)
@@ -205,25 +219,25 @@ class Joint:
 
 
 def steady(line: Line, pr: Probe, eps: float, classic: float) -> bool:
-    """Is a disagreement the same at 8 times smaller and larger steps, and at the classic step?
+    """Is a disagreement real? It must be the same at an 8 times smaller step, and at a larger one,
+    the classic step eps^(1/3) of the parameters or 8 times the step, within that measurement's
+    own bound (2 + 4 evaluations, for a disagreement about to be believed).
 
-    A wrong gradient gives the same discrepancy at any step. Kinks crowded near 0 give one that
-    moves with the step; so does noise; and a term that loses precision (log(1 - A), A within 1e-9
-    of 1) can stay flat over tiny steps, hiding its slope at all of them alike, where the classic
-    step, eps^(1/3) of the parameters, shows it. 4 or 6 evaluations, for a disagreement about to
-    be believed.
+    A wrong gradient gives the same discrepancy at any step. Noise and kinks crowded near 0 give
+    one that moves with the step, and a smaller step shows it. A term that loses precision (log(1 -
+    A), A within 1e-9 of 1) can stay flat over tiny steps, hiding its slope at all of them alike;
+    at the classic step it moves and the disagreement is gone. There a deep ReLU network crosses
+    kinks, but those widen that probe's bound, which then does not contradict the disagreement.
     """
-    factors = [1.0 / STEADY_SHRINK, STEADY_SHRINK]
-    if classic > STEADY_SHRINK ** 2 * pr.step:
-        factors.append(classic / pr.step)
-    for factor in factors:
-        other = look(line, pr.step * factor, eps)
-        if not other.finite:
-            return False
-        gap = abs(other.discrepancy - pr.discrepancy)
-        if gap > SIGNIFICANCE * (pr.bound + other.noise) + STEADY_SLACK * abs(pr.discrepancy):
-            return False
-    return True
+    small = look(line, pr.step / STEADY_SHRINK, eps)
+    if not small.finite or not _agree(pr.discrepancy, pr.bound, small.discrepancy, small.noise):
+        return False
+    wide = probe(line, max(classic, STEADY_SHRINK * pr.step), eps)
+    return not wide.finite or _agree(pr.discrepancy, pr.bound, wide.discrepancy, wide.bound)
+
+
+def _agree(d: float, bound: float, other: float, other_bound: float) -> bool:
+    return abs(other - d) <= SIGNIFICANCE * (bound + other_bound) + STEADY_SLACK * abs(d)
 
 
 def _decided(d: Direction, outcome: str, discrepancy: float, bound: float, pr: Probe | None = None) -> Direction:

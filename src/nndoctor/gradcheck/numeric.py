@@ -34,8 +34,8 @@ SIGNIFICANCE = 4.0
 ROUNDOFF_FACTOR = 8.0
 # The median of `measured_noise`'s statistic for independent unit-variance noise, by grid size
 # (simulated, 100,000 draws each): dividing by it gives the noise of one evaluation. With 9 points,
-# 5 % of the draws fall below 0.31 (a factor 4.6 low); with 17, below 1.57 (a factor 1.8).
-NOISE_SPREAD = {9: 1.44, 17: 2.89}
+# 5 % of the draws fall below 0.56 (a factor 3.3 low); with 17, below 1.61 (a factor 1.8).
+NOISE_SPREAD = {9: 1.87, 17: 2.93}
 # A measurement vouches only when the most a hidden error could be, max(4 bounds, floor) + bound,
 # is within this many floors (the floor is the tolerance's "passes below" level).
 VOUCH_LIMIT = 4.0
@@ -225,10 +225,22 @@ def probe(line: Line, t: float, eps: float) -> Probe:
 
 
 def score(samples: Samples, t: float, eps: float) -> Probe:
-    """Discrepancy, its error bound and the bound's parts, from a probe's evaluations."""
+    """Discrepancy, its error bound and the bound's parts, from a probe's evaluations.
+
+    Three estimates are weighed and the one with the smallest bound is kept: the extrapolated
+    central difference (bound: truncation + kink + round-off, above), and the two one-sided
+    differences at step t, forward (phi(t) - phi(0)) / t and backward. A one-sided difference only
+    sees its own side, and its side's second difference, |phi(2t) - 2 phi(t) + phi(0)| on the
+    right, bounds both its truncation (phi'' t / 2) and what a kink on that side could do to it.
+    So a single kink crossed between t and 2t on one side leaves that side's first step and the
+    other side clean, where the central one is lost: the probe still decides. One-sided estimates
+    are used only when the two agree within their bounds: a kink between 0 and t would bend one
+    of them by its full jump while hardly showing in its side's second difference.
+    """
     m2, m1, p1, p2 = samples.costs
     cost0 = samples.cost0
-    diffs = [samples.analytic - (p1 - m1) / (2.0 * t), samples.analytic - (p2 - m2) / (4.0 * t)]
+    analytic = samples.analytic
+    diffs = [analytic - (p1 - m1) / (2.0 * t), analytic - (p2 - m2) / (4.0 * t)]
     seconds = [p1 - 2.0 * cost0 + m1, p2 - 2.0 * cost0 + m2]
     magnitude = max(abs(cost0), *(abs(c) for c in samples.costs))
     d = (4.0 * diffs[0] - diffs[1]) / 3.0
@@ -238,10 +250,18 @@ def score(samples: Samples, t: float, eps: float) -> Probe:
     roundoff = (noise + samples.rounding) / t
     truncation = max(0.0, abs(diffs[0] - diffs[1]) - 1.0 * roundoff)
     kink = max(0.0, abs(seconds[1] - 4.0 * seconds[0]) / t - 9.0 * roundoff)
-    analytic = samples.analytic
     if not all(np.isfinite([d, truncation, kink])):
         return Probe(analytic, float("nan"), float("inf"), t, float("inf"), float("inf"), roundoff, samples)
-    return Probe(analytic, analytic - d, truncation + kink + roundoff, t, truncation, kink, roundoff, samples)
+    best = Probe(analytic, analytic - d, truncation + kink + roundoff, t, truncation, kink, roundoff, samples)
+    # one-sided: twice the round-off of the central difference (the same noise over t, not 2t)
+    sides = [((p1 - cost0) / t, abs(p2 - 2.0 * p1 + cost0) / t + 2.0 * roundoff),
+             ((cost0 - m1) / t, abs(m2 - 2.0 * m1 + cost0) / t + 2.0 * roundoff)]
+    (forward, bound_f), (backward, bound_b) = sides
+    if abs(forward - backward) <= bound_f + bound_b:  # else a kink sits right at 0: neither side is clean
+        for slope, bound in sides:
+            if bound < best.bound:
+                best = Probe(analytic, slope, bound, t, bound - 2.0 * roundoff, 0.0, 2.0 * roundoff, samples)
+    return best
 
 
 def measured_noise(line: Line, first: Probe, points: int = 9) -> float:
@@ -251,10 +271,10 @@ def measured_noise(line: Line, first: Probe, points: int = 9) -> float:
     float32 internally, or one dominated by log(1 - A) with A within 1e-9 of 1, is far noisier, and
     the model then reads its noise as kinks or as a wrong gradient. Here phi is evaluated on a grid
     of ``points`` (9 or 17) over the probe's own [-2t, 2t] (its four evaluations plus 4 or 12 new
-    ones). The third differences of a smooth phi are nearly constant along the grid (their median
-    is taken off); noise shows in every one of them, while a kink, even one where the curvature
-    changes too, shows in at most three neighbouring ones. So the three largest are left out, and
-    the size of the others estimates the noise.
+    ones). The third differences of a smooth phi are all but 0 at these steps; noise shows in
+    every one of them, while a kink, even one where the curvature changes too, shows in at most
+    three neighbouring ones. So the three largest are left out, and the size of the others
+    estimates the noise. (No median is taken off: with two kinks in the grid it would be one of them.)
     """
     if first.samples is None:
         return 0.0
@@ -263,10 +283,28 @@ def measured_noise(line: Line, first: Probe, points: int = 9) -> float:
     if not np.all(np.isfinite(grid)):
         return 0.0
     third = np.diff(grid, 3)
-    rest = np.sort(np.abs(third - np.median(third)))[:-3]
+    rest = np.sort(np.abs(third))[:-3]
     sigma = float(np.sqrt(np.mean(rest ** 2))) / NOISE_SPREAD[points]
     magnitude = max(float(np.max(np.abs(grid))), TINY)
     return max(sigma, _quantum(grid, abs(first.analytic) * 4.0 * first.step)) / magnitude
+
+
+def steps_in_value(line: Line, first: Probe, points: int = 17) -> bool:
+    """Does the cost jump in value along the grid of `measured_noise` (already evaluated)?
+
+    A term computed with few significant digits (log(1 - A), A within 1e-9 of 1) moves in jumps of
+    one unit in its last place. A jump shows in the third differences as a (q, -2q, q) pattern; a
+    kink, a jump in slope, shows as a pair of opposite signs instead. So a jump read this way is
+    round-off, whatever the scale it was seen at.
+    """
+    half = (points - 1) // 2
+    grid = np.array([line.at(2.0 * first.step * i / half) for i in range(-half, half + 1)])
+    third = np.diff(grid, 3)
+    floor = ROUNDOFF_FACTOR * eps_of(np.float64) * float(np.max(np.abs(grid)))
+    for a, b, c in zip(third, third[1:], third[2:]):
+        if abs(a) > floor and abs(c - a) <= 0.25 * abs(a) and abs(b + 2.0 * a) <= 0.5 * abs(a):
+            return True
+    return False
 
 
 def _quantum(values: np.ndarray, predicted: float) -> float:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nndoctor.gradcheck.block import BlockResult, Planned, check_block
-from nndoctor.gradcheck.diagnose import Found, diagnose
+from nndoctor.gradcheck.diagnose import Found, diagnose, name
 from nndoctor.gradcheck.joint import (
     MAX_DIRECTIONS,
     Direction,
@@ -35,13 +35,12 @@ from nndoctor.gradcheck.joint import (
     ruled_out,
     target,
 )
-from nndoctor.gradcheck.numeric import threshold, verdict
+from nndoctor.gradcheck.numeric import verdict
 from nndoctor.gradcheck.point import Point
 from nndoctor.gradcheck.search import carriers
 
 SEARCH_ROUNDS = 3  # rounds of search among the remaining blocks before checking them one by one
 SMALL_DISAGREEMENT = 0.1  # of the slope: a disagreement that small could be a staircase of round-off
-NOISE_DIRECTION = 99  # the direction a block's noise is measured along
 Fetch = Callable[[list[int]], None]  # fetch(blocks): the analytic gradients of ``blocks`` into point.grads
 
 
@@ -73,13 +72,13 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
             joint.add(k, blocks)
             point.release_gradients()
         units = joint.units
-        d = joint.measure(k, blocks)
+        d = joint.measure(k, blocks, wide=True)
         if joint.units != units:
             directions = []  # measured in new units: the directions before it are void
         directions.append(d)
     decided = [d for d in directions if d.outcome != "undecided"]
     if len(decided) == len(directions) and all(d.outcome == "match" for d in decided):
-        r = ruled_out([threshold(d.bound, 1.0, point.precision.tol) for d in decided])
+        r = ruled_out([d.hides(d.bound, point.precision.tol) for d in decided])
         if r <= target(point.precision.tol):
             return {b: _vouched(point, b, r, [d.discrepancy for d in decided], decided) for b in blocks}
     disagreeing = next((d for d in decided if d.outcome == "mismatch"), None)
@@ -88,77 +87,157 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
     point.ev.release_work()
     results: dict[int, BlockResult] = {}
     _check(point, candidates, decided, results, fetch)
-    rest = [b for b in blocks if b not in results]
+    rest = _unsettled(blocks, results)
     vouched_by, remainders = None, []
     for _ in range(SEARCH_ROUNDS):
         if not rest or not decided:
             break
-        shares = [_rest_share(point, d, results) for d in decided]
-        pointing = next(((d, s) for d, s in zip(decided, shares) if s is not None and s[2] == "mismatch"), None)
+        shares = [_share(point, joint, d, results, rest) for d in decided]
+        pointing = next(((d, sh) for d, sh in shares if sh[2] == "mismatch"), None)
         if pointing is None:
-            matched = [s for s in shares if s is not None and s[2] == "match"]
-            r = ruled_out([threshold(bound, 1.0, point.precision.tol) for _, bound, _ in matched])
+            matched = [(d, sh) for d, sh in shares if sh[2] == "match"]
+            r = ruled_out([d.hides(bound, point.precision.tol) for d, (_, bound, _) in matched])
             vouched_by = r if len(matched) == len(decided) and r <= target(point.precision.tol) else None
-            remainders = [share for share, _, _ in matched]
+            remainders = [share for _, (share, _, _) in matched]
             break
         d, (share, bound, _) = pointing
         joint.redraw(d, rest)
         found = carriers(joint, d, rest, share, bound)
         joint.release()
         point.ev.release_work()
-        _check(point, found, decided, results, fetch)
-        rest = [b for b in rest if b not in results]
+        _check(point, [b for b in found if b not in results], decided, results, fetch)
+        rest = _unsettled(blocks, results)
     outcomes = {}
     if vouched_by is not None:
         outcomes = {b: _vouched(point, b, vouched_by, remainders, decided) for b in rest}
+        for b in rest:
+            results.pop(b, None)  # undecided alone, vouched for with the rest
     else:
-        _check(point, rest, decided, results, fetch)
-    if _noise_in_question(point, results):
+        unsure = [b for b in rest if b not in results]
+        outcomes = _certify(point, joint, unsure, decided, results, fetch)
+    if _noise_in_question(point, joint, blocks, results, fetch, shapes):
         fetch(blocks)  # the units changed: everything is measured again in them
         return examine(point, blocks, fetch, shapes, worst)
+    missing = [b for b, r in results.items() if r.status == "mismatch" and b not in point.grads]
+    if missing:
+        fetch(missing)
     for b, result in results.items():
         outcomes[b] = _outcome(point, b, result, shapes[b], worst)
     point.release_gradients()
     return outcomes
 
 
-def _noise_in_question(point: Point, results: dict[int, BlockResult]) -> bool:
-    """A small disagreement, before it is believed: is the cost noisier than measured so far?
+def _noise_in_question(point: Point, joint: Joint, blocks: list[int], results: dict[int, BlockResult],
+                       fetch: Fetch, shapes: dict[int, tuple[int, ...]]) -> bool:
+    """A small or unnamed disagreement, before it is believed: is the cost noisier than measured so far?
 
     The noise measured at the small steps can miss a term that loses precision (log(1 - A), A within
     1e-9 of 1): over a tiny step it moves by a unit or two in its last place, and its slope hides in
-    that staircase, where it reads as a small steady disagreement. Once per point, the noise is
-    measured at the classic step along the first such block (16 evaluations). True when it was
-    higher: the caller starts again in the new units.
+    that staircase, where it reads as a small steady disagreement (or blurs a wrong factor into an
+    unnamed error). Once per point, the noise is
+    measured at the classic step along the first combined direction, all blocks moving (16 or 32
+    evaluations). True when it was higher: the caller starts again in the new units.
     """
     if point.noise_measured_wide:
         return False
-    for b, result in results.items():
-        small = [m for m in result.mismatches
-                 if abs(m.probe.discrepancy) < SMALL_DISAGREEMENT * max(abs(m.probe.analytic), abs(m.probe.numeric))]
-        if small and b in point.grads:
-            u = point.directions.block(NOISE_DIRECTION, b)
-            return point.measure_noise_wide(point.block_line(b, u), point.caps[b])
-    return False
+    small = any(abs(m.probe.discrepancy) < SMALL_DISAGREEMENT * max(abs(m.probe.analytic), abs(m.probe.numeric))
+                for result in results.values() for m in result.mismatches)
+    mismatched = [b for b, r in results.items() if r.status == "mismatch"]
+    if not small and mismatched:
+        missing = [b for b in mismatched if b not in point.grads]
+        if missing:
+            fetch(missing)
+        small = any(name(point, b, results[b], shapes[b]).kind == "other" for b in mismatched)
+    if not small:
+        return False
+    d = Direction(1, {b: 1.0 for b in blocks}, point.first_step, "undecided")
+    joint.redraw(d, blocks)
+    raised = point.measure_noise_wide(joint.line(d, blocks), point.natural)
+    joint.release()
+    point.ev.release_work()
+    return raised
 
 
 def _check(point: Point, blocks: list[int], decided: list[Direction], results: dict[int, BlockResult], fetch: Fetch) -> None:
     """Check ``blocks`` on their own, first along their parts of the decided combined directions."""
     if not blocks:
         return
-    fetch(blocks)
+    missing = [b for b in blocks if b not in point.grads]
+    if missing:
+        fetch(missing)
     wanted = target(point.precision.tol)
     for b in blocks:
-        plan = [Planned(d.k, d.signs[b], point.block_step(b, d.step)) for d in decided]
+        plan = [Planned(d.k, d.signs[b], point.block_step(b, d.step)) for d in decided if b in d.signs]
         results[b] = check_block(point, b, plan, wanted)
 
 
-def _rest_share(point: Point, d: Direction, results: dict[int, BlockResult]) -> tuple[float, float, str] | None:
-    """What the blocks not checked alone contribute along ``d``: the combined discrepancy minus the
-    measured shares of the blocks that were (each w_b times its own discrepancy); None when a
-    share is missing."""
+def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direction],
+             results: dict[int, BlockResult], fetch: Fetch) -> dict[int, Outcome]:
+    """Vouch for ``blocks`` that no combined measurement could: halves at a time.
+
+    Fewer blocks moving cross fewer kinks, so a set the combined directions could not decide is
+    split in two and each half measured along the same directions (their recorded slopes need no
+    new gradient), down to single blocks, which are checked on their own (into ``results``). A
+    half that disagrees is searched like the whole. Returns the outcomes of the halves vouched for.
+    """
+    if not blocks:
+        return {}
+    if len(blocks) == 1:
+        _check(point, blocks, decided, results, fetch)
+        return {}
+    if any(b not in point.grads for b in blocks):
+        fetch(blocks)  # one call for every block the halving may check alone
+    measured = []
+    for k in range(1, directions_needed(point.precision.tol) + 1):
+        joint.redraw(Direction(k, {b: 1.0 for b in blocks}, point.first_step, "undecided"), blocks)
+        measured.append(joint.measure(k, blocks))
+    joint.release()
+    point.ev.release_work()
+    if all(m.outcome == "match" for m in measured):
+        r = ruled_out([m.hides(m.bound, point.precision.tol) for m in measured])
+        if r <= target(point.precision.tol):
+            return {b: _vouched(point, b, r, [m.discrepancy for m in measured], measured) for b in blocks}
+    wrong = next((m for m in measured if m.outcome == "mismatch"), None)
+    if wrong is not None:
+        joint.redraw(wrong, blocks)
+        found = carriers(joint, wrong, blocks, wrong.discrepancy, wrong.bound)
+        joint.release()
+        point.ev.release_work()
+        _check(point, found, decided, results, fetch)
+        return _certify(point, joint, [b for b in blocks if b not in found], decided, results, fetch)
+    half = len(blocks) // 2
+    return {**_certify(point, joint, blocks[:half], decided, results, fetch),
+            **_certify(point, joint, blocks[half:], decided, results, fetch)}
+
+
+def _share(point: Point, joint: Joint, d: Direction, results: dict[int, BlockResult], rest: list[int]
+           ) -> tuple[Direction, tuple[float, float, str]]:
+    """The rest's share along d: taken out of d's combined measurement when that is clean enough,
+    else measured along d's parts for the rest alone (with kinks avoided as in the joint test)."""
+    derived = _rest_share(point, d, results, rest)
+    if derived is not None and derived[2] != "inconclusive":
+        return d, derived
+    joint.redraw(d, rest)
+    own = joint.measure(d.k, rest)
+    joint.release()
+    outcome = "inconclusive" if own.outcome == "undecided" else own.outcome
+    return own, (own.discrepancy, own.bound, outcome)
+
+
+def _unsettled(blocks: list[int], results: dict[int, BlockResult]) -> list[int]:
+    """Blocks no measurement of their own settled (not measured alone, or undecided alone)."""
+    return [b for b in blocks if b not in results or results[b].status == "inconclusive"]
+
+
+def _rest_share(point: Point, d: Direction, results: dict[int, BlockResult], rest: list[int]
+                ) -> tuple[float, float, str] | None:
+    """What ``rest`` contributes along ``d``: the combined discrepancy minus the measured shares of
+    the other blocks (each w_b times its own discrepancy); None when one of those was not measured
+    along ``d`` (its share cannot be taken out)."""
     share, bound = d.discrepancy, d.bound
     for b, result in results.items():
+        if b in rest:
+            continue
         m = result.along(d.k)
         if m is None or not m.probe.finite:
             return None

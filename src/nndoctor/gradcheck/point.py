@@ -2,8 +2,8 @@
 and unit, the directions and what the gradient predicts along them.
 
 **Units.** A block's unit is its reference norm ``ref[b]``: the norm of its gradient, or, for a
-block whose gradient is (nearly) zero, the norm a gradient would need to move the cost as much as
-the others do at the block's largest allowed step; weights ``w[b] = 1 / ref[b]``. In a combined
+block whose gradient is (nearly) zero, a thousandth of the blocks' median gradient norm; weights
+``w[b] = 1 / ref[b]``. In a combined
 direction every block then contributes a term of standard deviation about 1 to the slope, so
 every block weighs the same, and a relative error r of block b moves the slope by about r.
 
@@ -11,9 +11,8 @@ every block weighs the same, and a relative error r of block b moves the slope b
 entries), ``s`` in units of the cost: the first-order change of the cost per block. The first
 step makes the round-off of a central difference a quarter of the tolerance floor. That is a
 relative move of the parameters around 1e-7 in float64, 50 times smaller than the classic
-eps^(1/3): ReLU kinks are crossed that much more rarely, and round-off stays below the floor.
-No block moves by more than eps^(1/3) of its RMS (its ``cap``); a block that would is the one
-with a near-zero gradient, and its reference norm grows instead.
+eps^(1/3) (a block's ``cap``, eps^(1/3) of its RMS, is kept for steps of a block on its own):
+ReLU kinks are crossed that much more rarely, and round-off stays below the floor.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from nndoctor.gradcheck.numeric import (
     measured_noise,
     natural_step,
     probe,
+    steps_in_value,
     tolerance_for,
 )
 
@@ -42,6 +42,9 @@ START_NOISE = 0.25
 MIN_STEP_FRACTION = 1e-4
 # How much closer the noise is measured again, to tell crowded kinks from round-off.
 CLOSER = 16.0
+# A block's reference norm is at least this fraction of the blocks' median gradient norm: a block
+# whose gradient is (nearly) zero is weighed against what a typical block's gradient is.
+REFERENCE_FLOOR = 1e-3
 # Rounding of a moved parameter to its dtype, as seen by the analytic side: four standard
 # deviations of sum g_i (r+_i - r-_i) / 2, with r uniform within half a unit in the last place.
 ROUNDING_SPREAD = 4.0 / (2.0 * np.sqrt(6.0))
@@ -112,10 +115,12 @@ class Point:
         target = (ROUNDOFF_FACTOR * self.precision.eps * max(abs(self.cost0), TINY)
                   / (START_NOISE * self.precision.tol.passes_below))
         if typical > 0:
-            target = min(max(target, MIN_STEP_FRACTION * typical), typical)
+            target = max(target, MIN_STEP_FRACTION * typical)
         self.first_step = target
         self.natural = typical if typical > 0 else target  # the classic step, for measuring the cost's noise
-        self.ref = {b: max(self.norms[b], target / self.caps[b]) for b in self.blocks}
+        norms = [self.norms[b] for b in self.blocks if self.norms[b] > 0]
+        least = REFERENCE_FLOOR * float(np.median(norms)) if norms else 1.0
+        self.ref = {b: max(self.norms[b], least) for b in self.blocks}
         self.w = {b: 1.0 / self.ref[b] for b in self.blocks}
 
     def measure_noise_wide(self, line: Line, step: float) -> bool:
@@ -123,16 +128,18 @@ class Point:
         that shows more than the model, again 16 times closer (16 or 32 evaluations, once per point).
 
         Kinks are told from noise by the scale: crowded kinks look like noise at one scale, but 16
-        times closer they are 16 times fewer, while round-off keeps its size (a term losing
-        precision still moves by some units in its last place). So the closer measurement is the
-        one adopted when it is far smaller. True when the noise level rose (units recomputed).
+        times closer they are 16 times fewer, while round-off keeps its size. So the closer
+        measurement is adopted when it is far smaller, unless the cost was seen to jump in value
+        (`numeric.steps_in_value`), which a kink never does: a term losing precision moves in such
+        jumps, and closer in it may not move at all. True when the noise level rose (units
+        recomputed).
         """
         self.noise_measured_wide = True
         wide = probe(line, step, self.precision.eps)
         if not wide.finite:
             return False
         noise = measured_noise(line, wide, points=17)
-        if noise > self.precision.eps:
+        if noise > self.precision.eps and not steps_in_value(line, wide):
             close = probe(line, step / CLOSER, self.precision.eps)
             closer = measured_noise(line, close, points=17) if close.finite else noise
             if closer < noise / 4.0:
@@ -189,12 +196,16 @@ class Point:
         if b not in self.blocks:
             self.blocks = sorted(self.blocks + [b])
         self.caps[b] = natural_step(self.precision.eps) * self.scales[b]
-        self.ref[b] = max(self.norms[b], self.first_step / self.caps[b])
+        self.ref[b] = max(self.norms[b], min(self.ref.values(), default=1.0))
         self.w[b] = 1.0 / self.ref[b]
 
-    def release_gradients(self) -> None:
-        """Drop the analytic gradients (their norms and projections stay): memory for the moves."""
-        self.grads = {}
+    def release_gradients(self, blocks: list[int] | None = None) -> None:
+        """Drop the analytic gradients (of ``blocks``, default all; their norms and projections
+        stay): memory for the moves."""
+        if blocks is None:
+            self.grads = {}
+        for b in blocks or ():
+            self.grads.pop(b, None)
 
 
 def _stats(g: np.ndarray, theta: np.ndarray) -> tuple[float, float, float]:

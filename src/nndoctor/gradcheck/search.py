@@ -18,12 +18,18 @@ MAX_LOOKS = 48  # past this many measurements, every block still in question is 
 
 
 def carriers(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, noise: float) -> list[int]:
-    """The blocks among ``blocks`` that carry ``discrepancy`` along ``d`` (its noise: ``noise``)."""
+    """The blocks among ``blocks`` that carry ``discrepancy`` along ``d`` (its noise: ``noise``).
+
+    A share counts when it is beyond its round-off and beyond the roughness (kinks, curvature) the
+    direction showed as a whole: a kink crossed by one half's look should not send the search there.
+    """
     budget = [MAX_LOOKS]
-    return _split(joint, d, blocks, discrepancy, noise, budget)
+    rough = (d.probe.kink + d.probe.truncation) if d.probe is not None else 0.0
+    return _split(joint, d, blocks, discrepancy, noise, budget, rough)
 
 
-def _split(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, noise: float, budget: list[int]) -> list[int]:
+def _split(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, noise: float, budget: list[int],
+           rough: float) -> list[int]:
     if len(blocks) == 1 or budget[0] <= 0:
         return list(blocks)
     budget[0] -= 1
@@ -35,11 +41,11 @@ def _split(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, no
     shares = ((left, first.discrepancy, first.noise), (right, discrepancy - first.discrepancy, noise + first.noise))
     found: list[int] = []
     for part, share, part_noise in shares:
-        if _significant(joint, share, part_noise):
-            found += _split(joint, d, part, share, part_noise, budget)
+        if _significant(joint, share, part_noise, rough):
+            found += _split(joint, d, part, share, part_noise, budget, rough)
     return found or list(blocks)
 
 
-def _significant(joint: Joint, share: float, noise: float) -> bool:
+def _significant(joint: Joint, share: float, noise: float, rough: float) -> bool:
     floor = joint.point.precision.tol.passes_below
-    return abs(share) > SIGNIFICANCE * noise and abs(share) > floor
+    return abs(share) > SIGNIFICANCE * noise + rough and abs(share) > floor
