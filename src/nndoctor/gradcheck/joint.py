@@ -91,6 +91,7 @@ class Joint:
         self.blocks: list[int] = []
         self.step = point.first_step
         self.inspected = False
+        self.confirmed = False  # a disagreement was confirmed steady: a real one
         self.units = 0  # counts changes of the blocks' units (a measured noise level raises them once)
         self.signs: dict[int, dict[int, float]] = {}  # the signs direction k's parts carry now
         self.drawn: set[int] = set()  # direction numbers used so far (a new one is max + 1)
@@ -172,7 +173,10 @@ class Joint:
                     step, attempts = p.first_step, 0
                     continue
             outcome = pr.verdict(1.0, p.precision.tol)
-            if outcome == "mismatch" and self._steady(line, pr):
+            if outcome == "mismatch" and (self.confirmed or self._steady(line, pr)):
+                # one direction's disagreement seen to hold at other steps: the gradient is wrong
+                # somewhere, and the next directions' disagreements are measurements, not doubts
+                self.confirmed = True
                 return _decided(d, "mismatch", pr.discrepancy, pr.bound, pr)
             if outcome == "match":
                 self.step = step

@@ -142,7 +142,7 @@ class Point:
         if noise > self.precision.eps and not steps_in_value(line, wide):
             close = probe(line, step / CLOSER, self.precision.eps)
             closer = measured_noise(line, close, points=17) if close.finite else noise
-            if closer < noise / 4.0:
+            if closer < noise / 4.0 and not steps_in_value(line, close):
                 noise = closer  # it shrank with the scale: kinks, not noise
         if not self.precision.raise_to(noise):
             return False

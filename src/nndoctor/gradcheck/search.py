@@ -2,9 +2,10 @@
 
 Along one direction the discrepancy of a set of blocks is the sum of its blocks' discrepancies
 (the derivative is linear in the direction). So a set is split in two, the first half is measured
-with one central difference (2 evaluations), the second half's share is the rest, and only a half
-with a significant share is split again. One wrong block among B costs about 2 log2(B)
-evaluations; several wrong blocks are all followed. When neither half of a disagreeing set
+with one forward difference (1 evaluation; at these steps its truncation is far below what is
+sought), the second half's share is the rest, and only a half with a significant share is split
+again. One wrong block among B costs about log2(B) evaluations; several wrong blocks are all
+followed. When neither half of a disagreeing set
 explains it (shares that cancel, or noise), every block of the set is handed on to be checked on
 its own: nothing is concluded here, the per-block checks decide.
 """
@@ -12,7 +13,7 @@ its own: nothing is concluded here, the per-block checks decide.
 from __future__ import annotations
 
 from nndoctor.gradcheck.joint import Direction, Joint
-from nndoctor.gradcheck.numeric import SIGNIFICANCE, look
+from nndoctor.gradcheck.numeric import SIGNIFICANCE, glance
 
 MAX_LOOKS = 48  # past this many measurements, every block still in question is checked on its own
 
@@ -35,7 +36,7 @@ def _split(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, no
     budget[0] -= 1
     half = len(blocks) // 2
     left, right = blocks[:half], blocks[half:]
-    first = look(joint.line(d, left), d.step, joint.point.precision.eps)
+    first = glance(joint.line(d, left), d.step, joint.point.precision.eps)
     if not first.finite:
         return list(blocks)
     shares = ((left, first.discrepancy, first.noise), (right, discrepancy - first.discrepancy, noise + first.noise))
