@@ -39,7 +39,6 @@ from nndoctor.gradcheck.numeric import (
     Tolerance,
     glance,
     look,
-    measured_noise,
     probe,
     threshold,
     verdict,
@@ -206,20 +205,17 @@ class Joint:
         """The first measurement that is not clean: is the cost random, is it noisier than its dtype?
 
         Raises RandomCost when the cost changed at the same point (1 evaluation). Returns True when
-        the round-off measured around ``pr`` (4 evaluations) raised the precision's noise level
-        (units and steps were recomputed).
+        the round-off measured around ``pr`` (4 evaluations, 8 or 16 more to tell kinks from it)
+        raised the precision's noise level (units and steps were recomputed).
         """
         p = self.point
         again = p.ev.cost()
         if again != p.cost0 and not (np.isnan(again) and np.isnan(p.cost0)):
             raise RandomCost(p.cost0, again)
-        if not pr.finite:
+        if not pr.finite or not p.adopt_noise(p.noise(line, pr.step, points=9)):
             return False
-        if p.precision.raise_to(measured_noise(line, pr)):
-            p.configure()
-            self._new_units()
-            return True
-        return False
+        self._new_units()
+        return True
 
 
 def steady(line: Line, pr: Probe, eps: float, classic: float) -> bool:

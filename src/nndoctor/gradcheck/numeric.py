@@ -36,6 +36,8 @@ ROUNDOFF_FACTOR = 8.0
 # (simulated, 100,000 draws each): dividing by it gives the noise of one evaluation. With 9 points,
 # 5 % of the draws fall below 0.56 (a factor 3.3 low); with 17, below 1.61 (a factor 1.8).
 NOISE_SPREAD = {9: 1.87, 17: 2.93}
+# How closely a (q, -2q, q) pattern must hold to be read as a jump in value (`steps_in_value`).
+JUMP_MATCH = 0.05
 # A measurement vouches only when the most a hidden error could be, max(4 bounds, floor) + bound,
 # is within this many floors (the floor is the tolerance's "passes below" level).
 VOUCH_LIMIT = 4.0
@@ -293,16 +295,17 @@ def steps_in_value(line: Line, first: Probe, points: int = 17) -> bool:
     """Does the cost jump in value along the grid of `measured_noise` (already evaluated)?
 
     A term computed with few significant digits (log(1 - A), A within 1e-9 of 1) moves in jumps of
-    one unit in its last place. A jump shows in the third differences as a (q, -2q, q) pattern; a
-    kink, a jump in slope, shows as a pair of opposite signs instead. So a jump read this way is
-    round-off, whatever the scale it was seen at.
+    one unit in its last place. A jump shows in the third differences as a (q, -2q, q) pattern, its
+    outer values equal to 5 %; a kink, a jump in slope, shows as (1 - f, 2f - 1, -f) times the
+    jump, outer values of opposite signs. So a jump read this way is round-off, whatever the scale
+    it was seen at.
     """
     half = (points - 1) // 2
     grid = np.array([line.at(2.0 * first.step * i / half) for i in range(-half, half + 1)])
     third = np.diff(grid, 3)
     floor = ROUNDOFF_FACTOR * eps_of(np.float64) * float(np.max(np.abs(grid)))
     for a, b, c in zip(third, third[1:], third[2:]):
-        if abs(a) > floor and abs(c - a) <= 0.25 * abs(a) and abs(b + 2.0 * a) <= 0.5 * abs(a):
+        if abs(a) > floor and abs(c - a) <= JUMP_MATCH * abs(a) and abs(b + 2.0 * a) <= 2.0 * JUMP_MATCH * abs(a):
             return True
     return False
 

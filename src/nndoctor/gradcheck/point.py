@@ -40,8 +40,9 @@ START_NOISE = 0.25
 # The first step never moves a typical block by more than its natural step, nor by less than this
 # fraction of it (a cost of exactly 0 would otherwise ask for no step at all).
 MIN_STEP_FRACTION = 1e-4
-# How much closer the noise is measured again, to tell crowded kinks from round-off.
+# How much closer the noise is measured again, to tell crowded kinks from round-off, and how often.
 CLOSER = 16.0
+CLOSER_TIMES = 2
 # A block's reference norm is at least this fraction of the blocks' median gradient norm: a block
 # whose gradient is (nearly) zero is weighed against what a typical block's gradient is.
 REFERENCE_FLOOR = 1e-3
@@ -124,30 +125,46 @@ class Point:
         self.w = {b: 1.0 / self.ref[b] for b in self.blocks}
 
     def measure_noise_wide(self, line: Line, step: float) -> bool:
-        """The cost's round-off, measured on 17 points over [-2 step, 2 step] of ``line`` and, when
-        that shows more than the model, again 16 times closer (16 or 32 evaluations, once per point).
-
-        Kinks are told from noise by the scale: crowded kinks look like noise at one scale, but 16
-        times closer they are 16 times fewer, while round-off keeps its size. So the closer
-        measurement is adopted when it is far smaller, unless the cost was seen to jump in value
-        (`numeric.steps_in_value`), which a kink never does: a term losing precision moves in such
-        jumps, and closer in it may not move at all. True when the noise level rose (units
-        recomputed).
-        """
+        """The cost's round-off measured around the classic step on 17 points (`noise`), once per
+        point: True when it raised the noise level (units recomputed)."""
         self.noise_measured_wide = True
-        wide = probe(line, step, self.precision.eps)
-        if not wide.finite:
-            return False
-        noise = measured_noise(line, wide, points=17)
-        if noise > self.precision.eps and not steps_in_value(line, wide):
-            close = probe(line, step / CLOSER, self.precision.eps)
-            closer = measured_noise(line, close, points=17) if close.finite else noise
-            if closer < noise / 4.0 and not steps_in_value(line, close):
-                noise = closer  # it shrank with the scale: kinks, not noise
+        return self.adopt_noise(self.noise(line, step, points=17))
+
+    def adopt_noise(self, noise: float) -> bool:
         if not self.precision.raise_to(noise):
             return False
         self.configure()
         return True
+
+    def noise(self, line: Line, step: float, points: int) -> float:
+        """The cost's round-off relative to its size, measured on ``points`` over [-2 step, 2 step]
+        of ``line`` and, while that shows more than assumed, again 16 times closer, twice at most
+        (points - 1 evaluations per scale, the probe's four included).
+
+        Kinks are told from noise by the scale: crowded kinks look like noise at one scale, but 16
+        times closer they are 16 times fewer, while round-off keeps its size. So the closer
+        measurement is adopted while it is far smaller, unless the cost was seen to jump in value
+        (`numeric.steps_in_value`), which a kink never does: a term losing precision moves in such
+        jumps, and closer in it may not move at all.
+        """
+        at = probe(line, step, self.precision.eps)
+        if not at.finite:
+            return 0.0
+        noise = measured_noise(line, at, points)
+        jumps = steps_in_value(line, at, points)
+        for _ in range(CLOSER_TIMES):
+            if noise <= self.precision.eps or jumps:
+                break
+            step /= CLOSER
+            close = probe(line, step, self.precision.eps)
+            if not close.finite:
+                break
+            closer = measured_noise(line, close, points)
+            jumps = steps_in_value(line, close, points)
+            if closer >= noise / 4.0 or jumps:
+                break  # it kept its size, or the cost jumps in value: round-off
+            noise = closer  # it shrank with the scale: kinks, not noise; look closer still
+        return noise
 
     def block_step(self, b: int, s: float) -> float:
         """The per-entry step of block b on its own that moves it as a combined step s does."""
