@@ -634,3 +634,178 @@ def test_installed_example_keeps_the_line_of_its_gradient(tmp_path, monkeypatch)
     (finding,) = result.findings
     assert finding.location.function == "backward" and finding.location.line == 7
     assert finding.location.file.endswith("tiny_model.py")
+
+
+# --- nothing skipped silently (what cannot be checked is listed, with the reason) ------------------
+
+def test_what_cannot_be_checked_is_listed_with_its_reason():
+    X, Y, p = nets.problem(DIMS, 20, seed=1)
+    cost_fn, grad_fn = nets.functions(X, Y)
+    weights = {k: p[k] for k in p}
+    params = {**weights, "mask": np.ones(3, dtype=bool), "steps": np.arange(3), "phase": np.ones(2, complex),
+              "lr": 0.01, "again": p["W1"]}
+
+    def cost(q):
+        return cost_fn({k: q[k] for k in weights})
+
+    def grad(q):
+        return grad_fn({k: q[k] for k in weights})
+
+    result = check_gradients(cost, grad, params, seed=0)
+    assert all(result[k].ok for k in weights), str(result)
+    skipped = {n: q.note for n, q in result.parameters.items() if q.status == "not-checked"}
+    assert set(skipped) == {"mask", "steps", "phase", "lr", "again"}
+    assert "boolean" in skipped["mask"] and "dtype int" in skipped["steps"]
+    assert "complex" in skipped["phase"] and "not a numpy array" in skipped["lr"]
+    assert "same array as 'W1'" in skipped["again"]
+    reasons = {f.location.parameter: f for f in result.findings}
+    assert set(reasons) == set(skipped)
+    assert all(f.rule == "check-inconclusive" and f.evidence["reason"] == "not-checkable" for f in reasons.values())
+    assert reasons["lr"].severity.label == "info" and reasons["mask"].severity.label == "warning"
+
+
+@pytest.mark.parametrize("array, words", [(np.ones(3, dtype=bool), "boolean"), (np.ones(3, complex), "complex"),
+                                          (np.ones(3, dtype=np.int32), "dtype int32")])
+def test_nothing_checkable_says_why(array, words):
+    with pytest.raises(InvalidInputError, match=words):
+        check_gradients(lambda p: 0.0, lambda p: {}, {"W": array})
+
+
+def test_worst_entries_must_not_be_negative():
+    with pytest.raises(InvalidInputError, match="worst_entries"):
+        run(worst_entries=-1)
+    with pytest.raises(InvalidInputError, match="seed"):
+        check_gradients(lambda p: 0.0, lambda p: {}, {"W": np.ones(2)}, seed=-1)
+
+
+def test_integer_cost_is_named():
+    params = {"W": np.array([0.5, 1.5])}
+    result = check_gradients(lambda p: int(np.sum(p["W"] ** 2)), lambda p: {"dW": 2 * p["W"]}, params, seed=0)
+    (finding,) = result.findings
+    assert finding.rule == "unexpected-output" and "integer" in finding.message and "whole number" in finding.message
+    assert not result.ok
+
+
+def test_cost_that_turns_nan_under_the_steps_is_named():
+    """Finite at the parameters, NaN as soon as W moves one way: sqrt of a value that is exactly 0."""
+    params = {"W": np.array([1.0, 2.0]), "V": np.array([0.3, -0.2])}
+
+    def cost(p):
+        with np.errstate(invalid="ignore"):
+            return float(np.sqrt(p["W"][0] - 1.0) + np.sum(p["V"] ** 2))
+
+    def grad(p):
+        return {"dW": np.zeros(2), "dV": 2 * p["V"]}
+
+    result = check_gradients(cost, grad, params, seed=0)
+    assert result["V"].ok
+    assert result["W"].status == "inconclusive"
+    (finding,) = [f for f in result.findings if f.location.parameter == "W"]
+    assert finding.rule == "non-finite" and "NaN or inf as soon as W moves" in finding.message
+    assert finding.severity.label == "warning"
+
+
+# --- the stateful style with the user's own arrays in lists and layer objects ---------------------
+
+class Layer:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+
+class LayeredNet:
+    """Weights on layer objects in a list; the check gets a plain dict of those very arrays."""
+
+    def __init__(self, bug=None):
+        self.X, self.Y, p = nets.problem(DIMS, 20, seed=3)
+        self.layers = [Layer(p[f"W{l}"], p[f"b{l}"]) for l in (1, 2, 3)]
+        self.bug = bug
+
+    def params(self):
+        return {f"layers.{i}.{n}": getattr(layer, n) for i, layer in enumerate(self.layers) for n in ("W", "b")}
+
+    def _as_dict(self):
+        return {f"{n}{i + 1}": getattr(layer, n) for i, layer in enumerate(self.layers) for n in ("W", "b")}
+
+    def cost(self):
+        return nets.cost(nets.forward(self.X, self._as_dict())[0], self.Y)
+
+    def gradients(self):
+        p = self._as_dict()
+        AL, caches = nets.forward(self.X, p)
+        g = nets.backward(AL, self.Y, caches, p, bug=self.bug)
+        return {f"layers.{i}.{n}": g[f"d{n}{i + 1}"] for i in range(3) for n in ("W", "b")}
+
+
+@pytest.mark.parametrize("bug, wrong", [(None, set()), (("sign", 2), {"layers.1.W"})])
+def test_stateful_layer_objects_are_checked_in_place_and_restored(bug, wrong):
+    net = LayeredNet(bug)
+    arrays = net.params()
+    before = {k: (v.copy(), id(v)) for k, v in arrays.items()}
+    result = check_gradients(net.cost, net.gradients, arrays, seed=0)
+    assert result.style == "stateful"
+    assert {n for n, q in result.parameters.items() if not q.ok} == wrong, str(result)
+    for k, v in net.params().items():
+        assert id(v) == before[k][1] and v.tobytes() == before[k][0].tobytes()
+
+
+# --- the profiler and the memory ------------------------------------------------------------------
+
+def test_a_profiler_is_left_as_it_was():
+    import sys
+
+    calls = []
+
+    def profiler(frame, event, arg):
+        calls.append(event)
+
+    sys.setprofile(profiler)
+    try:
+        result = run(bug=("scale", 2, 2.0))
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
+    assert result["W2"].kind == "scale" and calls
+
+
+def test_python_m_cprofile_on_a_script_that_checks(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "check.py"
+    script.write_text(
+        "import numpy as np, nndoctor\n"
+        "p = {'W': np.array([1.0, 2.0])}\n"
+        "r = nndoctor.check_gradients(lambda q: float(np.sum(q['W'] ** 3)), lambda q: {'dW': 3 * q['W'] ** 2}, p, seed=0)\n"
+        "print(r.verdict)\n")
+    done = subprocess.run([sys.executable, "-m", "cProfile", str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("pass")
+
+
+def test_peak_memory_is_a_small_multiple_of_the_parameters():
+    """The check's own memory, beyond what one forward+backward of the user's code takes: at most
+    twice the parameters (working copy, two float32 directions). Nothing is kept alive afterwards."""
+    import gc
+    import tracemalloc
+
+    X, Y, p = nets.problem([2000, 50, 1], 4, seed=0)
+    cost_fn, grad_fn = nets.functions(X, Y)
+    size = sum(v.nbytes for v in p.values())
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        grad_fn(p)
+        user = tracemalloc.get_traced_memory()[1] - base
+        gc.disable()  # a reference cycle would keep evaluations' copies alive until the collector ran
+        tracemalloc.reset_peak()
+        result = check_gradients(cost_fn, grad_fn, p, seed=0)
+        peak = tracemalloc.get_traced_memory()[1] - base
+        del result
+        left = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        gc.enable()
+        tracemalloc.stop()
+    assert peak - user <= 2.0 * size, (peak / size, user / size)
+    assert left <= 0.1 * size, left / size

@@ -63,10 +63,14 @@ class BlockResult:
         return next((m for m in self.measurements if m.k == k), None)
 
 
-def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: bool = True) -> BlockResult:
+def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: bool = True,
+                expected: dict[int, float] | None = None) -> BlockResult:
     """Measure block b along ``plan``, then along fresh directions (``more``) until it is decided.
 
-    ``wanted``: the relative error (in reference norms) a pass must rule out.
+    ``wanted``: the relative error (in reference norms) a pass must rule out. ``expected``: per
+    direction, the discrepancy the combined measurement says this block carries (a disagreement
+    confirmed steady there): a disagreement of the block alone that matches it needs no steadiness
+    check of its own.
     """
     before = point.ev.evaluations
     result = BlockResult("inconclusive")
@@ -88,6 +92,8 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
         pr = probe(line, planned.step, point.precision.eps)
         scale = point.ref[b]
         outcome = pr.verdict(scale, point.precision.tol)
+        if outcome == "mismatch" and not steady_confirmed and _carries(pr, (expected or {}).get(planned.k)):
+            steady_confirmed = True  # it is the combined disagreement, already confirmed steady
         if outcome == "mismatch" and not steady_confirmed:
             if steady(line, pr, point.precision.eps, classic):
                 steady_confirmed = True  # one disagreement seen to hold at other steps: the block is wrong
@@ -117,6 +123,13 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
         if result.status == "inconclusive" and not result.reason:
             result.reason = result.matches[-1].probe.dominant_error
     return result
+
+
+def _carries(pr: Probe, expected: float | None) -> bool:
+    """The block's own discrepancy is the combined one's (to its bound plus 10 %)."""
+    if expected is None:
+        return False
+    return abs(pr.discrepancy - expected) <= 4.0 * pr.bound + 0.1 * abs(expected)
 
 
 def _vouched(point: Point, b: int, result: BlockResult) -> float:

@@ -75,6 +75,7 @@ class Direction:
     bound: float = float("inf")
     reason: str = ""  # why undecided: "kink", "roundoff", "truncation", "non-finite"
     attempts: int = 1  # directions (sign patterns, steps) tried: a pass among that many is that much likelier
+    confirmed: bool = False  # a disagreement seen to hold at other steps
     probe: Probe | None = field(default=None, repr=False)
 
     def hides(self, bound: float, tol: Tolerance) -> float:
@@ -159,12 +160,15 @@ class Joint:
             tries += 1
             d = Direction(k, signs, step, "undecided", attempts=tries)
             line = self.line(d, blocks)
-            looks = []
             for quick in (glance, look):  # one evaluation, then two, before measuring properly
-                looks.append(quick(line, step, p.precision.eps))
-                if looks[-1].finite and verdict(looks[-1].discrepancy, looks[-1].noise, 1.0, p.precision.tol) == "match":
+                seen = quick(line, step, p.precision.eps)
+                if seen.finite and verdict(seen.discrepancy, seen.noise, 1.0, p.precision.tol) == "match":
                     self.step = step
-                    return _decided(d, "match", looks[-1].discrepancy, looks[-1].noise)
+                    return _decided(d, "match", seen.discrepancy, seen.noise)
+            if self.confirmed and seen.finite and quick is look:
+                # the gradient is known wrong: this direction's disagreement is a measurement to
+                # take shares from, not a doubt to settle (a kink in it only sends the search on)
+                return _decided(d, "mismatch", seen.discrepancy, seen.noise)
             pr = probe(line, step, p.precision.eps)
             if not self.inspected:
                 self.inspected = True
@@ -175,6 +179,7 @@ class Joint:
             if outcome == "mismatch" and (self.confirmed or self._steady(line, pr)):
                 # one direction's disagreement seen to hold at other steps: the gradient is wrong
                 # somewhere, and the next directions' disagreements are measurements, not doubts
+                d.confirmed = not self.confirmed
                 self.confirmed = True
                 return _decided(d, "mismatch", pr.discrepancy, pr.bound, pr)
             if outcome == "match":

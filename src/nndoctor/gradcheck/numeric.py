@@ -239,6 +239,11 @@ def score(samples: Samples, t: float, eps: float) -> Probe:
     are used only when the two agree within their bounds: a kink between 0 and t would bend one
     of them by its full jump while hardly showing in its side's second difference.
     """
+    with np.errstate(all="ignore"):  # a cost that turned inf or NaN is judged below, not warned about
+        return _score(samples, t, eps)
+
+
+def _score(samples: Samples, t: float, eps: float) -> Probe:
     m2, m1, p1, p2 = samples.costs
     cost0 = samples.cost0
     analytic = samples.analytic

@@ -135,8 +135,9 @@ def _noise_in_question(point: Point, joint: Joint, blocks: list[int], results: d
     1e-9 of 1): over a tiny step it moves by a unit or two in its last place, and its slope hides in
     that staircase, where it reads as a small steady disagreement (or blurs a wrong factor into an
     unnamed error). Once per point, the noise is
-    measured at the classic step along the first combined direction, all blocks moving (16 or 32
-    evaluations). True when it was higher: the caller starts again in the new units.
+    measured at the classic step along the first combined direction, all blocks moving (16, and 16
+    or 32 more to tell kinks from it). True when it was higher: the caller starts again in the new
+    units.
     """
     if point.noise_measured_wide:
         return False
@@ -168,7 +169,10 @@ def _check(point: Point, blocks: list[int], decided: list[Direction], results: d
     wanted = target(point.precision.tol)
     for b in blocks:
         plan = [Planned(d.k, d.signs[b], point.block_step(b, d.step)) for d in decided if b in d.signs]
-        results[b] = check_block(point, b, plan, wanted)
+        # a single carrier of a confirmed combined disagreement carries all of it: w_b d_b = D
+        expected = ({d.k: d.signs[b] * d.discrepancy / point.w[b] * d.signs[b] for d in decided
+                     if d.confirmed and b in d.signs} if len(blocks) == 1 else None)
+        results[b] = check_block(point, b, plan, wanted, expected=expected)
 
 
 def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direction],

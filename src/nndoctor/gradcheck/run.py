@@ -8,6 +8,7 @@ findings). The evaluator is closed in every case: arrays and random state put ba
 
 from __future__ import annotations
 
+import linecache
 import time
 from collections.abc import Callable
 from typing import Any
@@ -95,9 +96,11 @@ class Run:
             self._undecided("inconclusive" if start.stochastic else "not-checked", note)
             return
         regular = self._pair(start.grads)
-        point = Point(self.ev, self.cost0, self.precision, self.seed, regular, self.eps_step)
-        shapes = {b: tuple(leaf.array.shape) for b, leaf in enumerate(self.leaves)}
+        start.grads = None  # the gradients live on only as the blocks' flat arrays, released when drawn
         blocks = sorted(regular)
+        point = Point(self.ev, self.cost0, self.precision, self.seed, regular, self.eps_step)
+        del regular
+        shapes = {b: tuple(leaf.array.shape) for b, leaf in enumerate(self.leaves)}
         if self.method == "full":
             self.outcomes = {b: textbook(point, b, shapes[b], self.worst) for b in blocks}
         elif blocks:
@@ -194,12 +197,21 @@ class Run:
         """Where the gradient of ``name`` is computed: the user line assigning ``key`` if found."""
         if self._code is None:
             self._code = list(reversed(reach(self.grad_fn).code))  # callees first
-        site = gradient_site(self._code, key) if key else None
+        site = gradient_site([c for c in self._code if _mentions(c, key)], key) if key else None
         if site is not None:
             function, file, line = site
             return Location(parameter=name, function=function, file=file, line=line)
         file, line = definition_site(self.grad_fn)
         return Location(parameter=name, function=self.grad_name, file=file, line=line)
+
+
+def _mentions(code: Any, key: str) -> bool:
+    """Does the source of ``code`` contain ``key`` at all? Read through linecache, which is cheap,
+    before the exact search reads the function's source again, which is not."""
+    lines = [line for _, _, line in code.co_lines() if line is not None]
+    if not lines:
+        return False
+    return any(key in linecache.getline(code.co_filename, n) for n in range(code.co_firstlineno, max(lines) + 1))
 
 
 def _as_float_array(value: Any, key: str, function: str) -> np.ndarray:
