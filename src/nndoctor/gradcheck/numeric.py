@@ -36,7 +36,7 @@ ROUNDOFF_FACTOR = 8.0
 # (simulated, 100,000 draws each): dividing by it gives the noise of one evaluation. With 9 points,
 # 5 % of the draws fall below 0.56 (a factor 3.3 low); with 17, below 1.61 (a factor 1.8).
 NOISE_SPREAD = {9: 1.87, 17: 2.93}
-# How closely a (q, -2q, q) pattern must hold to be read as a jump in value (`steps_in_value`).
+# How closely a (q, -2q, q) pattern must hold to be read as a jump in value (`value_jump`).
 JUMP_MATCH = 0.05
 # A measurement vouches only when the most a hidden error could be, max(4 bounds, floor) + bound,
 # is within this many floors (the floor is the tolerance's "passes below" level).
@@ -296,23 +296,24 @@ def measured_noise(line: Line, first: Probe, points: int = 9) -> float:
     return max(sigma, _quantum(grid, abs(first.analytic) * 4.0 * first.step)) / magnitude
 
 
-def steps_in_value(line: Line, first: Probe, points: int = 17) -> bool:
-    """Does the cost jump in value along the grid of `measured_noise` (already evaluated)?
+def value_jump(line: Line, first: Probe, points: int = 17) -> float:
+    """The size of the jumps in value the cost makes along the grid of `measured_noise` (already
+    evaluated), relative to its size; 0.0 when there is none.
 
     A term computed with few significant digits (log(1 - A), A within 1e-9 of 1) moves in jumps of
     one unit in its last place. A jump shows in the third differences as a (q, -2q, q) pattern, its
     outer values equal to 5 %; a kink, a jump in slope, shows as (1 - f, 2f - 1, -f) times the
     jump, outer values of opposite signs. So a jump read this way is round-off, whatever the scale
-    it was seen at.
+    it was seen at, and its size is the round-off's: uniform within a step q, q / sqrt(12).
     """
     half = (points - 1) // 2
     grid = np.array([line.at(2.0 * first.step * i / half) for i in range(-half, half + 1)])
     third = np.diff(grid, 3)
-    floor = ROUNDOFF_FACTOR * eps_of(np.float64) * float(np.max(np.abs(grid)))
-    for a, b, c in zip(third, third[1:], third[2:]):
-        if abs(a) > floor and abs(c - a) <= JUMP_MATCH * abs(a) and abs(b + 2.0 * a) <= 2.0 * JUMP_MATCH * abs(a):
-            return True
-    return False
+    magnitude = float(np.max(np.abs(grid)))
+    floor = ROUNDOFF_FACTOR * eps_of(np.float64) * magnitude
+    jumps = [abs(a) for a, b, c in zip(third, third[1:], third[2:])
+             if abs(a) > floor and abs(c - a) <= JUMP_MATCH * abs(a) and abs(b + 2.0 * a) <= 2.0 * JUMP_MATCH * abs(a)]
+    return float(np.median(jumps)) / np.sqrt(12.0) / max(magnitude, TINY) if jumps else 0.0
 
 
 def _quantum(values: np.ndarray, predicted: float) -> float:

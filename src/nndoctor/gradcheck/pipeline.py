@@ -40,7 +40,7 @@ from nndoctor.gradcheck.point import Point
 from nndoctor.gradcheck.search import carriers
 
 SEARCH_ROUNDS = 3  # rounds of search among the remaining blocks before checking them one by one
-SMALL_DISAGREEMENT = 0.1  # of the slope: a disagreement that small could be a staircase of round-off
+SMALL_DISAGREEMENT = 0.01  # of the slope: a disagreement that small could be a staircase of round-off
 Fetch = Callable[[list[int]], None]  # fetch(blocks): the analytic gradients of ``blocks`` into point.grads
 
 

@@ -31,8 +31,8 @@ from nndoctor.gradcheck.numeric import (
     measured_noise,
     natural_step,
     probe,
-    steps_in_value,
     tolerance_for,
+    value_jump,
 )
 
 # The round-off of the first look, as a fraction of the tolerance floor (sets the first step).
@@ -144,27 +144,28 @@ class Point:
         Kinks are told from noise by the scale: crowded kinks look like noise at one scale, but 16
         times closer they are 16 times fewer, while round-off keeps its size. So the closer
         measurement is adopted while it is far smaller, unless the cost was seen to jump in value
-        (`numeric.steps_in_value`), which a kink never does: a term losing precision moves in such
-        jumps, and closer in it may not move at all.
+        (`numeric.value_jump`), which a kink never does: a term losing precision moves in such
+        jumps, and closer in it may not move at all. The jumps' size is a measure of that noise of
+        its own, the better one when the statistic caught too few of them.
         """
         at = probe(line, step, self.precision.eps)
         if not at.finite:
             return 0.0
         noise = measured_noise(line, at, points)
-        jumps = steps_in_value(line, at, points)
+        jump = value_jump(line, at, points)
         for _ in range(CLOSER_TIMES):
-            if noise <= self.precision.eps or jumps:
+            if noise <= self.precision.eps or jump:
                 break
             step /= CLOSER
             close = probe(line, step, self.precision.eps)
             if not close.finite:
                 break
             closer = measured_noise(line, close, points)
-            jumps = steps_in_value(line, close, points)
-            if closer >= noise / 4.0 or jumps:
+            jump = value_jump(line, close, points)
+            if closer >= noise / 4.0 or jump:
                 break  # it kept its size, or the cost jumps in value: round-off
             noise = closer  # it shrank with the scale: kinks, not noise; look closer still
-        return noise
+        return max(noise, jump)
 
     def block_step(self, b: int, s: float) -> float:
         """The per-entry step of block b on its own that moves it as a combined step s does."""

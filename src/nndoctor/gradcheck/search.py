@@ -25,7 +25,12 @@ def carriers(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, 
     direction showed as a whole: a kink crossed by one half's look should not send the search there.
     """
     budget = [MAX_LOOKS]
-    rough = (d.probe.kink + d.probe.truncation) if d.probe is not None else 0.0
+    rough = 0.0
+    if d.probe is not None and d.probe.samples is not None:
+        m2, m1, p1, p2 = d.probe.samples.costs
+        # a forward difference is off by phi'' t / 2: the whole direction's second difference over 2t
+        # bounds it for any part of it (a part's curvature is a part of the whole's)
+        rough = d.probe.kink + d.probe.truncation + abs(p1 - 2.0 * d.probe.samples.cost0 + m1) / (2.0 * d.step)
     return _split(joint, d, blocks, discrepancy, noise, budget, rough)
 
 
