@@ -59,20 +59,24 @@ class Move:
 
 
 class Combined:
-    """A direction over many blocks at once, kept as one float32 array laid out like the parameters
-    end to end (zeros where a block does not take part): block b moves by step * part(b).
+    """A direction over blocks at once, kept as one float32 array laid out like the parameters end
+    to end, from its first block to its last (zeros for a block between them that does not take
+    part): block b moves by step * part(b).
 
     ``version`` counts changes made in place (signs flipped), so that a sweep knows when the
     parameters it moved along it no longer lie on it."""
 
-    def __init__(self, sizes: list[int], blocks: list[int]) -> None:
+    def __init__(self, sizes: list[int], blocks: list[int], part: np.ndarray | None = None) -> None:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
-        self.whole = np.zeros(self.offsets[-1], dtype=np.float32)
         self.blocks = tuple(blocks)
+        self.start = self.offsets[min(blocks)]
+        stop = self.offsets[max(blocks) + 1]
+        # a single block's direction can be an existing array: no copy
+        self.whole = part if part is not None else np.zeros(stop - self.start, dtype=np.float32)
         self.version = 0
 
     def part(self, b: int) -> np.ndarray:
-        return self.whole[self.offsets[b]:self.offsets[b + 1]]
+        return self.whole[self.offsets[b] - self.start:self.offsets[b + 1] - self.start]
 
 
 def detect_style(cost_fn: Callable[..., Any]) -> str:
@@ -227,18 +231,15 @@ class Evaluator:
         key = (id(vector), vector.version)
         if self._terms is None or key not in self._terms or self._increments >= MAX_INCREMENTS:
             # another direction (or a fresh start): written from the base, one pass per block
-            for b in range(len(self.leaves)):
-                if b in vector.blocks:
-                    self._target(b)
-                    self._apply(b, Move(b, vector.part(b)), step)
-                elif self.dirty[b] is not None and self.work[b] is not None:
-                    self._restore(b, self.dirty[b])
+            for b in vector.blocks:  # the others are handed out at the base point, whatever the array holds
+                self._target(b)
+                self._apply(b, Move(b, vector.part(b)), step)
             self._terms, self._increments = {key: (vector, step)}, 0
             changes = []
         else:
             changes = [(step - self._terms[key][1], vector)] if step != self._terms[key][1] else []
         for coef, direction in changes:
-            add_scaled(self._all, coef, direction.whole)
+            add_scaled(self._all[direction.start:direction.start + direction.whole.size], coef, direction.whole)
         self._increments += len(changes)
         self._terms = {key: (vector, step)}
         self._moved = set(blocks)
@@ -323,8 +324,13 @@ class Evaluator:
                 np.copyto(leaf.array, snap)
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def as_scalar(value: Any, function: str) -> tuple[float, np.dtype]:
     """The cost as a float plus the dtype it was computed in. Accepts (cost, cache) tuples."""
+    if type(value) is float or type(value) is np.float64:
+        return float(value), _FLOAT64  # the common case, without the checks below
     if isinstance(value, tuple) and value and _scalar_like(value[0]):
         value = value[0]
     if not _scalar_like(value):

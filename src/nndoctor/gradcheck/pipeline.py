@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nndoctor.gradcheck.block import BlockResult, Planned, check_block
-from nndoctor.gradcheck.diagnose import Found, diagnose, name
+from nndoctor.gradcheck.diagnose import Found, diagnose
 from nndoctor.gradcheck.joint import (
     MAX_DIRECTIONS,
     Direction,
@@ -115,41 +115,34 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
     else:
         unsure = [b for b in rest if b not in results]
         outcomes = _certify(point, joint, unsure, decided, results, fetch)
-    if _noise_in_question(point, joint, blocks, results, fetch, shapes):
-        fetch(blocks)  # the units changed: everything is measured again in them
-        return examine(point, blocks, fetch, shapes, worst)
     missing = [b for b, r in results.items() if r.status == "mismatch" and b not in point.grads]
     if missing:
         fetch(missing)
     for b, result in results.items():
         outcomes[b] = _outcome(point, b, result, shapes[b], worst)
+    if _noise_in_question(point, joint, blocks, outcomes):
+        fetch(blocks)  # the units changed: everything is measured again in them
+        return examine(point, blocks, fetch, shapes, worst)
     point.release_gradients()
     return outcomes
 
 
-def _noise_in_question(point: Point, joint: Joint, blocks: list[int], results: dict[int, BlockResult],
-                       fetch: Fetch, shapes: dict[int, tuple[int, ...]]) -> bool:
-    """A small or unnamed disagreement, before it is believed: is the cost noisier than measured so far?
+def _noise_in_question(point: Point, joint: Joint, blocks: list[int], outcomes: dict[int, Outcome]) -> bool:
+    """A weak disagreement, before it is reported: is the cost noisier than measured so far?
 
     The noise measured at the small steps can miss a term that loses precision (log(1 - A), A within
     1e-9 of 1): over a tiny step it moves by a unit or two in its last place, and its slope hides in
-    that staircase, where it reads as a small steady disagreement (or blurs a wrong factor into an
-    unnamed error). Once per point, the noise is
-    measured at the classic step along the first combined direction, all blocks moving (16, and 16
-    or 32 more to tell kinks from it). True when it was higher: the caller starts again in the new
-    units.
+    that staircase, where it reads as a small steady disagreement, or blurs a wrong factor into an
+    unnamed error. So a disagreement under 1 % of the gradient, or unnamed, with no entry measured
+    far off on its own, is not believed before the noise is measured at the classic step along the first combined
+    direction, all blocks moving (once per point: 16, and 16 or 32 more to tell kinks from it).
+    True when it was higher: the caller starts again in the new units.
     """
     if point.noise_measured_wide:
         return False
-    small = any(abs(m.probe.discrepancy) < SMALL_DISAGREEMENT * max(abs(m.probe.analytic), abs(m.probe.numeric))
-                for result in results.values() for m in result.mismatches)
-    mismatched = [b for b, r in results.items() if r.status == "mismatch"]
-    if not small and mismatched:
-        missing = [b for b in mismatched if b not in point.grads]
-        if missing:
-            fetch(missing)
-        small = any(name(point, b, results[b], shapes[b]).kind == "other" for b in mismatched)
-    if not small:
+    weak = [o for o in outcomes.values() if o.found is not None and not o.found.entry_wrong and
+            (o.found.diagnosis.relative_error < SMALL_DISAGREEMENT or o.found.diagnosis.kind == "other")]
+    if not weak:
         return False
     d = Direction(1, {b: 1.0 for b in blocks}, point.first_step, "undecided")
     joint.redraw(d, blocks)

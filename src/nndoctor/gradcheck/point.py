@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nndoctor.gradcheck.directions import CHUNK, Directions, dot, weighted_squares
-from nndoctor.gradcheck.evaluator import MAX_INCREMENTS, Combined, Evaluator, Move
+from nndoctor.gradcheck.evaluator import MAX_INCREMENTS, Combined, Evaluator
 from nndoctor.gradcheck.numeric import (
     ROUNDOFF_FACTOR,
     TINY,
@@ -198,11 +198,14 @@ class Point:
                     self.rounding(blocks, passes=MAX_INCREMENTS + 1))
 
     def block_line(self, b: int, u: np.ndarray, sign: float = 1.0, analytic: float | None = None) -> Line:
-        """The cost along ``sign * u`` moving block b alone (per unit of its own step). ``analytic``:
-        the gradient's slope along ``u`` when it is not the recorded projection (another candidate)."""
-        moves = [Move(b, u, scale=sign)]
+        """The cost along ``sign * u`` moving block b alone (per unit of its own step), ``u`` turned
+        in place. ``analytic``: the gradient's slope along ``u`` when already known."""
         slope = sign * (self.projection_of(b, u) if analytic is None else analytic)
-        return Line(lambda t: self.ev.cost(moves, t), slope, self.cost0, self.rounding([b]))
+        if sign != 1.0:
+            u *= np.float32(sign)
+        sweep = (Combined(self.ev.sizes, [b], part=u), [b])
+        return Line(lambda t: self.ev.cost(step=t, sweep=sweep), slope, self.cost0,
+                    self.rounding([b], passes=MAX_INCREMENTS + 1))
 
     def projection_of(self, b: int, u: np.ndarray) -> float:
         return dot(self.grads[b], u)
