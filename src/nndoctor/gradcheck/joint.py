@@ -144,8 +144,9 @@ class Joint:
 
     def measure(self, k: int, blocks: list[int], wide: bool = False) -> Direction:
         """Measure combined direction k over ``blocks``: pass, real disagreement, or undecided.
-        ``wide``: when every try stays undecided, measure the cost's noise at the classic step
-        (once per point; for the measurement of all blocks, not for parts of them)."""
+        ``wide`` (the measurement of all blocks, not of parts of them): when every try stays
+        undecided, measure the cost's noise at the classic step (once per point); and once a
+        direction's disagreement was confirmed, take the next directions' looks as measurements."""
         p = self.point
         signs = {b: 1.0 for b in blocks}
         step, reason = self.step, "kink"
@@ -165,7 +166,7 @@ class Joint:
                 if seen.finite and verdict(seen.discrepancy, seen.noise, 1.0, p.precision.tol) == "match":
                     self.step = step
                     return _decided(d, "match", seen.discrepancy, seen.noise)
-            if self.confirmed and seen.finite and quick is look:
+            if wide and self.confirmed and seen.finite and quick is look:
                 # the gradient is known wrong: this direction's disagreement is a measurement to
                 # take shares from, not a doubt to settle (a kink in it only sends the search on)
                 return _decided(d, "mismatch", seen.discrepancy, seen.noise)
