@@ -305,6 +305,7 @@ def bench(net: Net, rounds: int, torch, kinds: tuple[str, ...]) -> list[str]:
     unit = statistics.median(unit_runs)
     clean.evaluations = f"{result.evaluations} (+{result.gradient_calls} grad)"
     clean.right, clean.note = judged(result, None)
+    user_peak = peak_memory(lambda: grad_fn(params)) / param_bytes  # what one forward+backward itself takes
     clean.memory = peak_memory(lambda: check(X, Y, params, net, None)) / param_bytes
     lines = [clean]
     if torch_run is not None:
@@ -326,13 +327,16 @@ def bench(net: Net, rounds: int, torch, kinds: tuple[str, ...]) -> list[str]:
         line.memory = peak_memory(lambda bug=bug: check(X, Y, params, net, bug)) / param_bytes
         lines.append(line)
     out = [f"\n== {net.name}: {net.dims}, m = {net.m}, {n_params:,} parameters ({param_bytes / 1e6:.1f} MB), data: {source}",
-           f"   one forward+backward = {unit * 1e3:.2f} ms (median of {len(unit_runs)} rounds x 3)"]
-    out += table(lines, unit, net.name.startswith(("cat", "1e", "L")))
+           f"   one forward+backward = {unit * 1e3:.2f} ms (median of {len(unit_runs)} rounds x 3); its own peak "
+           f"memory = {user_peak:.2f} x the parameters"]
+    out += table(lines, unit, net.name.startswith(("cat", "1e", "L")), user_peak)
     return out
 
 
-def table(lines: list[Line], unit: float, targets: bool) -> list[str]:
-    rows = [("check", "x fwd+bwd", "cost evals", "peak mem / params", "result")]
+def table(lines: list[Line], unit: float, targets: bool, user_peak: float) -> list[str]:
+    """Peak memory is given whole, then beyond what one forward+backward of the user's code takes
+    by itself (its gradients, activations, temporaries): the part the check adds."""
+    rows = [("check", "x fwd+bwd", "cost evals", "peak mem / params (beyond fwd+bwd)", "result")]
     for line in lines:
         if not line.times:
             rows.append((line.label, "-", "-", "-", line.note))
@@ -341,7 +345,7 @@ def table(lines: list[Line], unit: float, targets: bool) -> list[str]:
         target = TARGET_CLEAN if "correct" in line.label else TARGET_FAILURE
         mark = "" if "torch" in line.label or not targets else ("" if ratio <= target else "  (over target)")
         verdict = "" if line.right is None else ("OK: " if line.right else "WRONG: ")
-        memory = "-" if line.memory is None else f"{line.memory:.2f}"
+        memory = "-" if line.memory is None else f"{line.memory:.2f} ({max(line.memory - user_peak, 0.0):.2f})"
         rows.append((line.label, f"{ratio:.2f}{mark}", line.evaluations, memory, verdict + line.note))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return ["   " + "  ".join(r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(4)) + "  " + r[4]

@@ -210,9 +210,13 @@ def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direct
 def _share(point: Point, joint: Joint, d: Direction, results: dict[int, BlockResult], rest: list[int]
            ) -> tuple[Direction, tuple[float, float, str]]:
     """The rest's share along d: taken out of d's combined measurement when that is clean enough,
-    else measured along d's parts for the rest alone (with kinks avoided as in the joint test)."""
+    else measured along d's parts for the rest alone (with kinks avoided as in the joint test).
+
+    A disagreement left over from a direction that was only looked at (a central difference, taken
+    as a measurement once the gradient was known wrong) is not believed: its bound is round-off
+    only, and a kink it crossed would send the search after blocks that are right."""
     derived = _rest_share(point, d, results, rest)
-    if derived is not None and derived[2] != "inconclusive":
+    if derived is not None and (derived[2] == "match" or (derived[2] == "mismatch" and d.probe is not None)):
         return d, derived
     joint.redraw(d, rest)
     own = joint.measure(d.k, rest)
