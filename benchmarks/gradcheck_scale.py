@@ -27,7 +27,9 @@ warm, median of several), measured side by side in interleaved rounds on one BLA
 Peak extra memory is measured with tracemalloc in a separate, untimed run (tracemalloc slows
 every allocation): the largest memory numpy and Python held during check_gradients beyond what
 they held before it, over the bytes of the parameters. It includes what the user's own cost and
-gradient functions allocate while the check runs them (their gradients, activations, temporaries).
+gradient functions allocate while the check runs them (their gradients, activations, temporaries);
+the column gives it whole, then, in parentheses, beyond the peak of one forward+backward of the
+user's code by itself: the part the check adds.
 """
 
 from __future__ import annotations
@@ -356,7 +358,7 @@ def seed_study(seeds: int) -> list[str]:
     """The 10- and 20-layer nets over ``seeds`` initializations: verdicts, and each planted kind found."""
     out = [f"\n== seeds: 10- and 20-layer ReLU nets, {seeds} initializations each (check seed = init seed)"]
     for net in (n for n in NETS if n.name in ("L10", "L20")):
-        verdicts, found, evaluations = [], {}, []
+        verdicts, found, evaluations, spent = [], {}, [], {}
         for seed in range(seeds):
             X, Y, _ = data(net, seed=100 + seed)
             params = he_init(net.dims, seed)
@@ -364,13 +366,16 @@ def seed_study(seeds: int) -> list[str]:
             verdicts.append(result.verdict)
             evaluations.append(result.evaluations)
             for bug in planted(net, params, X, Y):
-                right, _ = judged(check(X, Y, params, net, bug, seed=seed), bug)
+                planted_result = check(X, Y, params, net, bug, seed=seed)
+                right, _ = judged(planted_result, bug)
                 found.setdefault(bug.kind, []).append(right)
+                spent.setdefault(bug.kind, []).append(planted_result.evaluations)
         passes = sum(v == "pass" for v in verdicts)
         out.append(f"   {net.name}: correct network pass in {passes}/{seeds} (verdicts: {', '.join(verdicts)}); "
                    f"evaluations {min(evaluations)}-{max(evaluations)}")
-        out.append("   planted, found in exactly its block with its kind: " +
-                   ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in found.items()))
+        out.append("   planted, found in exactly its block with its kind (cost evaluations: median, max): " +
+                   ", ".join(f"{k} {sum(v)}/{len(v)} ({statistics.median(spent[k]):.0f}, {max(spent[k])})"
+                             for k, v in found.items()))
     return out
 
 
