@@ -21,6 +21,7 @@ from nndoctor.gradcheck.numeric import Probe, probe, threshold
 from nndoctor.gradcheck.point import Point
 
 MAX_ATTEMPTS = 6  # directions and steps tried per block
+LARGEST_GROWTH = 1e-2  # a block alone, against round-off, is moved by at most this fraction of its scale
 FRESH = 10  # the first direction number a block draws for itself (the combined ones are 1..4)
 
 
@@ -104,7 +105,13 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
         if outcome == "inconclusive":
             result.reason = result.reason if result.reason == "kink" else ("non-finite" if not pr.finite else pr.dominant_error)
             if point.eps_step is None:
-                last_step = planned.step * (4.0 if pr.dominant_error == "roundoff" and pr.finite else 0.25)
+                if pr.dominant_error == "roundoff" and pr.finite:
+                    largest = max(classic, LARGEST_GROWTH * point.scales[b])
+                    if planned.step >= largest:
+                        break  # round-off even at the largest step: the gradient is too small to measure
+                    last_step = min(planned.step * 4.0, largest)
+                else:
+                    last_step = planned.step * 0.25
             continue
         result.measurements.append(Measurement(planned.k, planned.sign, pr, outcome))
         if outcome == "mismatch" and len(result.mismatches) >= 2:

@@ -225,7 +225,8 @@ class Joint:
 
 
 def steady(line: Line, pr: Probe, eps: float, classic: float) -> bool:
-    """Is a disagreement real? It must be the same at an 8 times smaller step, and at a larger one,
+    """Is a disagreement real? It must be the same at an 8 times smaller step (2 if at 8 it would
+    drown in round-off; none if at 2 already), and at a larger one,
     the classic step eps^(1/3) of the parameters or 8 times the step, within that measurement's
     own bound (2 + 4 evaluations, for a disagreement about to be believed).
 
@@ -235,11 +236,35 @@ def steady(line: Line, pr: Probe, eps: float, classic: float) -> bool:
     at the classic step it moves and the disagreement is gone. There a deep ReLU network crosses
     kinks, but those widen that probe's bound, which then does not contradict the disagreement.
     """
-    small = look(line, pr.step / STEADY_SHRINK, eps)
-    if not small.finite or not _agree(pr.discrepancy, pr.bound, small.discrepancy, small.noise):
+    for shrink in (STEADY_SHRINK, 2.0):
+        # closer, but not so close that the disagreement drowns in round-off: agreeing with a look
+        # that cannot tell it from 0 would be no evidence at all
+        small = look(line, pr.step / shrink, eps)
+        if small.finite and SIGNIFICANCE * small.noise < abs(pr.discrepancy) / 2.0:
+            break
+    else:
+        return False  # too close to the round-off to be confirmed at any smaller step
+    if not _agree(pr.discrepancy, pr.bound, small.discrepancy, small.noise):
+        return False
+    if small.discrepancy * pr.discrepancy <= 0 or abs(small.discrepancy) <= SIGNIFICANCE * small.noise:
+        return False  # closer, it is no disagreement of its own: the probe's was a kink it crossed
+    if _kink_at_zero(line, pr.step, small.step, small.noise):
         return False
     wide = probe(line, max(classic, STEADY_SHRINK * pr.step), eps)
     return not wide.finite or _agree(pr.discrepancy, pr.bound, wide.discrepancy, wide.bound)
+
+
+def _kink_at_zero(line: Line, t: float, closer: float, noise: float) -> bool:
+    """A kink exactly at the point (a pre-activation exactly 0: a zero bias and an example whose
+    inputs to the layer are all 0): the cost's bend (phi(h) + phi(-h) - 2 phi(0)) / h keeps its
+    size as h shrinks, where a smooth cost's shrinks with h. There the central difference is the
+    average of the two one-sided slopes at every step: steady, and off by up to the kinks' jumps,
+    while the bend, a sum of jumps of either sign, may nearly cancel and bound nothing."""
+    def bend(h: float) -> float:
+        return (line.at(h) + line.at(-h) - 2.0 * line.cost0) / h
+
+    far, near = bend(t), bend(closer)
+    return abs(near) > 2.0 * SIGNIFICANCE * noise and abs(near - far) <= 0.5 * abs(far)
 
 
 def _agree(d: float, bound: float, other: float, other_bound: float) -> bool:

@@ -19,7 +19,7 @@ from nndoctor.gradcheck.directions import CHUNK, weighted_squares
 from nndoctor.gradcheck.pipeline import Outcome, examine
 from nndoctor.gradcheck.point import Point, Precision
 
-SHIFT = 1e-3  # the move, relative to each block's RMS (1 for an all-zero block)
+SHIFT = 1e-3  # the move, relative to each block's RMS (the median RMS for an all-zero block)
 
 
 def off_kinks(point: Point, blocks: list[int], gradients: Callable[[list[int]], dict[int, np.ndarray]],
@@ -54,9 +54,11 @@ def off_kinks(point: Point, blocks: list[int], gradients: Callable[[list[int]], 
 def _moved(bases: list[np.ndarray], seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     out = []
-    for base in bases:
-        rms = float(np.sqrt(weighted_squares(base) / base.size)) if base.size else 0.0
-        step = SHIFT * (rms if rms > 0 else 1.0)
+    scales = [float(np.sqrt(weighted_squares(base) / base.size)) if base.size else 0.0 for base in bases]
+    known = [v for v in scales if v > 0]
+    typical = float(np.median(known)) if known else 1.0  # for an all-zero block, as point.py does
+    for base, rms in zip(bases, scales):
+        step = SHIFT * (rms if rms > 0 else typical)
         moved = np.empty_like(base)
         for lo in range(0, base.size, CHUNK):
             hi = min(base.size, lo + CHUNK)

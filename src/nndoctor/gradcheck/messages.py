@@ -120,8 +120,11 @@ def mismatch_finding(
                    f"used in the forward pass, or a layer after it blocks every signal.{worst_sentence}")
         fix = f"Check that the forward pass uses {name}, and that {key} belongs to this parameter."
     else:
-        message = (f"{key} disagrees with the numerical gradient of the cost (relative error about {rel:.2g}); "
-                   f"it is not a constant factor, a sign, a transpose or a missing L2 term.{worst_sentence}")
+        # a single number is always some multiple of the right one: no pattern to rule out
+        patterns = ("" if int(np.prod(p.shape)) == 1 else
+                    "; it is not a constant factor, a sign, a transpose or a missing L2 term")
+        message = (f"{key} disagrees with the numerical gradient of the cost (relative error about {rel:.2g})"
+                   f"{patterns}.{worst_sentence}")
         fix = (f"Recheck the formula for {key}, most often the derivative of this layer's activation "
                f"(sigmoid'(z) = s(z) * (1 - s(z)), tanh'(z) = 1 - tanh(z)**2, relu'(z) = (z > 0)) "
                f"and which cached values it uses.")

@@ -179,6 +179,7 @@ class Probe:
     kink: float
     roundoff: float
     samples: Samples | None = field(default=None, repr=False)
+    one_sided: bool = False  # the estimate of one side of the point (`score`)
 
     @property
     def discrepancy(self) -> float:
@@ -194,7 +195,10 @@ class Probe:
         return bool(np.isfinite(self.numeric))
 
     def verdict(self, scale: float, tol: Tolerance) -> str:
-        return verdict(self.discrepancy, self.bound, scale, tol)
+        outcome = verdict(self.discrepancy, self.bound, scale, tol)
+        # one side may pass a probe a kink spoiled, never condemn a gradient: a kink just past 0
+        # bends that side by its jump while its second difference hardly shows it
+        return "inconclusive" if outcome == "mismatch" and self.one_sided else outcome
 
     def rescored(self, eps: float) -> Probe:
         """The same measurement judged with another relative noise level (no new evaluation)."""
@@ -237,7 +241,9 @@ def score(samples: Samples, t: float, eps: float) -> Probe:
     So a single kink crossed between t and 2t on one side leaves that side's first step and the
     other side clean, where the central one is lost: the probe still decides. One-sided estimates
     are used only when the two agree within their bounds: a kink between 0 and t would bend one
-    of them by its full jump while hardly showing in its side's second difference.
+    of them by its full jump while hardly showing in its side's second difference. Even then, a
+    one-sided estimate may pass the probe but not fail it (`Probe.verdict`): with kinks crowded
+    on both sides both can agree, and both be off.
     """
     with np.errstate(all="ignore"):  # a cost that turned inf or NaN is judged below, not warned about
         return _score(samples, t, eps)
@@ -267,7 +273,8 @@ def _score(samples: Samples, t: float, eps: float) -> Probe:
     if abs(forward - backward) <= bound_f + bound_b:  # else a kink sits right at 0: neither side is clean
         for slope, bound in sides:
             if bound < best.bound:
-                best = Probe(analytic, slope, bound, t, bound - 2.0 * roundoff, 0.0, 2.0 * roundoff, samples)
+                best = Probe(analytic, slope, bound, t, 0.0, bound - 2.0 * roundoff, 2.0 * roundoff, samples,
+                             one_sided=True)
     return best
 
 

@@ -77,19 +77,22 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
             directions = []  # measured in new units: the directions before it are void
         directions.append(d)
     decided = [d for d in directions if d.outcome != "undecided"]
+    results: dict[int, BlockResult] = {}
+    rest = list(blocks)
+    vouched_by, remainders = None, []
     if len(decided) == len(directions) and all(d.outcome == "match" for d in decided):
         r = ruled_out([d.hides(d.bound, point.precision.tol) for d in decided])
-        if r <= target(point.precision.tol):
+        if r <= target(point.precision.tol) and not _light(point, blocks, r):
             return {b: _vouched(point, b, r, [d.discrepancy for d in decided], decided) for b in blocks}
+        if r <= target(point.precision.tol):
+            vouched_by, remainders = r, [d.discrepancy for d in decided]
     disagreeing = next((d for d in decided if d.outcome == "mismatch"), None)
     candidates = carriers(joint, disagreeing, blocks, disagreeing.discrepancy, disagreeing.bound) if disagreeing else []
     joint.release()
     point.ev.release_work()
-    results: dict[int, BlockResult] = {}
     _check(point, candidates, decided, results, fetch)
     rest = _unsettled(blocks, results)
-    vouched_by, remainders = None, []
-    for _ in range(SEARCH_ROUNDS):
+    for _ in range(SEARCH_ROUNDS if vouched_by is None else 0):
         if not rest or not decided:
             break
         shares = [_share(point, joint, d, results, rest) for d in decided]
@@ -109,9 +112,11 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
         rest = _unsettled(blocks, results)
     outcomes = {}
     if vouched_by is not None:
-        outcomes = {b: _vouched(point, b, vouched_by, remainders, decided) for b in rest}
-        for b in rest:
+        light = _light(point, rest, vouched_by)
+        outcomes = {b: _vouched(point, b, vouched_by, remainders, decided) for b in rest if b not in light}
+        for b in outcomes:
             results.pop(b, None)  # undecided alone, vouched for with the rest
+        _check(point, [b for b in light if b not in results], decided, results, fetch)
     else:
         unsure = [b for b in rest if b not in results]
         outcomes = _certify(point, joint, unsure, decided, results, fetch)
@@ -193,7 +198,10 @@ def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direct
     if all(m.outcome == "match" for m in measured):
         r = ruled_out([m.hides(m.bound, point.precision.tol) for m in measured])
         if r <= target(point.precision.tol):
-            return {b: _vouched(point, b, r, [m.discrepancy for m in measured], measured) for b in blocks}
+            light = _light(point, blocks, r)
+            _check(point, light, decided, results, fetch)
+            return {b: _vouched(point, b, r, [m.discrepancy for m in measured], measured) for b in blocks
+                    if b not in light}
     wrong = next((m for m in measured if m.outcome == "mismatch"), None)
     if wrong is not None:
         joint.redraw(wrong, blocks)
@@ -247,12 +255,20 @@ def _rest_share(point: Point, d: Direction, results: dict[int, BlockResult], res
     return share, bound, verdict(share, bound, 1.0, point.precision.tol)
 
 
+def _light(point: Point, blocks: list[int], r: float) -> list[int]:
+    """Blocks weighed less than fully in the combined directions (point.py: their full weight would
+    move them beyond their cap), for which ``r`` reference norms ruled out jointly is r / heft
+    for them alone: too weak a guarantee, so they are checked on their own."""
+    wanted = target(point.precision.tol)
+    return [b for b in blocks if r / point.heft[b] > wanted]
+
+
 def _vouched(point: Point, b: int, r: float, discrepancies: list[float], decided: list[Direction]) -> Outcome:
     """A block the combined directions vouch for; its relative error is theirs: the largest
     discrepancy over the size of the combined slope (sqrt of the number of blocks), halved as in
-    the course's measure."""
+    the course's measure. What they rule out for it is r reference norms, over its heft."""
     relative = max(abs(x) for x in discrepancies) / (2.0 * np.sqrt(len(point.blocks)))
-    return Outcome("ok", course_relative(r, point.ref[b], point.norms[b]), relative, directions=len(decided),
+    return Outcome("ok", course_relative(r / point.heft[b], point.ref[b], point.norms[b]), relative, directions=len(decided),
                    step=point.block_step(b, min(d.step for d in decided)), joint=True)
 
 

@@ -6,6 +6,10 @@ block whose gradient is (nearly) zero, a thousandth of the blocks' median gradie
 ``w[b] = 1 / ref[b]``. In a combined
 direction every block then contributes a term of standard deviation about 1 to the slope, so
 every block weighs the same, and a relative error r of block b moves the slope by about r.
+Except where that weight would move a block by more than its ``cap`` per entry at the first step
+(a gradient far smaller than the others', as in a deep network whose first layers barely get
+any): such a block is weighed less, ``heft[b] = w[b] ref[b] < 1``, rather than moved out of the
+region where its cost is linear, and what the combined directions say of it is that much weaker.
 
 **Steps.** A combined direction moves block b by ``s * w[b] * u_b`` (u with unit-variance
 entries), ``s`` in units of the cost: the first-order change of the cost per block. The first
@@ -46,6 +50,10 @@ CLOSER_TIMES = 2
 # A block's reference norm is at least this fraction of the blocks' median gradient norm: a block
 # whose gradient is (nearly) zero is weighed against what a typical block's gradient is.
 REFERENCE_FLOOR = 1e-3
+# A block's scale is at least this fraction of the blocks' median RMS (`_scale_zero_blocks`).
+SCALE_FLOOR = 0.1
+# The first step moves no entry of a block by more than this fraction of the block's RMS.
+LARGEST_MOVE = 1e-3
 # Rounding of a moved parameter to its dtype, as seen by the analytic side: four standard
 # deviations of sum g_i (r+_i - r-_i) / 2, with r uniform within half a unit in the last place.
 ROUNDING_SPREAD = 4.0 / (2.0 * np.sqrt(6.0))
@@ -102,9 +110,21 @@ class Point:
         self.norms, self.g2, self.scales = {}, {}, {}  # ||g_a||, sum (g_a theta)^2, RMS(theta)
         for b, g in grads.items():
             self.norms[b], self.g2[b], self.scales[b] = _stats(g, ev.bases[b])
+        self._scale_zero_blocks()
         self.weighted: dict[tuple[int, int], float] = {}  # (direction, block) -> <g_a, w u> as stored
         self.noise_measured_wide = False
         self.configure()
+
+    def _scale_zero_blocks(self) -> None:
+        """A block's scale is its RMS, but at least a tenth of the blocks' median RMS, and that
+        median for an all-zero block (1 if every block is zero). A bias initialized at 0, or one
+        that happens to be small, says nothing about the size of what it shifts; and in a deep
+        network with small weights, the pre-activations are of the order of the weights'
+        products, not of 1: a bias moved by 1e-6 can cross every ReLU kink of a layer."""
+        known = [v for v in self.scales.values() if v > 0]
+        typical = float(np.median(known)) if known else 1.0
+        for b, v in self.scales.items():
+            self.scales[b] = typical if v <= 0 else max(v, SCALE_FLOOR * typical)
 
     # --- units and steps ---------------------------------------------------------------------
     def configure(self) -> None:
@@ -122,7 +142,12 @@ class Point:
         norms = [self.norms[b] for b in self.blocks if self.norms[b] > 0]
         least = REFERENCE_FLOOR * float(np.median(norms)) if norms else 1.0
         self.ref = {b: max(self.norms[b], least) for b in self.blocks}
-        self.w = {b: 1.0 / self.ref[b] for b in self.blocks}
+        self.w = {b: self._weight(b) for b in self.blocks}
+        self.heft = {b: self.w[b] * self.ref[b] for b in self.blocks}
+
+    def _weight(self, b: int) -> float:
+        """1 / ref[b], unless that moves block b by more than its cap per entry at the first step."""
+        return min(1.0 / self.ref[b], LARGEST_MOVE * self.scales[b] / self.first_step)
 
     def measure_noise_wide(self, line: Line, step: float) -> bool:
         """The cost's round-off measured around the classic step on 17 points (`noise`), once per
@@ -214,11 +239,13 @@ class Point:
         """Take ``g`` (flat float64) as block b's analytic gradient: its norm, unit and rounding."""
         self.grads[b] = g
         self.norms[b], self.g2[b], self.scales[b] = _stats(g, self.ev.bases[b])
+        self._scale_zero_blocks()
         if b not in self.blocks:
             self.blocks = sorted(self.blocks + [b])
         self.caps[b] = natural_step(self.precision.eps) * self.scales[b]
         self.ref[b] = max(self.norms[b], min(self.ref.values(), default=1.0))
-        self.w[b] = 1.0 / self.ref[b]
+        self.w[b] = self._weight(b)
+        self.heft[b] = self.w[b] * self.ref[b]
 
     def release_gradients(self, blocks: list[int] | None = None) -> None:
         """Drop the analytic gradients (of ``blocks``, default all; their norms and projections
@@ -230,11 +257,11 @@ class Point:
 
 
 def _stats(g: np.ndarray, theta: np.ndarray) -> tuple[float, float, float]:
-    """||g||, sum (g theta)^2 and RMS(theta) (1 for an all-zero block: its scale is unknown)."""
+    """||g||, sum (g theta)^2 and RMS(theta) (0 for an all-zero block: its scale is unknown)."""
     if g.size <= CHUNK:
         t = theta.astype(np.float64, copy=False)
         gt = g * t
         norm, g2, rms = float(np.sqrt(g @ g)), float(gt @ gt), float(np.sqrt(t @ t / t.size))
     else:
         norm, g2, rms = float(np.linalg.norm(g)), weighted_squares(g, theta), float(np.sqrt(weighted_squares(theta) / theta.size))
-    return norm, g2, rms if np.isfinite(rms) and rms > 0 else 1.0
+    return norm, g2, rms if np.isfinite(rms) else 0.0

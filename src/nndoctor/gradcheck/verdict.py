@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from nndoctor.findings import Finding, Location, Severity
 from nndoctor.gradcheck import messages
 from nndoctor.gradcheck.pipeline import Outcome
@@ -54,6 +56,10 @@ def settle(p: ParameterCheck, outcome: Outcome, where: Callable[[], Location], c
     found = outcome.found
     assert found is not None
     diag = found.diagnosis
+    if (diag.kind == "scale" and diag.factor and int(np.prod(p.shape)) == 1
+            and messages.name_factor(diag.factor, ctx.n_examples, ctx.n_classes) is None):
+        # any wrong single number is some multiple of the right one: no evidence of a stray factor
+        diag.kind, diag.factor = "other", None
     p.worst_entries = found.worst
     p.kind, p.relative_error = diag.kind, diag.relative_error
     p.factor, p.coefficient = diag.factor, diag.coefficient
