@@ -809,3 +809,60 @@ def test_peak_memory_is_a_small_multiple_of_the_parameters():
         tracemalloc.stop()
     assert peak - user <= 2.0 * size, (peak / size, user / size)
     assert left <= 0.1 * size, left / size
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_vanishing_gradients_of_a_deep_tiny_network_are_never_called_wrong(seed):
+    """[40, 20, 10, 10, 10, 1] with weights * 0.01 and zero biases: the first layers' gradients are
+    1e-5 of the last's, and the pre-activations of layers 3 and 4 are 1e-5..1e-7 with some exactly
+    0. Weighed fully, those blocks would be moved by 10 times their own size; what cannot be
+    measured is left undecided, and no block is called wrong."""
+    rng = np.random.default_rng(seed)
+    dims = [40, 20, 10, 10, 10, 1]
+    X = rng.standard_normal((40, 300))
+    Y = (rng.random((1, 300)) < 0.5).astype(float)
+    p = {}
+    for layer in range(1, len(dims)):
+        p[f"W{layer}"] = rng.standard_normal((dims[layer], dims[layer - 1])) * 0.01
+        p[f"b{layer}"] = np.zeros((dims[layer], 1))
+    cost_fn, grad_fn = nets.functions(X, Y)
+    result = check_gradients(cost_fn, grad_fn, p, seed=seed)
+    assert not any(f.rule in ("gradient-mismatch", "non-finite") for f in result.findings), str(result)
+    assert result["b5"].ok  # the one gradient of a measurable size is vouched for
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_pre_activations_exactly_on_the_kink_are_never_called_wrong(seed):
+    """Zero biases and an example whose inputs are all 0: every first-layer pre-activation of that
+    example is exactly 0. A central difference there is the average of the one-sided slopes at
+    every step, a steady disagreement with relu'(0) = 0, whose bend does not show it when the
+    units' jumps cancel. The backward pass is right; it is never called wrong."""
+    rng = np.random.default_rng(seed)
+    X, Y, p = nets.problem([6, 5, 4, 1], 20, seed=seed)
+    X[:, :3] = 0.0
+    for name in ("b1", "b2", "b3"):
+        p[name][:] = 0.0
+    cost_fn, grad_fn = nets.functions(X, Y)
+    result = check_gradients(cost_fn, grad_fn, p, seed=int(rng.integers(100)))
+    assert not any(f.rule == "gradient-mismatch" for f in result.findings), str(result)
+
+
+def test_a_wrong_single_number_is_not_called_a_stray_factor():
+    """Any wrong single number is some multiple of the right one: a (1, 1) bias off by a factor
+    without a name is 'other'; one off by a named factor (2) keeps 'scale'."""
+    def with_b3_times(factor):
+        def bug(grads, _params):
+            grads["db3"] = grads["db3"] * factor
+            return grads
+        return bug
+
+    X, Y, p = nets.problem(DIMS, 20, seed=1)
+    for factor, kind in ((7.37, "other"), (2.0, "scale")):
+        cost_fn, plain = nets.functions(X, Y)
+        corrupt = with_b3_times(factor)
+        result = check_gradients(cost_fn, lambda q, plain=plain, corrupt=corrupt: corrupt(plain(q), q), p, seed=1)
+        assert set(flagged(result)) == {"b3"}
+        assert result["b3"].kind == kind
+        message = next(f.message for f in result.findings if f.rule == "gradient-mismatch")
+        assert ("stray factor" in next(f.fix for f in result.findings if f.rule == "gradient-mismatch")) == (kind == "scale")
+        assert "not a constant factor" not in message

@@ -244,7 +244,7 @@ def steady(line: Line, pr: Probe, eps: float, classic: float) -> bool:
             break
     else:
         return False  # too close to the round-off to be confirmed at any smaller step
-    if not _agree(pr.discrepancy, pr.bound, small.discrepancy, small.noise):
+    if not _agree(pr.discrepancy, pr.bound, small.discrepancy, SIGNIFICANCE * small.noise):
         return False
     if small.discrepancy * pr.discrepancy <= 0 or abs(small.discrepancy) <= SIGNIFICANCE * small.noise:
         return False  # closer, it is no disagreement of its own: the probe's was a kink it crossed
@@ -267,8 +267,10 @@ def _kink_at_zero(line: Line, t: float, closer: float, noise: float) -> bool:
     return abs(near) > 2.0 * SIGNIFICANCE * noise and abs(near - far) <= 0.5 * abs(far)
 
 
-def _agree(d: float, bound: float, other: float, other_bound: float) -> bool:
-    return abs(other - d) <= SIGNIFICANCE * (bound + other_bound) + STEADY_SLACK * abs(d)
+def _agree(d: float, bound: float, other: float, other_error: float) -> bool:
+    """Two measurements of one disagreement agree: within what each can be off (a probe's bound,
+    which already is a worst case, counted once), plus STEADY_SLACK of it."""
+    return abs(other - d) <= bound + other_error + STEADY_SLACK * abs(d)
 
 
 def _decided(d: Direction, outcome: str, discrepancy: float, bound: float, pr: Probe | None = None) -> Direction:

@@ -242,8 +242,9 @@ def score(samples: Samples, t: float, eps: float) -> Probe:
     other side clean, where the central one is lost: the probe still decides. One-sided estimates
     are used only when the two agree within their bounds: a kink between 0 and t would bend one
     of them by its full jump while hardly showing in its side's second difference. Even then, a
-    one-sided estimate may pass the probe but not fail it (`Probe.verdict`): with kinks crowded
-    on both sides both can agree, and both be off.
+    one-sided estimate is only taken when it agrees with the gradient: it may pass the probe, not
+    fail it (with kinks crowded on both sides both sides can agree, and both be off); a side
+    that disagrees leaves the verdict to the central estimate.
     """
     with np.errstate(all="ignore"):  # a cost that turned inf or NaN is judged below, not warned about
         return _score(samples, t, eps)
@@ -272,7 +273,8 @@ def _score(samples: Samples, t: float, eps: float) -> Probe:
     (forward, bound_f), (backward, bound_b) = sides
     if abs(forward - backward) <= bound_f + bound_b:  # else a kink sits right at 0: neither side is clean
         for slope, bound in sides:
-            if bound < best.bound:
+            # only to pass: a side that disagrees leaves the verdict to the central estimate
+            if bound < best.bound and abs(analytic - slope) <= SIGNIFICANCE * bound:
                 best = Probe(analytic, slope, bound, t, 0.0, bound - 2.0 * roundoff, 2.0 * roundoff, samples,
                              one_sided=True)
     return best

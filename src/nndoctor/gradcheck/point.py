@@ -46,7 +46,9 @@ START_NOISE = 0.25
 MIN_STEP_FRACTION = 1e-4
 # How much closer the noise is measured again, to tell crowded kinks from round-off, and how often.
 CLOSER = 16.0
-CLOSER_TIMES = 2
+CLOSER_TIMES = 3
+# Noise measured closer counts as kinks (looked at closer still) when it shrank at least this much.
+SHRUNK = 2.0
 # A block's reference norm is at least this fraction of the blocks' median gradient norm: a block
 # whose gradient is (nearly) zero is weighed against what a typical block's gradient is.
 REFERENCE_FLOOR = 1e-3
@@ -187,7 +189,7 @@ class Point:
                 break
             closer = measured_noise(line, close, points)
             jump = value_jump(line, close, points)
-            if closer >= noise / 4.0 or jump:
+            if closer >= noise / SHRUNK or jump:
                 break  # it kept its size, or the cost jumps in value: round-off
             noise = closer  # it shrank with the scale: kinks, not noise; look closer still
         return max(noise, jump)
