@@ -192,7 +192,7 @@ EXPECTED = {
     "cases": [8],
     # the gradient check's disagreements (W4 and every layer before it) are reported inside it
     "findings": [{"rule": "output-activation", "function": "L_model_forward", "severity": "error"},
-                 {"rule": "output-activation", "layer": 4, "gradient_check": ["W1", "W2", "W3", "W4", "b1", "b2", "b3"],
+                 {"rule": "output-activation", "layer": 4, "gradient_check": ["W1", "W2", "W3", "W4", "b1", "b2", "b3", "b4"],
                   "needs": "gradient-check"}],
     "absent": ["activation-mismatch", "optimizer-update", "parameters-not-updated", "symmetric-init", "init-scale"],
 }

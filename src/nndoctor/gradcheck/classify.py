@@ -9,6 +9,10 @@ accidental agreement is very unlikely, and the coordinate-wise verification of t
 - transpose:    g_a = g.T              (square matrices)
 - missing-term: g_a = g - lam * theta  (the forgotten L2 term lambd/m * W; lam < 0 is an extra term)
 - other:        none of these.
+
+A hypothesis is tested on the measurements' numbers alone: each carries, besides the analytic and
+numeric slopes, the direction's projections on theta and on g_a.T (computed when the direction was
+drawn), so no direction vector is kept.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ AGREEMENT = 2e-3
 @dataclass
 class Measured:
     probe: Probe
-    v: np.ndarray  # the direction, flat float64
+    theta: float  # <theta, v>
+    transposed: float | None  # <g_a.T, v> for a square matrix, else None
 
 
 @dataclass
@@ -35,8 +40,18 @@ class Diagnosis:
     relative_error: float
     factor: float | None = None
     coefficient: float | None = None
-    predicted_error: np.ndarray | None = None  # g_a - g, where the hypothesis determines it
+    predicts: bool = False  # the hypothesis determines the error vector g_a - g (localize.predicted)
     numeric_is_zero: bool = False
+
+
+@dataclass(frozen=True)
+class Norms:
+    """What classification needs of a block beyond the measurements."""
+
+    g_a: float  # ||g_a||
+    theta: float  # ||theta||
+    g_theta: float  # <g_a, theta>
+    transpose_gap: float | None  # ||g_a - g_a.T|| for a square matrix
 
 
 def _agree(values: list[float], noise: list[float]) -> bool:
@@ -45,20 +60,20 @@ def _agree(values: list[float], noise: list[float]) -> bool:
     return spread <= AGREEMENT * max(abs(centre), 1e-300) + SIGNIFICANCE * max(noise)
 
 
-def classify(g_a: np.ndarray, theta: np.ndarray, shape: tuple[int, ...], measured: list[Measured]) -> Diagnosis:
-    """g_a, theta: flat float64 arrays of one parameter; measured: >= 2 mismatching probes."""
+def classify(norms: Norms, measured: list[Measured]) -> Diagnosis:
+    """measured: >= 2 mismatching probes along independent random directions."""
     a = [m.probe.analytic for m in measured]
     n = [m.probe.numeric for m in measured]
     noise = [m.probe.bound for m in measured]
-    norm_ga = float(np.linalg.norm(g_a))
-    # E[<x, v>^2] = |x|^2 for v with i.i.d. unit-variance entries: a norm estimate from the probes.
+    norm_ga = norms.g_a
+    # E[<x, v>^2] = |x|^2 for v with independent unit-variance entries: a norm estimate from the probes.
     norm_g_est = float(np.sqrt(np.mean(np.square(n))))
     norm_e_est = float(np.sqrt(np.mean(np.square(np.subtract(a, n)))))
     fallback_rel = norm_e_est / max(norm_ga + norm_g_est, 1e-300)
 
     # The cost does not move along any direction: the parameter does not influence it.
     if all(abs(x) <= SIGNIFICANCE * b for x, b in zip(n, noise)):
-        return Diagnosis("other", 1.0, predicted_error=g_a.copy(), numeric_is_zero=True)
+        return Diagnosis("other", 1.0, predicts=True, numeric_is_zero=True)
 
     # scale (and sign): the ratio analytic / numeric is the same along every direction
     if all(abs(x) > SIGNIFICANCE * b for x, b in zip(n, noise)):
@@ -70,33 +85,26 @@ def classify(g_a: np.ndarray, theta: np.ndarray, shape: tuple[int, ...], measure
             c = 1.0 + float(np.mean(deviations))
             kind = "sign" if abs(c + 1.0) <= 10 * AGREEMENT else "scale"
             rel = abs(c - 1.0) / (abs(c) + 1.0)
-            predicted = g_a * (1.0 - 1.0 / c) if c != 0 else None
-            return Diagnosis(kind, rel, factor=c, predicted_error=predicted)
+            return Diagnosis(kind, rel, factor=c, predicts=c != 0)
 
     # transpose: the transposed analytic gradient matches along every direction
-    if len(shape) == 2 and shape[0] == shape[1] > 1:
-        g_t = g_a.reshape(shape).T.ravel()
-        if not np.allclose(g_t, g_a):
-            fits = []
-            for m in measured:
-                at = float(np.dot(g_t, m.v))
-                fits.append(abs(at - m.probe.numeric) <= SIGNIFICANCE * m.probe.bound + AGREEMENT * abs(m.probe.numeric))
-            if all(fits):
-                err = g_a - g_t
-                rel = float(np.linalg.norm(err) / (2 * norm_ga)) if norm_ga else 1.0
-                return Diagnosis("transpose", rel, predicted_error=err)
+    if norms.transpose_gap and norms.transpose_gap > 1e-8 * norm_ga and all(m.transposed is not None for m in measured):
+        fits = [abs(m.transposed - m.probe.numeric) <= SIGNIFICANCE * m.probe.bound + AGREEMENT * abs(m.probe.numeric)
+                for m in measured]
+        if all(fits):
+            rel = norms.transpose_gap / (2 * norm_ga) if norm_ga else 1.0
+            return Diagnosis("transpose", rel, predicts=True)
 
     # missing term proportional to the parameter: (numeric - analytic) / <theta, v> is constant
-    proj = [float(np.dot(theta, m.v)) for m in measured]
-    theta_scale = float(np.linalg.norm(theta))
-    if theta_scale > 0 and all(abs(p) > 1e-3 * theta_scale for p in proj):
+    proj = [m.theta for m in measured]
+    if norms.theta > 0 and all(abs(p) > 1e-3 * norms.theta for p in proj):
         lams = [(y - x) / p for x, y, p in zip(a, n, proj)]
         lam_noise = [b / abs(p) for b, p in zip(noise, proj)]
         if _agree(lams, lam_noise):
             lam = float(np.mean(lams))
-            err = -lam * theta
-            g_true = g_a + lam * theta
-            rel = float(np.linalg.norm(err) / max(norm_ga + np.linalg.norm(g_true), 1e-300))
-            return Diagnosis("missing-term", rel, coefficient=lam, predicted_error=err)
+            # ||g_a + lam theta|| from inner products: no full-size temporary
+            true_norm = float(np.sqrt(max(norm_ga ** 2 + 2 * lam * norms.g_theta + lam ** 2 * norms.theta ** 2, 0.0)))
+            rel = abs(lam) * norms.theta / max(norm_ga + true_norm, 1e-300)
+            return Diagnosis("missing-term", rel, coefficient=lam, predicts=True)
 
     return Diagnosis("other", min(fallback_rel, 1.0))

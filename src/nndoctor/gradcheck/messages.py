@@ -8,7 +8,9 @@ import numpy as np
 
 from nndoctor.findings import Finding, Location, Severity
 from nndoctor.gradcheck.classify import Diagnosis
+from nndoctor.gradcheck.evaluator import UnusableOutput
 from nndoctor.gradcheck.result import ParameterCheck
+from nndoctor.usercode import UserCodeError
 
 
 def name_factor(c: float, n_examples: int | None, n_classes: int | None) -> tuple[str, str, str] | None:
@@ -57,6 +59,7 @@ def _entries_text(name: str, p: ParameterCheck) -> str:
 def mismatch_finding(
     p: ParameterCheck, diag: Diagnosis, key: str, location: Location, directional: dict[str, float],
     severity: Severity, n_examples: int | None, n_classes: int | None, tolerance_label: str,
+    marginal: bool = False, moved_off_kink: bool = False,
 ) -> Finding:
     name = p.name
     rel = diag.relative_error
@@ -117,14 +120,28 @@ def mismatch_finding(
                    f"used in the forward pass, or a layer after it blocks every signal.{worst_sentence}")
         fix = f"Check that the forward pass uses {name}, and that {key} belongs to this parameter."
     else:
-        message = (f"{key} disagrees with the numerical gradient of the cost (relative error about {rel:.2g}); "
-                   f"it is not a constant factor, a sign, a transpose or a missing L2 term.{worst_sentence}")
+        # a single number is always some multiple of the right one: no pattern to rule out
+        patterns = ("" if int(np.prod(p.shape)) == 1 else
+                    "; it is not a constant factor, a sign, a transpose or a missing L2 term")
+        message = (f"{key} disagrees with the numerical gradient of the cost (relative error about {rel:.2g})"
+                   f"{patterns}.{worst_sentence}")
         fix = (f"Recheck the formula for {key}, most often the derivative of this layer's activation "
                f"(sigmoid'(z) = s(z) * (1 - s(z)), tanh'(z) = 1 - tanh(z)**2, relu'(z) = (z > 0)) "
                f"and which cached values it uses.")
     if severity is Severity.WARNING:
         message = "Small but real disagreement: " + message[0].lower() + message[1:]
         fix += " At this size it can also be an epsilon added in the cost (log(A + 1e-8)) that the backward ignores."
+    if marginal:
+        gap = abs(directional["analytic"] - directional["numeric"])
+        analytic, bound = abs(directional["analytic"]), directional["error_bound"]
+        message += (f" The disagreement along the checked direction is only {gap / max(analytic, 1e-300):.1%}, "
+                    f"{gap / max(bound, 1e-300):.1f} times the error bound: near ReLU kinks or at the limit of the "
+                    f"cost's precision this can happen without a bug.")
+        evidence["marginal"] = True
+    if moved_off_kink:
+        message += (" (Measured at parameters moved by a relative 1e-3: at yours, pre-activations sit on a ReLU "
+                    "kink, where the cost has no derivative.)")
+        evidence["moved_off_kink"] = True
     return Finding("gradient-mismatch", message, severity, location, evidence, fix)
 
 
@@ -173,3 +190,117 @@ def non_finite_finding(array_name: str, values: np.ndarray, shape: tuple[int, ..
     return Finding("non-finite", message, Severity.ERROR, location,
                    {"array": array_name, "count": count, "size": int(values.size), "first_index": list(idx),
                     "first_value": label}, fix)
+
+
+# --- findings that are not about one gradient's values -----------------------------------
+
+def non_finite_cost(cost: float, function: str) -> Finding:
+    return Finding(
+        "non-finite",
+        f"The cost is {cost} at the starting parameters, so nothing can be compared with it.",
+        Severity.ERROR, Location(function=function),
+        {"array": "cost", "count": 1, "size": 1, "first_index": [], "first_value": str(cost)},
+        "A cost of inf usually means log(0): the output sigmoid is saturated (weights initialized too "
+        "large, e.g. randn * 10) or a label is outside {0, 1}. Scale the initialization down "
+        "(He: randn * sqrt(2 / n_prev)) or clip the predictions before the log.",
+    )
+
+
+def non_finite_under_steps(name: str, cost: float, step: float | None, location: Location) -> Finding:
+    """The cost is finite at the user's parameters but not when this parameter moves a tiny step."""
+    moved = f" by {step:.2g} per entry" if step else ""
+    return Finding(
+        "non-finite",
+        f"The cost is {cost:.6g} at your parameters but NaN or inf as soon as {name} moves{moved}, so its "
+        f"gradient could not be checked: the cost sits at the edge of where it is defined.",
+        Severity.WARNING, location,
+        {"array": "cost", "count": 1, "size": 1, "first_index": [], "first_value": "nan", "parameter": name,
+         "where": "moved parameters", "step": step},
+        "Look for log(A) or log(1 - A) with A exactly 0 or 1 (a saturated sigmoid: clip A to [1e-12, 1 - 1e-12]), "
+        "sqrt of a value that is exactly 0, or a division by a quantity that is exactly 0.",
+    )
+
+
+def user_code_finding(err: UserCodeError, parameter: str | None = None) -> Finding:
+    exc = err.exception
+    return Finding(
+        "user-code-error",
+        f"{err.function} raised {type(exc).__name__}: {exc}",
+        Severity.ERROR,
+        Location(parameter=parameter, function=err.function, file=err.file, line=err.line),
+        {"exception": type(exc).__name__, "exception_message": str(exc), "function": err.function,
+         "file": err.file, "line": err.line, "traceback": err.traceback_text},
+        "Fix the exception first: the check needs the function to run at these parameters.",
+    )
+
+
+def unusable_finding(err: UnusableOutput) -> Finding:
+    returned = err.returned
+    return Finding(
+        "unexpected-output", str(err), Severity.ERROR, Location(function=err.function),
+        {"function": err.function, "returned_type": type(returned).__name__,
+         "returned_shape": list(getattr(returned, "shape", ()) or []) or None, "expected": err.expected},
+        f"Make {err.function} return {err.expected}.",
+    )
+
+
+def stochastic_finding(first: float, second: float, replayed: bool, function: str, sources: list[str] = ()) -> Finding:
+    drawn = f" (it draws from {', '.join(sources)})" if sources else ""
+    if replayed:
+        message = (f"{function} is random (two evaluations at the same point gave {first:.10g} and "
+                   f"{second:.10g}: dropout?){drawn}; the check replayed that random state before every "
+                   f"evaluation, so all of them saw the same masks.")
+        fix = "Nothing to fix: the gradients were checked with the dropout masks held fixed."
+        severity = Severity.INFO
+    else:
+        message = (f"{function} is random ({first:.10g} then {second:.10g}){drawn} and replaying the random state "
+                   f"it can reach does not make it repeatable, so no gradient could be checked.")
+        fix = ("Draw the randomness from np.random (seeded globally) or from a generator your functions keep "
+               "(self.rng, a module-level rng); a generator created afresh from the clock or the OS on every "
+               "call cannot be replayed. Or switch dropout off (keep_prob=1) for the check.")
+        severity = Severity.WARNING
+    return Finding("stochastic-cost", message, severity, Location(function=function),
+                   {"first": first, "second": second, "replayed": replayed, "sources": list(sources)}, fix)
+
+
+def kink_finding(name: str, relative_error: float | None, location: Location) -> Finding:
+    rel = f" (relative error {relative_error:.2g} there)" if relative_error is not None else ""
+    return Finding(
+        "check-inconclusive",
+        f"The gradient of {name} could not be checked at these exact parameters{rel}: some pre-activations sit "
+        f"on (or within a hair of) a ReLU kink, where the cost has no derivative. Moved slightly off the kink, "
+        f"the gradient is right.",
+        Severity.INFO, location,  # nothing to fix: a note, not a warning
+        {"parameter": name, "reason": "exact-kink", "relative_error": relative_error},
+        "Nothing to fix in the backward pass. If the weights are all zero, that is a bug of its own "
+        "(symmetry is never broken): initialize them randomly, e.g. He: randn * sqrt(2 / n_prev).",
+    )
+
+
+def inconclusive_finding(name: str, attempts: int, bound: float | None, reason: str, location: Location) -> Finding:
+    why = {
+        "kink": "every direction crossed a kink of a ReLU or max (the cost is not smooth there)",
+        "roundoff": "round-off noise in the cost drowned the differences",
+        "truncation": "the cost curves too strongly for the step sizes tried",
+    }.get(reason, "the measurements were too noisy")
+    return Finding(
+        "check-inconclusive",
+        f"The gradient of {name} could not be verified: {why} ({attempts} directions tried).",
+        Severity.WARNING, location,
+        {"parameter": name, "attempts": attempts, "error_bound": bound, "reason": reason},
+        "Run the check at another point (e.g. after a few training steps, or with pre-activations away from 0), "
+        "or pass eps= to choose the step yourself.",
+    )
+
+
+def not_checkable_finding(name: str, reason: str, is_array: bool) -> Finding:
+    """Something in the parameters the check cannot perturb: listed, never skipped silently."""
+    return Finding(
+        "check-inconclusive",
+        f"{reason[0].upper()}{reason[1:]}: it was not checked.",
+        Severity.WARNING if is_array else Severity.INFO, Location(parameter=name),
+        {"parameter": name, "reason": "not-checkable", "detail": reason},
+        "Keep the trainable parameters as float arrays (np.float64) in the structure you pass, and anything "
+        "else (hyperparameters, masks, caches) outside it." if is_array else
+        "Nothing to fix if it is not a parameter; otherwise make it a float array.",
+    )

@@ -33,7 +33,14 @@ class ParameterCheck:
     status: 'ok' (verified), 'mismatch' (wrong: an error finding), 'suspicious' (a small but real
     disagreement: a warning finding, e.g. an epsilon in the cost's log that the backward ignores),
     'inconclusive' (could not be decided: a check-inconclusive warning says why), 'non-finite',
-    'missing', 'shape', 'not-checked'.
+    'missing', 'shape', 'not-checked' (``note`` says why).
+
+    ruled_out: for an 'ok' block, the course's relative error ||g_a - g|| / (||g_a|| + ||g||) that
+    the check rules out with probability at least 1 - GradientCheck.risk: an error that large
+    would have been caught. None when no such statement is made (the block is not 'ok', or its
+    gradient is so close to zero that a relative error means nothing).
+    joint: the block was vouched for by the combined directions, not measured on its own;
+    ``evaluations`` then counts none (the combined ones are in GradientCheck.evaluations).
     """
 
     name: str
@@ -51,6 +58,8 @@ class ParameterCheck:
     directions: int = 0
     step: float | None = None
     note: str | None = None
+    ruled_out: float | None = None
+    joint: bool = False
 
     @property
     def ok(self) -> bool:
@@ -72,6 +81,8 @@ class ParameterCheck:
             "directions": self.directions,
             "step": self.step,
             "note": self.note,
+            "ruled_out": self.ruled_out,
+            "joint": self.joint,
         }
 
 
@@ -98,6 +109,8 @@ class GradientCheck:
     style: str = "pure"
     gradient_function: str | None = None
     cost_function: str | None = None
+    gradient_calls: int = 0
+    risk: float | None = None  # the probability each 'ok' block's ruled_out statement allows for a miss
 
     @property
     def ok(self) -> bool:
@@ -128,6 +141,8 @@ class GradientCheck:
             "style": self.style,
             "cost_function": self.cost_function,
             "gradient_function": self.gradient_function,
+            "gradient_calls": self.gradient_calls,
+            "risk": self.risk,
             "parameters": {name: p.to_dict() for name, p in self.parameters.items()},
         }
 
