@@ -160,6 +160,7 @@ class Doctor:
         self._depth = 0
         self._forward_depth = 0
         self._busy = False
+        self._aside: set[int] = set()  # objects a layer loop's observer reads instead (stand_aside)
         self._run: Run | None = None
         self._it: Iteration | None = None
         self._advance = False
@@ -171,6 +172,8 @@ class Doctor:
         self._top_calls = 0
         self._backward_calls = 0
         self._derivative_depth = 0
+        self._nested_forwards = 0  # forwards running inside a cost-and-gradient wrapper
+        self._nested_seen = False  # the wrapper running now called the network's forward already
         self._activation_depth = 0
         self._has_forward = False
         self._act_outputs: dict[int, np.ndarray] = {}
@@ -419,6 +422,12 @@ class Doctor:
                 doctor.budget.check_deadline()  # past the time limit, every watched call stops
             if doctor._busy:  # called by nndoctor itself (e.g. while recognizing): no recording
                 return func(*args, **kwargs)
+            if doctor._aside and args and id(args[0]) in doctor._aside:
+                try:  # a layer loop's object: its loop's iterations are the steps (stand_aside)
+                    return func(*args, **kwargs)
+                except BaseException as exc:
+                    doctor._record_error(site, exc)
+                    raise
             if site.fixed_role == R.OTHER and doctor._depth > 0 and not doctor._taping():
                 # a settled helper inside a step (linear_forward, ...): nothing to record but its
                 # nesting and its exceptions; this keeps the hooks cheap on chatty course code
@@ -485,12 +494,25 @@ class Doctor:
             elif role == R.ACTIVATION:
                 self._activation_depth += 1
                 state["activation"] = True
+            if role == R.FORWARD and self._forward_depth > 0 and self._forward_state is not None \
+                    and self._forward_state.get("cost_grad"):
+                # the network's forward inside a cost-and-gradient wrapper: its activations are the
+                # layers (each call anew); those a derivative helper computes outside it are not
+                self._nested_forwards += 1
+                self._nested_seen = True
+                state["nested"] = True
+                self._layer_counter = 0
+                self._z_layers.clear()
+                if self._it is not None:
+                    self._it.activations.clear()
             if role in (R.FORWARD, R.FORWARD_COST, R.COST_GRAD) and self._forward_depth == 0:
                 self._complete_if_moved(args, kwargs, site.arg_names)
                 opened = self._it
                 self._begin_step()
                 self._forward_depth += 1
                 state["forward"] = True
+                state["cost_grad"] = role == R.COST_GRAD
+                self._nested_seen = False
                 self._forward_state = state
                 self._layer_counter = 0
                 self._z_layers.clear()
@@ -519,7 +541,7 @@ class Doctor:
                 if self._it is not opened:
                     self._opened_step(args, kwargs, site.arg_names)
             elif role == R.UPDATE and self._it is not None and (self._it.sampled or not self._run.weights):
-                state["before"] = self._snapshot_params(args, kwargs)
+                state["before"] = self._snapshot_params(args, kwargs, site.arg_names)
             if self.keep_calls:
                 self._arguments.append((args, kwargs))
                 state["stacked"] = True
@@ -633,6 +655,8 @@ class Doctor:
     def _leave_forward(self, site: _Site, state: Mapping[str, Any]) -> None:
         if state.get("forward"):
             self._forward_depth -= 1
+        if state.get("nested"):
+            self._nested_forwards -= 1
         if state.get("derivative"):
             self._derivative_depth -= 1
         if state.get("activation"):
@@ -649,7 +673,7 @@ class Doctor:
                 self._identify_from_call(site, args, kwargs, result)
             role = site.fixed_role
             if role is None and self._backward_calls != state.get("backwards", self._backward_calls) \
-                    and site.role in (None, R.OTHER):
+                    and site.role in (None, R.OTHER) and R.cost_and_gradient(args, result) is None:
                 role = R.OTHER  # it ran whole training steps: a training function, whatever it returns
                 site.seen[role] = site.seen.get(role, 0) + ROLE_SETTLES_AFTER
             if role is None:
@@ -865,6 +889,8 @@ class Doctor:
         if not isinstance(out, np.ndarray) and not R.is_scalar(out):  # only said of a declared forward
             self._problem(site, R.FORWARD, f"returned {_describe(result)}; a forward pass returns the output "
                           f"array A (or a tuple (A, caches), a cache dict holding it, or (cost, cache))")
+        if isinstance(out, np.ndarray) and self._run is not None and not self._run.completed:
+            self._settle_example_axis(self._run, out)
         if role == R.FORWARD_COST and R.is_scalar(out):
             it.cost = R.scalar_value(out)
         elif isinstance(out, np.ndarray) and self._run is not None and outermost and (
@@ -883,7 +909,22 @@ class Doctor:
             self._complete(it)
             self._advance, self._advance_reason = True, "forward"
 
+    def _settle_example_axis(self, run: Run, out: np.ndarray) -> None:
+        """X (3, 2) with W1 (2, 3) reads both ways (W1 @ X or X @ W1); the output's examples say which."""
+        X, axis = self._current_X, run.example_axis
+        if axis is None or out.ndim != 2 or out.shape[axis] == run.examples or not isinstance(X, np.ndarray) \
+                or X.ndim != 2 or out.shape[1 - axis] != X.shape[1 - axis] or run.settled_axis:
+            return
+        run.example_axis = 1 - axis
+        run.examples = int(X.shape[run.example_axis])
+        run.settled_axis = True
+        if self._params is not None:
+            run.weights = _weight_inits(self._params, run.example_axis, int(X.shape[axis]))
+
     def _on_activation(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+        if self._nested_seen and self._nested_forwards == 0 and self._forward_state is not None \
+                and self._forward_state.get("cost_grad"):
+            return  # inside a cost-and-gradient wrapper, outside the network's forward: a derivative's
         if self._derivative_depth > 0 or (self._forward_depth == 0 and self._forward_known()):
             return  # an activation evaluated by a backward pass or a derivative helper is not a layer
         if self._activation_depth > 0:
@@ -944,6 +985,25 @@ class Doctor:
             labels = [a for a in arrays if a is not R.first(args[:1] or (None,))]
             if seen is not None and "Y" not in seen and labels:
                 seen["Y"] = labels[-1]  # compute_cost(AL, Y): the labels come after the output
+
+    def stand_aside(self, objects: Iterable[Any]) -> None:
+        """A loop driving these layer objects one by one is the training loop (checkfile/layer_loop.py):
+        its iterations are the steps, and the objects' own method calls are no longer read as steps
+        (one layer's forward is not the network's). The run those calls made so far is dropped."""
+        self._aside.update(id(o) for o in objects)
+        run = self._run
+        if run is None:
+            return
+        if self._recorder is not None:
+            self._recorder.forget(run.label)
+        if run in self.trace.runs:
+            self.trace.runs.remove(run)
+        if self.budget is not None:
+            self.budget.end_run()
+        self._run, self._it, self._advance, self._params, self._step_owner = None, None, False, None, None
+        self._run_has_signal = False
+        self._open_fingerprint = None
+        self._step_param_ids = set()
 
     def record_inline_step(self, *, loop: Any, before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray],
                            grads: Mapping[str, np.ndarray], cost: float | None,
@@ -1128,14 +1188,18 @@ class Doctor:
         self._complete(it)
         self._advance, self._advance_reason = True, "backward"
 
-    def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _snapshot_params(self, args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                         names: list[str] | None = None) -> dict[str, Any] | None:
         params = next((d for d in R.dicts_in(list(args) + list(kwargs.values())) if R.is_parameter_dict(d)), None)
-        owner = None
+        owner, separate = None, False
         if params is None and args:
             owner, params = args[0], R.parameters_of_object(args[0])
         if params is None:
+            params, owner, separate = R.update_arrays(args, names), None, True
+        if params is None:
             return None
-        return {"dict": params, "owner": owner, "copy": {str(k): np.array(v, copy=True) for k, v in params.items()}}
+        return {"dict": params, "owner": owner, "separate": separate,
+                "copy": {str(k): np.array(v, copy=True) for k, v in params.items()}}
 
     def _on_update(self, site: _Site, args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
                    before: Mapping[str, Any] | None) -> None:
@@ -1175,6 +1239,9 @@ class Doctor:
         after = out if R.is_parameter_dict(out) else (before["dict"] if before else None)
         if before is not None and before.get("owner") is not None:
             after = R.parameters_of_object(before["owner"])  # a method that reassigned self.W1 ...
+        elif before is not None and before.get("separate") and isinstance(result, (tuple, list)) \
+                and len(result) >= len(before["dict"]):
+            after = dict(zip(before["dict"], result))  # W1, b1, ... = update_params(W1, b1, ..., dW1, ...)
         if after is not None:
             self._params = after
         if it is None or before is None or after is None or not it.sampled:
@@ -1182,6 +1249,8 @@ class Doctor:
         old = before["copy"]
         grads = next((R.gradient_entries(d, old) for d in R.dicts_in(list(args) + list(kwargs.values()))
                       if d is not before["dict"] and R.gradient_entries(d, old)), {})
+        if not grads and before.get("separate"):
+            grads = R.gradient_entries(dict(zip(site.arg_names or [], args)), old)
         if not grads and before.get("owner") is not None:
             grads = R.gradients_of_object(before["owner"], old)
         change, descent = {}, {}
@@ -1199,7 +1268,8 @@ class Doctor:
                         descent[key] = float(-(step @ g) / (change[key] * g_norm))
         norms = {k: (it.params[k].norm if k in it.params else float(np.linalg.norm(v.ravel())))
                  for k, v in old.items()}
-        it.update = UpdateStats(site.name, lr, change, norms, in_place=after is before["dict"], descent=descent)
+        it.update = UpdateStats(site.name, lr, change, norms, in_place=after is before["dict"], descent=descent,
+                                momentum=R.momentum_in(args, kwargs, site.arg_names or []))
 
     # ----------------------------------------------------------------- errors
     def _problem(self, site: _Site, role: str, message: str) -> None:

@@ -26,7 +26,7 @@ _PARAM_NAME = re.compile(
     re.I)
 _GRAD_MARK = re.compile(r"^(d_?|grads?_?|gradients?_?|nabla_?|delta_?|dl_?d_?|dj_?d_?|g_)|(_?grads?|_?gradients?|_?deltas?)$",
                         re.I)
-_NOT_PARAMETERS = re.compile(r"(grad|delta|nabla|velocity|momentum|cache|^v_|^s_|^m_|_v$|_s$|_m$)", re.I)
+_NOT_PARAMETERS = re.compile(r"(grad|delta|nabla|velocity|moment|cache|^v_|^s_|^m_|_v$|_s$|_m$)", re.I)
 
 
 def is_float_array(value: Any) -> bool:
@@ -162,6 +162,9 @@ def match_gradients(params: Mapping[str, np.ndarray], result: Any,
     course = gradient_entries(result if isinstance(result, Mapping) else None, params)
     if course and len(course) == len(params):
         return course
+    aligned = _aligned(params, result)
+    if aligned is not None:
+        return aligned
     own = {id(v) for v in params.values()}
     # a named array counts only where its name (or its container's) says gradient: a dict of fresh
     # parameters ({"W1": ...} from an init or an update) is not a gradient dict
@@ -209,6 +212,25 @@ def match_gradients(params: Mapping[str, np.ndarray], result: Any,
         matched[name] = candidates[ci][1]
         used.add(ci)
     return {name: matched[name] for name in params if name in matched}
+
+
+def _aligned(params: Mapping[str, np.ndarray], result: Any) -> dict[str, np.ndarray] | None:
+    """``return dW1, db1, dW2, db2`` for parameters W1, b1, W2, b2: a tuple of one entry per parameter,
+    in their order, whose weight matrices have their shapes. Every entry is kept, a bias gradient summed
+    to one number (``np.sum(dZ)`` without an axis) too, so that the check can say its shape is wrong."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(params) or len(params) < 2:
+        return None
+    if not all(is_float_array(r) or (isinstance(r, (float, np.floating)) and not isinstance(r, bool)) for r in result):
+        return None
+    from nndoctor.roles import weight_keys
+
+    names = list(params)
+    weights = set(weight_keys(params))
+    if not weights or any(np.shape(r) != params[n].shape for n, r in zip(names, result) if n in weights):
+        return None
+    if any(id(r) == id(p) for r, p in zip(result, params.values())):
+        return None  # the parameters themselves (an update's result), not their gradients
+    return {n: (r if isinstance(r, np.ndarray) else np.asarray(r, dtype=np.float64)) for n, r in zip(names, result)}
 
 
 def _flat_match(params: Mapping[str, np.ndarray], candidates: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray] | None:

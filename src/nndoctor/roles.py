@@ -166,6 +166,17 @@ def dicts_in(args: Iterable[Any]) -> list[Mapping[str, Any]]:
     return [a for a in args if isinstance(a, Mapping)]
 
 
+_MOMENTUM_NAMES = ("beta", "momentum", "mu", "gamma", "beta1", "beta_1", "momentum_rate")
+
+
+def momentum_in(args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> float | None:
+    """The momentum coefficient an update gets, by parameter name (``beta=0.9``), in (0, 1)."""
+    for name, value in list(zip(names, args)) + list(kwargs.items()):
+        if name.lower() in _MOMENTUM_NAMES and is_scalar(value) and 0 < scalar_value(value) < 1:
+            return scalar_value(value)
+    return None
+
+
 def learning_rate_in(args: tuple[Any, ...], kwargs: Mapping[str, Any], names: list[str]) -> float | None:
     """The learning rate passed to an update: by parameter name, else the only positive float."""
     for name, value in list(zip(names, args)) + list(kwargs.items()):
@@ -177,9 +188,11 @@ def learning_rate_in(args: tuple[Any, ...], kwargs: Mapping[str, Any], names: li
 
 
 def output_of(result: Any) -> Any:
-    """The array a forward pass produces, wherever its result holds it: ``A``, ``(A, cache)``, a
-    cache dict (``cache["A2"]``, ``cache["out"]``), or a list of every layer's activations (the last)."""
+    """The array a forward pass produces, wherever its result holds it: ``A``, ``(A, cache)``,
+    ``(Z1, A1, Z2, A2)`` (the last), a cache dict (``cache["A2"]``, ``cache["out"]``), or a list of every layer's activations (the last)."""
     if isinstance(result, tuple) and result:
+        if len(result) >= 3 and all(is_float_array(v) for v in result):
+            return result[-1]  # Z1, A1, Z2, A2 = forward_prop(...): every layer's values, the output last
         return result[0]
     if isinstance(result, Mapping):
         for key in _OUTPUT_KEYS:
@@ -204,6 +217,12 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
     param_dicts = [d for d in dicts_in(inputs) if is_parameter_dict(d)]
     on_self = parameters_of_object(args[0]) if args and not param_dicts else None
     if on_self:
+        position = cost_and_gradient(args, result)
+        if position is not None and position > 0 and np.ndim(args[position]) == 1 and \
+                args[position].size == sum(v.size for v in on_self.values()):
+            # trainer.costFunctionWrapper(params, X, y) -> (J, grad): every parameter of the network it
+            # holds, unrolled into the vector scipy.optimize moves
+            return COST_GRAD
         return _classify_method(args, kwargs, result, on_self, moved)
     known = params if params else (param_dicts[0] if param_dicts else None)
 
@@ -212,6 +231,8 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
         # receives the parameters and their gradients, and moves them or returns new ones (a learner's
         # gradient check receives both too, and changes nothing)
         return UPDATE
+    if not param_dicts and separate_update(args, names, result):
+        return UPDATE  # W1, b1, W2, b2 = update_params(W1, b1, W2, b2, dW1, db1, dW2, db2, alpha)
     if _unrolls(inputs, result):
         return OTHER  # vector_to_dictionary(theta): the parameters reshaped, not their gradients
     if returns_gradients(result, known, plain_names=bool(arrays_in(inputs) or dicts_in(inputs))):
@@ -244,8 +265,8 @@ def classify_call(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any,
             return FORWARD
         if _cost_output(result, out):
             return FORWARD_COST
-    if is_cost_value(first(result)) and arrays_in(inputs):
-        return COST
+    if is_cost_value(first(result)) and any(a.dtype.kind == "f" for a in arrays_in(inputs)):
+        return COST  # (an accuracy of integer predictions against labels is no cost)
     return OTHER
 
 
@@ -338,6 +359,32 @@ def _classify_method(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: A
     return OTHER
 
 
+_DATA_ARGUMENTS = ("x", "x_batch", "xb", "inputs", "input", "data", "images", "a0", "a_0", "features", "x_train",
+                   "train_x", "batch_x", "x_in")
+
+
+def update_arrays(args: tuple[Any, ...], names: list[str] | None) -> dict[str, np.ndarray] | None:
+    """``update_params(W1, b1, W2, b2, dW1, db1, dW2, db2, alpha)``: the parameters an update gets as
+    separate arrays ({name: array}, in order), when their gradients (``d`` + name) are passed too."""
+    if not names:
+        return None
+    from nndoctor.parameters import _PARAM_NAME, _has_gradient_mark
+
+    named = {n: a for n, a in zip(names, args) if is_float_array(a)}
+    params = {n: a for n, a in named.items() if _PARAM_NAME.match(n) and not _has_gradient_mark(n)}
+    if len(params) < 2 or not gradient_entries(named, params):
+        return None
+    return params
+
+
+def separate_update(args: tuple[Any, ...], names: list[str] | None, result: Any) -> bool:
+    """An update of separate arrays that returns the new ones first, in the order it got them."""
+    params = update_arrays(args, names)
+    if params is None or not isinstance(result, (tuple, list)) or len(result) < len(params):
+        return False  # (more entries after them: the optimizer's new state, velocities or moments)
+    return all(is_float_array(r) and r.shape == p.shape for r, p in zip(result, params.values()))
+
+
 def array_parameters(args: tuple[Any, ...], names: list[str]) -> tuple[dict[str, np.ndarray], int] | None:
     """Parameters passed as separate arrays, ``forward(x, W1, b1, W2, b2)``: ({name: array}, the
     position of the data x), when one argument is data for the weight matrices among the others."""
@@ -345,11 +392,16 @@ def array_parameters(args: tuple[Any, ...], names: list[str]) -> tuple[dict[str,
     floats = [(i, a) for i, a in arrays if is_float_array(a)]
     if len(floats) < 2:
         return None
-    position, X = arrays[0]  # the data come first: forward(x, W1, b1, ...), predict(X, W, b)
-    rest = {(names[i] if i < len(names) else f"arg{i}"): a for i, a in floats if i != position}
-    if sum(a.ndim == 2 and not is_bias_key(k, a) for k, a in rest.items()) < 2:
-        return None  # one layer's (A_prev, W, b): a piece of the forward, not the network's
-    return (rest, position) if find_data([X], rest) is not None else None
+    # the data come first (forward(x, W1, b1, ...), predict(X, W, b)) or last (forward_prop(W1, b1,
+    # W2, b2, X)); an argument named like data says so whatever its place
+    named = [(i, a) for i, a in arrays if i < len(names) and names[i].lower() in _DATA_ARGUMENTS]
+    for position, X in named or [arrays[0], arrays[-1]]:
+        rest = {(names[i] if i < len(names) else f"arg{i}"): a for i, a in floats if i != position}
+        if sum(a.ndim == 2 and not is_bias_key(k, a) for k, a in rest.items()) < 2:
+            continue  # one layer's (A_prev, W, b): a piece of the forward, not the network's
+        if find_data([X], rest) is not None:
+            return rest, position
+    return None
 
 
 def call_parameters(args: tuple[Any, ...], kwargs: Mapping[str, Any],

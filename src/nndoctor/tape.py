@@ -111,6 +111,16 @@ class StepRecorder:
         self.steps.append(step)
         self._runs.add(run_index)
 
+    def forget(self, run_label: str) -> None:
+        """Drop what was recorded of a run the Doctor no longer reads as one (hooks.stand_aside)."""
+        self._open = None
+        self._complete = False
+        gone = [s for s in self.steps if s.run == run_label]
+        self.steps = [s for s in self.steps if s.run != run_label]
+        self._weak = {k: v for k, v in self._weak.items() if v not in gone}
+        if self._run is not None:
+            self._runs.discard(self._run)
+
     def complete(self) -> None:
         if self._open is not None:
             self._complete = True

@@ -102,6 +102,7 @@ class UpdateStats:
     # parameter -> cosine between the step W_after - W_before and -dW (1: plain descent,
     # -1: the step climbs the gradient); only when the update received the gradients
     descent: dict[str, float] = field(default_factory=dict)
+    momentum: float | None = None  # the momentum coefficient the update got (beta, momentum, mu)
 
 
 @dataclass
@@ -197,6 +198,7 @@ class Run:
     weights: dict[str, WeightInit] = field(default_factory=dict)
     examples: int | None = None  # m, the batch size seen by the forward pass
     example_axis: int | None = None  # 1 for X of shape (n_x, m), 0 for (m, n_x)
+    settled_axis: bool = False  # the example axis was decided by the output (X reads both ways)
     output_units: int | None = None
     learning_rate: float | None = None
     label_values: Any = None  # summary of Y when seen (for the expected initial cost)
@@ -273,6 +275,19 @@ class Trace:
     def iterations(self) -> int:
         return sum(len(r.completed) for r in self.runs)
 
+    def diagnosable_runs(self) -> list[Run]:
+        """The runs that trained: not a predict() after training, nor one gradient or cost evaluated
+        on the trained network after an earlier run trained it (``NN.costFunctionPrime(X, y)``)."""
+        out = []
+        for i, run in enumerate(self.runs):
+            if not run.completed:
+                continue
+            if len(run.completed) <= 1 and not run.updates_seen and \
+                    any(len(earlier.completed) > 1 for earlier in self.runs[:i]):
+                continue
+            out.append(run)
+        return out
+
     def site(self, role: str) -> CallSite | None:
         """The most-called user function with this role."""
         found = [s for s in self.sites.values() if s.role == role]
@@ -281,11 +296,13 @@ class Trace:
     def to_dict(self) -> dict[str, Any]:
         """The `training` section of the JSON report: what the probe measured, per run."""
         runs = []
+        trained = {id(r) for r in self.diagnosable_runs()}
         for run in self.runs:
             idx, costs = run.costs()
             runs.append({
                 "run": run.label,
                 "iterations": len(run.completed),
+                "trained": id(run) in trained,  # False: a predict() or one evaluation after training
                 "examples": run.examples,
                 "learning_rate": run.learning_rate,
                 "cost": {"first": float(costs[0]) if costs.size else None,

@@ -53,6 +53,39 @@ def _examples_match(X: np.ndarray, Y: np.ndarray) -> bool:
     return X.ndim == 2 and Y.ndim in (1, 2) and (Y.shape[-1] in X.shape or Y.shape[0] in X.shape)
 
 
+def from_training(ns: dict[str, Any], X: Any, axis: int | None) -> Data | None:
+    """The module's arrays the training actually ran on: the name bound to the very X its steps got,
+    the labels of as many examples named like labels (``X``/``Y``, ``train_x``/``train_y``), and a test
+    set of the same features. A file that also splits its data another way for a side experiment
+    (``X_train, X_test, y_train, y_test = train_test_split(X.T, Y.T)`` for sklearn) is not misread."""
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or axis not in (0, 1):
+        return None
+    xk = next((k for k, v in ns.items() if v is X and not k.startswith("_")), None)
+    if xk is None:
+        return None
+    m, features = X.shape[axis], X.shape[1 - axis]
+
+    def labels_of(count: int, names: tuple[str, ...], like: str) -> tuple[str, np.ndarray] | None:
+        found = [(k, v) for k, v in ns.items() if isinstance(v, np.ndarray) and k.lower() in names and v is not X
+                 and v.ndim in (1, 2) and (v.shape[-1] == count if v.ndim == 1 or axis == 1 else v.shape[0] == count)]
+        found.sort(key=lambda kv: kv[0].lower().replace("y", "x") != like.lower())  # X/Y, train_x/train_y
+        return found[0] if found else None
+
+    y = labels_of(m, Y_NAMES, xk)
+    if y is None:
+        return None
+    data = Data(X, y[1], f"the module's arrays {xk}, {y[0]}", names=(xk, y[0], "test_x", "test_y"))
+    tests = [(k, v) for k, v in ns.items() if isinstance(v, np.ndarray) and k.lower() in TEST_X_NAMES
+             and v.ndim == 2 and v.shape[1 - axis] == features]
+    for tk, tX in tests:
+        ty = labels_of(tX.shape[axis], TEST_Y_NAMES, tk)
+        if ty is not None:
+            data.X_test, data.Y_test = tX, ty[1]
+            data.names = (xk, y[0], tk, ty[0])
+            break
+    return data
+
+
 def from_namespace(ns: dict[str, Any]) -> Data | None:
     xs = [(k, v) for k, v in ns.items() if isinstance(v, np.ndarray) and k.lower() in X_NAMES and v.ndim == 2]
     ys = [(k, v) for k, v in ns.items() if isinstance(v, np.ndarray) and k.lower() in Y_NAMES]

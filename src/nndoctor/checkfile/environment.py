@@ -32,6 +32,7 @@ import numpy as np
 
 from nndoctor.budget import Budget
 from nndoctor.checkfile.transform import ENTER, TICK, instrument_source
+from nndoctor.checkfile.workdir import working_directory
 
 # aliases numpy 2 removed, with what to write instead
 REMOVED_NUMPY_ALIASES = {"int": "int", "float": "float", "bool": "bool", "object": "object", "str": "str",
@@ -100,6 +101,7 @@ class Neutralized:
     shows: int = 0  # plt.show() calls
     inputs: int = 0  # input() calls answered with end-of-file
     output: BoundedOutput = field(default_factory=BoundedOutput)
+    workdir: Path | None = None  # the folder the program ran in (workdir.py)
 
 
 def numpy_alias_uses(trees: list[ast.AST]) -> dict[str, list[int]]:
@@ -172,7 +174,9 @@ def sandbox(path: Path, trees: list[ast.AST], budget: Budget | None = None) -> I
         raise ProgramExit(code)
 
     try:
-        os.chdir(path.parent)  # data files are opened relative to the file, as when its author runs it
+        # data files are opened relative to the folder the author runs the file from
+        state.workdir = working_directory(path, [t for t in trees if isinstance(t, ast.stmt)], Path(saved_cwd))
+        os.chdir(state.workdir)
         sys.path.insert(0, str(path.parent))  # helper modules next to it (dnn_utils.py, ...)
         sys.argv = [str(path)]
         sys.dont_write_bytecode = True  # no __pycache__ in the learner's folder

@@ -34,7 +34,9 @@ def _weight_layers(report: Report) -> dict[str, int]:
     check = report.sections.get("gradient_check")
     names = list(check.get("parameters", {})) if isinstance(check, dict) else []
     names += [f.location.parameter for f in report.findings if f.location.parameter and f.location.parameter not in names]
-    holders = sorted({n.rsplit(".", 1)[0] for n in names if "." in n and "[" in n},
+    # layer objects in a list (layers[2].weights) by index; named ones (dense1.weights) in the order
+    # the check lists them, which is the order the forward reaches them
+    holders = sorted(dict.fromkeys(n.rsplit(".", 1)[0] for n in names if "." in n),
                      key=lambda h: [int(i) for i in re.findall(r"\[(\d+)\]", h)] or [0])
     out = {}
     for n in names:
@@ -44,6 +46,13 @@ def _weight_layers(report: Report) -> dict[str, int]:
         if number is not None:
             out[n] = number
     return out
+
+
+def _one_unrolled_vector(report: Report) -> bool:
+    check = report.sections.get("gradient_check")
+    params = check.get("parameters") if isinstance(check, dict) else None
+    return isinstance(params, dict) and len(params) == 1 and \
+        len((next(iter(params.values())) or {}).get("shape") or [0, 0]) == 1
 
 
 def fold(report: Report) -> None:
@@ -119,7 +128,9 @@ def _fold_into_activation_findings(report: Report) -> None:
         or (f.rule == "dropout-mask" and f.kind in ("not-reapplied", "scale")))]
     for cause in causes:
         if cause.rule == "activation-derivative":
-            top = max(cause.evidence.get("layers") or [0])
+            # a derivative helper used nobody knows where explains a mismatch of one unrolled vector
+            # that holds every layer (theta, the params a scipy wrapper gets)
+            top = max(cause.evidence.get("layers") or [99 if _one_unrolled_vector(report) else 0])
         elif cause.rule == "output-activation":
             top = cause.evidence.get("weight_layers") or cause.location.layer or 0
         elif cause.rule == "dropout-mask":
@@ -129,7 +140,7 @@ def _fold_into_activation_findings(report: Report) -> None:
         kinds = None if cause.rule == "dropout-mask" else ("other",)  # a forgotten mask can look like a factor
         layers = _weight_layers(report)
         folded = [f for f in report.findings if f.rule == "gradient-mismatch" and (kinds is None or f.kind in kinds)
-                  and f.location.parameter and layers.get(f.location.parameter, 99) <= top
+                  and f.location.parameter and layers.get(f.location.parameter, 99 if top < 99 else 1) <= top
                   and f.location.run in (None, cause.location.run)]
         if not folded:
             continue

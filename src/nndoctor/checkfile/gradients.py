@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from nndoctor.checkfile.conventions import read_conventions
+from nndoctor.checkfile.implied import against_implied_loss
 from nndoctor.checkfile.replay import NotReplayable, Replay, build_replay
 from nndoctor.findings import Finding, Location, Report
 from nndoctor.recorded import RecordedStep
@@ -25,18 +27,29 @@ MAX_CHECKED_STEPS = 3
 
 def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
     """Check every distinct recorded step; True when at least one was checked."""
-    steps = [s for s in probe.doctor.steps if s]
-    if not steps:
+    from nndoctor.checkfile.layer_loop import belongs_to
+
+    sections: list[dict[str, Any]] = []
+    checked_loops = []
+    for loop in probe.layer_loops:
+        outcome = _check_layer_loop(loop, report, seed)
+        if outcome is not None:
+            sections.append(outcome)
+            checked_loops.append(loop)
+    # the Doctor's view of such a loop (one layer's call taken for the whole forward) is superseded
+    kept = {r.label for r in probe.doctor.trace.diagnosable_runs()}
+    steps = [s for s in probe.doctor.steps if s and not any(belongs_to(s, loop) for loop in checked_loops)
+             and (s.run is None or s.run in kept or not kept)]
+    if not steps and not sections:
         return _check_inline_loops(probe, report, seed)
     checked: list[tuple[Any, ...]] = []
-    sections: list[dict[str, Any]] = []
     several = len({s.run for s in steps}) > 1
     for step in steps:
         signature = _signature(step)
         if signature in checked or len(checked) >= MAX_CHECKED_STEPS:
             continue
         checked.append(signature)
-        outcome = _check_step(step, report, seed, run=step.run if several else None)
+        outcome = _check_step(step, report, seed, run=step.run if several else None, later=_later(probe, step))
         if outcome is not None:
             sections.append(outcome)
     if not sections:
@@ -46,6 +59,47 @@ def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
     if len(sections) > 1:
         report.sections["gradient_check"]["runs_checked"] = [s.get("run") for s in sections]
     return True
+
+
+def _check_layer_loop(loop: Any, report: Report, seed: int) -> dict[str, Any] | None:
+    """A loop driving layer objects one by one: its step's statements, replayed in place."""
+    from nndoctor.checkfile.layer_loop import layer_replay
+    from nndoctor.gradcheck import check_gradients
+
+    result, replay = None, None
+    # at the first iteration (as every replay), then, if ReLU kinks or round-off left blocks
+    # undecided there (tiny initial weights, zero biases), at the parameters the loop ended with
+    for at_first in (True, False):
+        built = layer_replay(loop, at_first=at_first)
+        if built is None:
+            return None
+        replay, restore = built
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                again = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style="stateful")
+        except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
+            report.add(Finding(rule="check-inconclusive", severity="warning",
+                               message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
+                               evidence={"reason": "error", "replayed": replay.describe},
+                               fix="See the message; the runtime findings above are unaffected."))
+            return None
+        finally:
+            restore()
+        if result is None or _undecided(again) < _undecided(result):
+            result = again
+            if not at_first:
+                replay.describe += f" (at the parameters after {loop.steps} iterations)"
+        if not _undecided(result) or any(p.status == "mismatch" for p in result.parameters.values()):
+            break
+    report.extend(result.findings)
+    section = result.to_dict()
+    section["replayed"] = replay.describe
+    return section
+
+
+def _undecided(result: Any) -> int:
+    return sum(p.status == "inconclusive" for p in result.parameters.values())
 
 
 def _check_inline_loops(probe: Any, report: Report, seed: int) -> bool:
@@ -87,7 +141,17 @@ def _signature(step: RecordedStep) -> tuple[Any, ...]:
     return tuple(parts)
 
 
-def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None) -> dict[str, Any] | None:
+def _later(probe: Any, step: RecordedStep) -> tuple[Any, int] | None:
+    """(the parameters the step's run ended with, its iterations), for a check the first step left
+    undecided: only for the program's last training run, whose parameters are the Doctor's last."""
+    runs = probe.doctor.trace.diagnosable_runs()
+    if not runs or runs[-1].label != step.run or probe.final_params is None:
+        return None
+    return probe.final_params, len(runs[-1].completed)
+
+
+def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None,
+                later: tuple[Any, int] | None = None) -> dict[str, Any] | None:
     from nndoctor.gradcheck import check_gradients
 
     try:
@@ -112,9 +176,15 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None) 
             # the learner's code runs again here: its overflow warnings are not news (the findings say it)
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed,
-                                         style=replay.style, n_examples=replay.n_examples,
-                                         n_classes=replay.n_classes)
+                if replay.implied_costs:
+                    result, note = against_implied_loss(replay, seed)
+                    report.add(_located(note, run))
+                    if result is None:
+                        return None
+                else:
+                    result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed,
+                                             style=replay.style, n_examples=replay.n_examples,
+                                             n_classes=replay.n_classes)
         except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
             report.add(_located(Finding(
                 rule="check-inconclusive", severity="warning",
@@ -126,6 +196,13 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None) 
             warnings.simplefilter("ignore")
             findings = (_unrolled_in_the_other_order(replay, result, seed) if replay.reordered is not None
                         else list(result.findings))
+    if later is not None and _undecided(result) and not any(p.status == "mismatch" for p in result.parameters.values()):
+        again = _at_later_parameters(replay, step, later[0], seed)
+        if again is not None and _undecided(again) < _undecided(result):
+            # tiny initial weights put the first step's gradients under the cost's round-off (or the
+            # pre-activations on the ReLU kinks): the same functions, checked where training left them
+            result, findings = again, list(again.findings)
+            replay.describe += f" (at the parameters after {later[1]} iterations)"
     findings = read_conventions(result, findings, replay.n_examples, replay.backward)
     if any(f.rule == "non-finite" for f in report.findings):
         # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it
@@ -136,6 +213,28 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None) 
     if run is not None:
         section["run"] = run
     return section
+
+
+def _at_later_parameters(replay: Replay, step: RecordedStep, final: Any, seed: int) -> Any:
+    from nndoctor.gradcheck import check_gradients
+
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if replay.style == "stateful":
+                with _as_at_the_step(replay, step, values=False):  # the learner's arrays as training left them
+                    return check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style="stateful",
+                                           n_examples=replay.n_examples, n_classes=replay.n_classes)
+            if not isinstance(final, Mapping) or set(map(str, final)) != set(map(str, replay.params)):
+                return None
+            values = {k: np.array(final[k], copy=True) for k in replay.params}
+            if any(values[k].shape != np.shape(v) for k, v in replay.params.items()):
+                return None
+            with _as_at_the_step(replay, step, values=False):
+                return check_gradients(replay.cost_fn, replay.grad_fn, type(replay.params)(values), seed=seed,
+                                       style="pure", n_examples=replay.n_examples, n_classes=replay.n_classes)
+    except Exception:  # noqa: BLE001 - the first check's result stands
+        return None
 
 
 def _unrolled_in_the_other_order(replay: Replay, result: Any, seed: int) -> list[Finding]:
@@ -174,8 +273,8 @@ class _as_at_the_step:
     values, and the data it keeps on itself (a predict() after training may have replaced self.X with
     the test set). Its parameter containers (self.weights, self.layers) stay the learner's."""
 
-    def __init__(self, replay: Replay, step: RecordedStep) -> None:
-        self.replay, self.step = replay, step
+    def __init__(self, replay: Replay, step: RecordedStep, values: bool = True) -> None:
+        self.replay, self.step, self.values = replay, step, values
         self.saved_values: dict[str, np.ndarray] | None = None
         self.saved_state: dict[str, Any] | None = None
 
@@ -185,7 +284,7 @@ class _as_at_the_step:
             self.saved_state = dict(vars(replay.owner))
             holding = {re.split(r"[.\[]", str(k))[0] for k in replay.params}
             vars(replay.owner).update({k: v for k, v in replay.owner_state.items() if k not in holding})
-        if replay.style == "stateful" and isinstance(first, dict) and set(first) == set(replay.params):
+        if self.values and replay.style == "stateful" and isinstance(first, dict) and set(first) == set(replay.params):
             self.saved_values = {k: np.array(v, copy=True) for k, v in replay.params.items()}
             for k, v in replay.params.items():
                 np.copyto(v, first[k])

@@ -22,10 +22,10 @@ import numpy as np
 from nndoctor import roles as R
 from nndoctor.checkfile.replay import _argument_names, owner_learning_rate
 from nndoctor.findings import Finding, Location
-from nndoctor.recorded import RecordedStep, TapeEntry
+from nndoctor.recorded import RecordedStep, TapeEntry, find_path
 from nndoctor.usercode import definition_site
 
-CLIP = 1e-12
+CLIP = np.finfo(np.float64).tiny  # a log of an underflowed probability stays finite, and no larger one is cut
 
 
 def implied_loss(step: RecordedStep, params: Mapping[str, np.ndarray], owner: Any, seed: int) -> list[Finding]:
@@ -64,6 +64,80 @@ def implied_loss(step: RecordedStep, params: Mapping[str, np.ndarray], owner: An
     return [_neither(fused, best, lr)] if best is not None else []
 
 
+def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding]:
+    """A backward checked against the loss its output layer implies, when the program computes no cost:
+    (the check against the loss that fits, or None when none does; the finding that says which).
+
+    The program's normalization (a 1/m, a 1/2) cannot be known without a cost, so the loss is the one
+    whose gradient the weight matrices follow up to one shared factor; the check is then made against
+    that loss times that factor, and what still disagrees (a bias summed to one number, a missing
+    derivative) is a real error of the backward."""
+    from nndoctor.gradcheck import check_gradients
+
+    def check(cost: Callable[..., Any]) -> Any:
+        return check_gradients(cost, replay.grad_fn, replay.params, seed=seed, style=replay.style,
+                               n_examples=replay.n_examples, n_classes=replay.n_classes)
+
+    weights = R.weight_keys(replay.params)
+    tried = []
+    for kind, cost in replay.implied_costs:
+        first = check(cost)
+        factor = _shared_factor(first, only=weights)
+        tried.append((kind, first))
+        if factor is None:
+            continue
+        result = first if math.isclose(factor, 1.0, rel_tol=2e-3) else check(_scaled(cost, factor, replay.style))
+        return result, _backward_fits(kind, factor, replay.backward, replay.n_examples)
+    kind, best = min(tried, key=lambda t: _worst(t[1]))
+    wrong = [n for n, p in best.parameters.items() if p.status != "ok"]
+    return None, Finding(
+        rule="implied-loss", severity="error",
+        message=(f"The program computes no cost, and the gradients {_name(replay.backward)} returns are not those of "
+                 f"a known loss of its output: against the cross-entropy and the squared error, "
+                 f"{', '.join('d' + n for n in wrong)} disagree (relative error {_worst(best):.2g} against the "
+                 f"{kind}, the closest). A derivative in the backward is wrong, or it uses values from the wrong layer."),
+        location=_backward_location(replay.backward),
+        evidence={"kind": "neither", "closest": kind, "relative_error": _worst(best), "parameters": wrong},
+        fix=("Compute the cost the network is trained with (and print it now and then), then compare the backward "
+             "with a numerical gradient of that cost; check each derivative: sigmoid'(z) = s * (1 - s), "
+             "tanh'(z) = 1 - a**2, softmax with cross-entropy gives A - Y."))
+
+
+def _scaled(cost: Callable[..., Any], factor: float, style: str) -> Callable[..., Any]:
+    if style == "stateful":
+        return lambda: factor * R.scalar_value(R.first(cost()))
+    return lambda p: factor * R.scalar_value(R.first(cost(p)))
+
+
+def _name(func: Any) -> str:
+    return getattr(func, "__qualname__", getattr(func, "__name__", "the backward"))
+
+
+def _backward_location(func: Any) -> Location:
+    file, line = definition_site(func) if func is not None else (None, None)
+    return Location(function=_name(func) if func is not None else None, file=file, line=line)
+
+
+def _backward_fits(kind: str, factor: float, backward: Any, examples: int | None) -> Finding:
+    what = "the cross-entropy of its output against the labels" if kind == "cross-entropy" else \
+        "the squared error of its output against the labels"
+    if math.isclose(factor, 1.0, rel_tol=2e-3):
+        per = ""
+    elif examples and math.isclose(factor * examples, 1.0, rel_tol=2e-3):
+        per = f" averaged over the {examples} examples"
+    elif examples and math.isclose(factor * examples, 0.5, rel_tol=2e-3):
+        per = f" averaged over the {examples} examples and halved"
+    else:
+        per = f" times {factor:.4g}"
+    return Finding(
+        rule="implied-loss", severity="info",
+        message=(f"The program computes no cost; the weight gradients {_name(backward)} returns are those of {what}{per}, "
+                 f"so nndoctor checked every gradient against that loss."),
+        location=_backward_location(backward),
+        evidence={"kind": kind, "factor": factor, "source": "backward"},
+        fix="Nothing to fix. Computing that loss now and then (and printing it) makes training easier to follow.")
+
+
 class _at:
     """The parameters at their values of the recorded step, for the length of the analysis."""
 
@@ -96,6 +170,49 @@ def _labels(fused: TapeEntry, forward: TapeEntry, output: Any) -> np.ndarray | N
     return None
 
 
+def loss_candidates(forward: TapeEntry, backward: TapeEntry,
+                    params: Mapping[str, np.ndarray]) -> list[tuple[str, Callable[[np.ndarray], float]]]:
+    """The losses a backward that comes with no cost may differentiate: the cross-entropy (softmax or
+    sigmoid) and the squared error of the forward's output against the labels the backward got
+    (class indices become one-hot along the output's class axis)."""
+    output = R.output_of(forward.call.result)
+    if not isinstance(output, np.ndarray) or output.dtype.kind != "f" or output.ndim not in (1, 2):
+        return []
+    data = {id(a) for a in forward.call.inputs if isinstance(a, np.ndarray)}
+    own = {id(v) for v in params.values()}
+    for a in backward.call.inputs:
+        if not isinstance(a, np.ndarray) or id(a) in data or id(a) in own or a.dtype.kind not in "fiub":
+            continue
+        if find_path(a, forward.call.result) is not None:
+            continue  # the output or a cache, not the labels
+        labels = _as_output(a, output)
+        if labels is not None:
+            return _candidates(np.asarray(output, dtype=np.float64), labels)
+    return []
+
+
+def _as_output(labels: np.ndarray, output: np.ndarray) -> np.ndarray | None:
+    """The labels shaped like the output: as they are, or class indices made one-hot."""
+    if labels.shape == output.shape:
+        return np.asarray(labels, dtype=np.float64)
+    if labels.size == output.size and 1 in output.shape:
+        return np.asarray(labels, dtype=np.float64).reshape(output.shape)
+    flat = labels.ravel()
+    if output.ndim != 2 or labels.ndim > 2 or (labels.ndim == 2 and 1 not in labels.shape) or \
+            flat.dtype.kind not in "iub" and not np.all(flat == np.round(flat)):
+        return None
+    for axis in (1, 0):  # the axis of the examples in the output
+        if output.shape[axis] == flat.size and flat.size and 0 <= flat.min() and flat.max() < output.shape[1 - axis]:
+            one_hot = np.zeros(output.shape)
+            index = flat.astype(np.int64)
+            if axis == 1:
+                one_hot[index, np.arange(flat.size)] = 1.0
+            else:
+                one_hot[np.arange(flat.size), index] = 1.0
+            return one_hot
+    return None
+
+
 def _candidates(output: np.ndarray, labels: np.ndarray) -> list[tuple[str, Callable[[np.ndarray], float]]]:
     found: list[tuple[str, Callable[[np.ndarray], float]]] = []
     if np.all((output > 0) & (output < 1)) and np.all((labels >= 0) & (labels <= 1)):
@@ -110,10 +227,13 @@ def _candidates(output: np.ndarray, labels: np.ndarray) -> list[tuple[str, Calla
     return found
 
 
-def _shared_factor(check: Any) -> float | None:
-    """The factor every parameter's applied gradient shares with the loss's gradient, if one does."""
+def _shared_factor(check: Any, only: list[str] | None = None) -> float | None:
+    """The factor every parameter's applied gradient (or each of ``only``) shares with the loss's
+    gradient, if one does."""
     factors = []
-    for p in check.parameters.values():
+    for name, p in check.parameters.items():
+        if only is not None and name not in only:
+            continue
         if p.status == "ok":
             factors.append(1.0)
         elif p.status == "mismatch" and p.kind == "scale" and p.factor:

@@ -162,7 +162,8 @@ class Observer:
         if loop.previous is not None:
             self._step(names, params)  # type: ignore[arg-type]
         elif loop.first is None:
-            loop.first = dict(names)
+            # a loop inside a function reads the module's names too (np, the data)
+            loop.first = dict(names) if names is frame.f_globals else {**frame.f_globals, **names}
             loop.first_params = {k: v.copy() for k, v in params.items()}  # type: ignore[union-attr]
         loop.previous = {k: v.copy() for k, v in params.items()}  # type: ignore[union-attr]
 

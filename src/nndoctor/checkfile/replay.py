@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,8 @@ class Replay:
     implied: bool = False  # the gradients are what a fused backward-and-update applied, over -lr
     # an unrolled vector: the block's gradient read back in the other memory order (C <-> Fortran)
     reordered: Callable[[str], Callable[[], dict[str, np.ndarray]]] | None = None
+    # the program computes no cost: (loss, cost_fn) for each loss its output layer may be trained with
+    implied_costs: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
 
 
 Source = tuple[str, Any]
@@ -93,12 +95,24 @@ def build_replay(step: RecordedStep) -> Replay:
         cost_at = None
         if extra_cost is None:
             raise NotReplayable("the cost is computed on other data than the gradients")
+    implied_costs: list[tuple[str, Callable[[Any], Any]]] = []
     if cost_at is None and extra_cost is None:
         extra_cost = _adapted_cost(step, prefix, root, owner)
-        if extra_cost is None:
+        if extra_cost is None and grad_at is not None:
+            # no cost anywhere (the loop prints the accuracy): the losses its output layer implies
+            from nndoctor.checkfile.implied import loss_candidates
+
+            def output(p: Any) -> np.ndarray:
+                return np.asarray(R.output_of(run(p, 0)[0]), dtype=np.float64)
+
+            implied_costs = [(kind, (lambda p, loss=loss: loss(output(p))))
+                             for kind, loss in loss_candidates(prefix[0], prefix[grad_at], params)]
+        if extra_cost is None and not implied_costs:
             raise NotReplayable("the program computes no cost nndoctor could evaluate on the step it made")
 
     def cost_value(p: Any) -> Any:
+        if implied_costs:
+            return implied_costs[0][1](p)
         if extra_cost is not None:
             func, srcs = extra_cost
             results = run(p, 0)
@@ -122,7 +136,8 @@ def build_replay(step: RecordedStep) -> Replay:
 
     backward = prefix[grad_at].call.func if grad_at is not None else (
         prefix[-1].call.func if implied_from is None else step.tape[implied_from].call.func)
-    cost_name = (extra_cost[0] if extra_cost else prefix[cost_at].call.func)  # type: ignore[index]
+    cost_name = (extra_cost[0] if extra_cost else prefix[cost_at].call.func if cost_at is not None  # type: ignore[index]
+                 else prefix[0].call.func)
     describe = " -> ".join(dict.fromkeys(_name(e.call.func) for e in prefix[: max(cost_at or 0, grad_at or 0) + 1]))
     if extra_cost is not None:
         describe += f" (cost: {_name(cost_name)})"
@@ -135,9 +150,11 @@ def build_replay(step: RecordedStep) -> Replay:
         stateful_cost = functools.wraps(cost_value)(lambda: cost_value(None))
         stateful_gradients = functools.wraps(gradients)(lambda: gradients(None))
         return Replay(stateful_cost, stateful_gradients, params, "stateful", describe, examples,
-                      classes, owner, step.owner_state, backward, implied_from is not None)
+                      classes, owner, step.owner_state, backward, implied_from is not None,
+                      implied_costs=[(k, functools.wraps(cost_value)(lambda f=f: f(None))) for k, f in implied_costs])
     return Replay(cost_value, gradients, params, "pure", describe, examples, classes, None, None, backward,
-                  implied_from is not None)
+                  implied_from is not None,
+                  implied_costs=[(k, functools.wraps(cost_value)(f)) for k, f in implied_costs])
 
 
 def _parameters(step: RecordedStep, opening: TapeEntry) -> tuple[Any, Any, Any, str]:

@@ -73,6 +73,7 @@ class Probe:
     statements_run: int = 0
     iterations: int = 300
     inline_loops: list[Any] = field(default_factory=list)  # training loops written inline (inline.py)
+    layer_loops: list[Any] = field(default_factory=list)  # loops driving layer objects one by one (layer_loop.py)
 
     @property
     def parse_problems(self) -> list[str]:
@@ -147,9 +148,18 @@ def run_program(probe: Probe) -> Probe:
     """Every statement in order, then (only if nothing trained) the spec's or a guessed training call."""
     try:
         _observe_inline_loops(probe)
+        failed_cell = None
         for statement in probe.program.statements:
+            if failed_cell is not None and statement.cell == failed_cell:
+                _unbind(probe, statement)  # as in Jupyter, the rest of a cell that raised does not run
+                continue
+            errors = len(probe.errors)
             if not _run_statement(probe, statement):
                 break
+            if len(probe.errors) > errors and statement.cell is not None:
+                failed_cell = statement.cell
+                probe.notes.append(f"{statement.where} raised: the rest of cell {statement.cell} was not run "
+                                   f"(as in Jupyter); the next cells were")
             probe.statements_run += 1
             _watch_new_names(probe, statement)
             if isinstance(statement.node, (ast.Import, ast.ImportFrom)):
@@ -162,7 +172,11 @@ def run_program(probe: Probe) -> Probe:
     if probe.data is None:
         from nndoctor.checkfile import data as datamod
 
-        probe.data = datamod.from_namespace(probe.namespace)
+        trained = probe.doctor.trace.diagnosable_runs()
+        run = trained[0] if trained else None
+        X = probe.doctor.train_inputs.get(run.index) if run is not None else None
+        probe.data = (datamod.from_training(probe.namespace, X, run.example_axis if run is not None else None)
+                      or datamod.from_namespace(probe.namespace))
     return probe
 
 
@@ -177,6 +191,11 @@ def _observe_inline_loops(probe: Probe) -> None:
             continue
         probe.inline_loops.append(loop)
         budget.observers[loop.loop] = Observer(loop, probe.doctor.record_inline_step, lambda: probe.doctor.step_calls)
+    from nndoctor.checkfile.layer_loop import LayerObserver, layer_loops
+
+    for found in layer_loops(str(probe.path), set(budget.observers)):
+        probe.layer_loops.append(found)
+        budget.observers[found.loop] = LayerObserver(found, probe.doctor.record_inline_step, probe.doctor.stand_aside)
 
 
 def _train_if_nothing_did(probe: Probe, iterations: int) -> None:

@@ -13,7 +13,7 @@ class Context:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         # runs in which nothing trained (a predict() after training) have nothing to diagnose
-        self.runs = [r for r in trace.runs if r.completed]
+        self.runs = trace.diagnosable_runs()
         self.every = trace.every
 
     def location(self, role: str | None = None, *, function: str | None = None, **fields: Any) -> Location:

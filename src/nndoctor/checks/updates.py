@@ -270,5 +270,46 @@ def check_dropped_state(ctx: Context) -> list[Finding]:
     return out
 
 
-CHECKS = (check_not_updated, check_learning_rate, check_update_sign)
+def check_momentum_memory(run: Run, ctx: Context) -> list[Finding]:
+    """optimizer-update (state): a momentum update whose velocity starts from zero at every call
+    (``VdW = 0`` inside it). Each step is then exactly (1 - beta) times the plain gradient step, in
+    its direction, at every iteration; a velocity that carries over grows toward the full step and
+    turns with the past gradients."""
+    steps = []
+    for it in run.sampled():
+        u = it.update
+        if u is None or u.momentum is None or not u.learning_rate or not u.descent:
+            continue
+        ratios = []
+        for key, cosine in u.descent.items():
+            g = it.grads.get(key)
+            if g is None or g.norm <= 0 or key not in u.change:
+                continue
+            ratios.append((cosine, u.change[key] / (u.learning_rate * g.norm)))
+        if ratios:
+            steps.append((it.index, u, ratios))
+    if len(steps) < MIN_SAMPLES:
+        return []
+    momentum = steps[0][1].momentum
+    expected = 1.0 - momentum  # type: ignore[operator]
+    for _, u, ratios in steps:
+        if u.momentum != momentum or any(c < 1 - 1e-9 or not math.isclose(r, expected, rel_tol=1e-6) for c, r in ratios):
+            return []
+    u = steps[0][1]
+    last = steps[-1][0]
+    return [Finding(
+        rule="optimizer-update",
+        message=(f"{u.function} gets a momentum of {momentum:g}, but its steps never remember the previous ones: at every "
+                 f"iteration from {steps[0][0]} to {last} each step is exactly (1 - {momentum:g}) = {expected:g} times the "
+                 f"plain gradient step, in the gradient's own direction. The velocity starts from zero at every call "
+                 f"(VdW = 0 inside the update), so momentum never builds up: this is plain gradient descent with a "
+                 f"learning rate {expected:g} times smaller."),
+        location=replace(ctx.location(function=u.function), iteration=steps[0][0]),
+        evidence={"kind": "state", "update": u.function, "momentum": momentum, "step_ratio": expected,
+                  "iterations_checked": len(steps), "last_iteration": last},
+        fix=(f"Create the velocities once, before the training loop (v = zeros like each parameter), pass them to "
+             f"{u.function} and return them with the parameters, then pass what it returned to the next call."))]
+
+
+CHECKS = (check_not_updated, check_learning_rate, check_update_sign, check_momentum_memory)
 TRACE_CHECKS = (check_dropped_state,)

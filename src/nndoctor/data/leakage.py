@@ -37,6 +37,8 @@ from nndoctor.findings import Finding, Location
 
 NEAR_TOLERANCE = 0.05  # RMS difference per feature, as a fraction of the training data's std
 NEAR_MIN_FEATURES = 16  # below this, nearby points are not evidence of copying
+DISCRETE_VALUES = 12  # a feature with at most this many distinct values is a category or a count
+DISCRETE_SAMPLE = 1000  # training examples looked at to tell
 LEAKAGE_ERROR_FRACTION = 0.05  # from 5% of the test set duplicated (or the same array): an error
 LSH_TABLES = 16
 LSH_PROJECTIONS = 5  # per table
@@ -102,7 +104,8 @@ def find_duplicates(X_train: Any, X_test: Any, *, example_axis: int | None = Non
     words = -(-n * kind.itemsize // 8)
     multipliers = rng.integers(1, 2**62, size=words, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
     std = _std(train, rng)
-    do_near = near and n >= NEAR_MIN_FEATURES and m1 > 0 and m2 > 0 and std is not None and std > 0
+    discrete = _discrete(train)
+    do_near = near and n >= NEAR_MIN_FEATURES and m1 > 0 and m2 > 0 and std is not None and std > 0 and not discrete
     sketch = _Sketch(n, rng, train) if do_near else None
     h1, p1 = _sweep(train, kind, multipliers, sketch)
     h2, p2 = _sweep(test, kind, multipliers, sketch)
@@ -124,11 +127,26 @@ def find_duplicates(X_train: Any, X_test: Any, *, example_axis: int | None = Non
             near_pairs, near_rms = near_pairs[~zero], near_rms[~zero]
     elif near and n < NEAR_MIN_FEATURES:
         notes.append(f"near duplicates not looked for: {n} features (fewer than {NEAR_MIN_FEATURES})")
+    elif near and discrete:
+        notes.append("near duplicates not looked for: the features take few distinct values (categories, counts), "
+                     "where examples close to each other are common without any copying")
     same = same_object or (m1 == m2 and len(exact) == m2 and bool(np.all(exact[:, 0] == exact[:, 1])))
     return Duplicates(train_examples=m1, test_examples=m2, features=n, example_axis=axis, exact=exact, near=near_pairs,
                       near_rms=near_rms, same_array=same, near_checked=do_near,
                       radius_rms=radius_rms, data_std=std, seconds=time.perf_counter() - start,
                       candidates=candidates, notes=notes)
+
+
+def _discrete(train: np.ndarray) -> bool:
+    """Tabular data of categories and small counts: fewer than a quarter of the varying features take
+    more than DISCRETE_VALUES distinct values (pixels of MNIST or of photos take dozens to hundreds)."""
+    sample = train[:DISCRETE_SAMPLE]
+    if sample.shape[0] < 2 * DISCRETE_VALUES:
+        return False
+    ordered = np.sort(sample, axis=0)
+    distinct = 1 + np.count_nonzero(np.diff(ordered, axis=0), axis=0)  # NaNs count apart: never discrete by them
+    varying = int(np.count_nonzero(distinct > 1))
+    return varying > 0 and int(np.count_nonzero(distinct > DISCRETE_VALUES)) < 0.25 * varying
 
 
 def check_leakage(X_train: Any, X_test: Any, *, example_axis: int | None = None, near: bool = True,

@@ -155,8 +155,16 @@ def shape_finding(p: ParameterCheck, key: str, location: Location, values: str |
         "wrong": " Its values are wrong as well.",
         None: "",
     }[values]
+    if key == p.name:  # gradients matched by position (return dW1, db1, ...): no key of their own
+        key = f"d{p.name}" if p.name[:1].isalpha() and "." not in p.name else f"the gradient of {p.name}"
     message = f"{key} has shape {tuple(gshape or ())} but {p.name} has shape {tuple(pshape)}.{values_text}"
-    if len(pshape) == 2 and pshape[1] == 1 and gshape == (pshape[0],):
+    if not gshape and len(pshape) == 2 and 1 in pshape and max(pshape) > 1:
+        axis = 1 if pshape[1] == 1 else 0
+        message = (f"{key} is one number (shape ()) but {p.name} has shape {tuple(pshape)}: the sum over every unit "
+                   f"and every example (np.sum without an axis), where each of the {max(pshape)} units needs its own "
+                   f"gradient. In the update every bias moves by that same number.")
+        fix = f"Sum over the examples only: {key} = np.sum(dZ, axis={axis}, keepdims=True) / m."
+    elif len(pshape) == 2 and pshape[1] == 1 and gshape == (pshape[0],):
         fix = f"Keep the column shape: {key} = np.sum(dZ, axis=1, keepdims=True) / m."
         message += f" In the update, {p.name} - learning_rate * {key} broadcasts into a {pshape[0]}x{pshape[0]} matrix."
     elif values == "match-after-transpose":

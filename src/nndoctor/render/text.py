@@ -94,7 +94,8 @@ def probe_lines(report: Report) -> list[str]:
     if not isinstance(probe, dict):
         return []
     lines = []
-    runs = training.get("runs", []) if isinstance(training, dict) else []
+    every = training.get("runs", []) if isinstance(training, dict) else []
+    runs = [r for r in every if r.get("trained", True)] or every  # a predict() after training is no run
     iterations = sum(r.get("iterations", 0) for r in runs)
     if runs:
         call = probe.get("training_call") or ("the file's own training loop" if iterations > 1
