@@ -78,6 +78,7 @@ class Budget:
     _totals: dict[tuple[int, int], int] = field(default_factory=dict)  # loop instance -> its length
     _last_tick: tuple[int, int] | None = None
     _entered: dict[tuple[int, int], int] = field(default_factory=dict)  # loop instance -> event it started at
+    _frame_loops: dict[int, list[int]] = field(default_factory=dict)  # frame -> loops it ticked, latest last
 
     def __post_init__(self) -> None:
         self.started = self.clock()
@@ -107,6 +108,11 @@ class Budget:
         key = (id(frame), loop)
         self.events += 1
         self._ticks[key] = self._ticks.get(key, 0) + 1
+        loops = self._frame_loops.setdefault(id(frame), [])
+        if not loops or loops[-1] != loop:
+            if loop in loops:
+                loops.remove(loop)
+            loops.append(loop)
         self._last_tick = key
         run = self.current
         if run is not None and run.stopping is not None:
@@ -116,6 +122,17 @@ class Budget:
                 return True
         self._loops[key] = (self.events, self.completions)
         return False
+
+    def loop_around(self, frame: Any) -> int | None:
+        """The innermost instrumented loop of ``frame`` whose body holds the line it is running, if any."""
+        from nndoctor.checkfile.transform import LOOPS
+
+        line = frame.f_lineno
+        for loop in reversed(self._frame_loops.get(id(frame), [])):
+            node = LOOPS.get(loop)
+            if node is not None and node.lineno <= line <= (node.end_lineno or node.lineno):
+                return loop
+        return None
 
     def check_deadline(self) -> None:
         if self.hard_stop or self.clock() - self.started > self.hard_seconds:

@@ -172,6 +172,12 @@ class Doctor:
         self._top_calls = 0
         self._backward_calls = 0
         self._derivative_depth = 0
+        self._top_function: str | None = None  # the function of the current top-level call
+        self._top_loop: int | None = None  # the module-level loop the current top-level call is made in
+        self._steps_this_top = 0  # steps the current top-level call completed
+        self._run_first_call = 0  # the top-level call the current run began in
+        # a module-level loop's run per step function, to go on with after an evaluation call
+        self._loop_runs: dict[tuple[Any, ...], tuple[Run, Any]] = {}
         self._nested_forwards = 0  # forwards running inside a cost-and-gradient wrapper
         self._nested_seen = False  # the wrapper running now called the network's forward already
         self._activation_depth = 0
@@ -484,6 +490,9 @@ class Doctor:
             if self._depth == 0:
                 self._top_calls += 1
                 self._top_label = _call_label(site, args, kwargs, self.label_ignore)
+                self._top_function = site.name
+                self._steps_this_top = 0
+                self._top_loop = self._module_loop()
             state["backwards"] = self._backward_calls
             if site.fixed_role is None and args and not site.settled():
                 given, _, _ = R.call_parameters(args, kwargs, site.arg_names)
@@ -626,7 +635,12 @@ class Doctor:
         state["forward"] = False
         self._forward_depth = 0
         self._forward_state = None
-        if self._run is not None and len(self._run.iterations) <= 1 and self._top_label:
+        if self._run is not None and len(self._run.iterations) <= 1 and self._top_loop is not None:
+            # called from a loop of the module: the loop's run, one step per call
+            key = ("loop", self._top_loop, self._top_function)
+            self._run_key_value = key
+            self._loop_runs[key] = (self._run, self.budget.current if self.budget is not None else None)
+        elif self._run is not None and len(self._run.iterations) <= 1 and self._top_label:
             self._run.label = self._unique_label(self._top_label)
             self._run_key_value = ("call", self._top_calls)
 
@@ -735,14 +749,51 @@ class Doctor:
     def _run_key(self) -> tuple[Any, str]:
         """Which run a step belongs to: a step called from the top level (a module-level loop)
         belongs to "main"; a step inside a top-level call (``model(...)``) to that call."""
+        loop = self._top_loop if self._depth > 0 else self._module_loop()
+        if loop is not None:
+            # in a loop of the module: its iterations are the run's steps (grads = net.gradient(x, t)),
+            # unless one call of it makes several steps (for lr in rates: model(X, Y, lr)): that call
+            # is a run of its own
+            if self._depth > 0 and self._steps_this_top >= 1:
+                key = ("call", self._top_calls)
+                run = self._run
+                loop_key = ("loop", loop, self._top_function)
+                if run is not None and self._run_key_value == loop_key and self._run_first_call == self._top_calls:
+                    self._run_key_value = key  # the run began with this call: it is the call's
+                    run.label = self._unique_label(self._top_label or "main")
+                    self._loop_runs.pop(loop_key, None)
+                return key, self._top_label or "main"
+            return ("loop", loop, self._top_function), "main"
         if self._depth == 0:
             return ("main",), "main"
         return ("call", self._top_calls), self._top_label or "main"
 
+    def _module_loop(self) -> int | None:
+        """The loop of the program's module level the current call is made from, if any."""
+        if self.budget is None:
+            return None
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != "<module>":
+            frame = frame.f_back
+        if frame is None or frame.f_globals.get("__name__") != "__main__":
+            return None
+        return self.budget.loop_around(frame)
+
     def _begin_step(self) -> None:
         """A forward pass starts: open a new iteration unless the current one is still open."""
         key, label = self._run_key()
-        if self._run is not None and self._run_key_value != key:
+        resumed = self._loop_runs.get(key) if self._run_key_value != key else None
+        if resumed is not None and resumed[0] is not self._run:
+            # a module-level loop's step function again, after an evaluation call (loss = net.loss(x, t)):
+            # its run goes on where it was
+            if self._run is not None and self._run.completed:
+                self._close_run()
+            self._run, self._run_key_value = resumed[0], key
+            self._it = resumed[0].iterations[-1] if resumed[0].iterations else None
+            self._advance = self._it is not None
+            if self.budget is not None:
+                self.budget.current = resumed[1]
+        elif self._run is not None and self._run_key_value != key:
             if self._run.completed:
                 self._close_run()
             else:  # nothing trained under the old key (a predict() call): start afresh in its place
@@ -755,9 +806,12 @@ class Doctor:
         if self._run is None:
             self._run = Run(index=len(self.trace.runs), label=self._unique_label(label), updates_seen=False)
             self._run_key_value = key
+            self._run_first_call = self._top_calls
             self.trace.runs.append(self._run)
             if self.budget is not None:
                 self.budget.new_run()
+            if key[0] == "loop":
+                self._loop_runs[key] = (self._run, self.budget.current if self.budget is not None else None)
         run = self._run
         if self._it is None or self._advance:
             index = (self._it.index + 1) if (self._it is not None and self._it.completed) else \
@@ -818,6 +872,8 @@ class Doctor:
             self.evaluations.updates += 1
         if not it.completed:
             it.completed = True
+            if self._backward_seen or (self._run is not None and self._run.updates_seen):
+                self._steps_this_top += 1  # a training step (not a forward the demotion dance completed)
             if self._run is not None:
                 self._last_trained = self._run
                 if self._current_X is not None:

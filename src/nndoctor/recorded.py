@@ -60,6 +60,9 @@ class RecordedStep:
     # itself computes none: the replay evaluates it on the step's own batch
     cost_elsewhere: Call | None = None
     run: str | None = None  # the label of the run the step belongs to
+    # the name of the network object's forward method the program calls elsewhere (evaluate ->
+    # feedforward), for a fused backprop(x, y) that comes with no cost
+    owner_forward: str | None = None
     learning_rate: float | None = None
 
     def get(self, role: str) -> Call | None:

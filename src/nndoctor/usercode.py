@@ -24,10 +24,15 @@ def display_path(path: str | None) -> str | None:
     """A path relative to the working directory (or DISPLAY_BASE) when it lies below it, else unchanged."""
     if not path:
         return path
+    if os.path.isabs(path) and not path.startswith("<"):
+        path = os.path.normpath(path)  # scripts/../src/net.py (a sys.path.append("..") import) -> src/net.py
     try:
         rel = os.path.relpath(path, DISPLAY_BASE or os.getcwd())
     except ValueError:
         return path
+    if rel.startswith("..") and os.path.isabs(path):
+        up = rel.split(os.sep).count("..")
+        return rel if up <= 2 and not rel.startswith(".." + os.sep + ".." + os.sep + "..") else path
     return path if rel.startswith("..") else rel
 
 

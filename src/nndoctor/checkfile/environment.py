@@ -102,6 +102,7 @@ class Neutralized:
     inputs: int = 0  # input() calls answered with end-of-file
     output: BoundedOutput = field(default_factory=BoundedOutput)
     workdir: Path | None = None  # the folder the program ran in (workdir.py)
+    learner_modules: Any = None  # the finder that knows which modules are the learner's
 
 
 def numpy_alias_uses(trees: list[ast.AST]) -> dict[str, list[int]]:
@@ -117,30 +118,58 @@ def numpy_alias_uses(trees: list[ast.AST]) -> dict[str, list[int]]:
 
 
 class LearnerModules(importlib.abc.MetaPathFinder):
-    """Imports the learner's own modules (``.py`` files in the checked file's folder, or below it)
-    with their loops instrumented, so a training loop in ``dnn_utils.py`` is capped like one in the
-    file. No bytecode is written next to the learner's files."""
+    """Imports the learner's own modules with their loops instrumented, so a training loop in
+    ``dnn_utils.py`` is capped like one in the file. The learner's modules are the ``.py`` files in
+    the checked file's folder (or below it), and those under a folder the program itself puts on
+    ``sys.path`` (``sys.path.append("..")`` to import its ``src`` package). No bytecode is written
+    next to the learner's files."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, baseline: list[str] | None = None) -> None:
         self.folder = folder.resolve()
+        self._baseline = {self._resolved(p) for p in (baseline or [])}
+
+    @staticmethod
+    def _resolved(entry: str) -> Path | None:
+        try:
+            return Path(entry or ".").resolve()
+        except (OSError, RuntimeError):
+            return None
+
+    def roots(self) -> list[Path]:
+        """The folders whose modules are the learner's: the file's, and those the program added."""
+        found = [self.folder]
+        for entry in list(sys.path):
+            if not isinstance(entry, str):
+                continue
+            resolved = self._resolved(entry)
+            if resolved is None or resolved in self._baseline or resolved in found or not resolved.is_dir():
+                continue
+            if any(part in ("site-packages", "dist-packages") for part in resolved.parts):
+                continue
+            if resolved == Path(resolved.anchor) or resolved == Path.home():
+                continue  # sys.path.append("/") reaches everything: not a project folder
+            found.append(resolved)
+        return found
 
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         origin = getattr(spec, "origin", None)
-        if spec is None or not origin or not origin.endswith(".py") or not self._learner_file(origin):
+        if spec is None or not origin or not origin.endswith(".py") or not self.is_learner_file(origin):
             return None
         spec.loader = _InstrumentedLoader(name, origin)
         return spec
 
-    def _learner_file(self, origin: str) -> bool:
+    def is_learner_file(self, origin: str) -> bool:
         resolved = Path(origin).resolve()
         if any(part in ("site-packages", "dist-packages") for part in resolved.parts):
             return False
-        try:
-            resolved.relative_to(self.folder)
-        except ValueError:
-            return False
-        return True
+        for root in self.roots():
+            try:
+                resolved.relative_to(root)
+            except ValueError:
+                continue
+            return True
+        return False
 
 
 class _InstrumentedLoader(importlib.machinery.SourceFileLoader):
@@ -164,7 +193,8 @@ def sandbox(path: Path, trees: list[ast.AST], budget: Budget | None = None) -> I
         if alias not in np.__dict__:
             patches.add(np, alias, getattr(builtins, builtin))
     after_import = _AfterImport(_library_patches(state, patches))
-    finder = LearnerModules(path.parent)
+    finder = LearnerModules(path.parent, list(sys.path))
+    state.learner_modules = finder
 
     def no_input(prompt: Any = "") -> str:
         state.inputs += 1

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from nndoctor import roles as R
 from nndoctor.checkfile.conventions import read_conventions
 from nndoctor.checkfile.implied import against_implied_loss
 from nndoctor.checkfile.replay import NotReplayable, Replay, build_replay
@@ -49,6 +50,7 @@ def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
         if signature in checked or len(checked) >= MAX_CHECKED_STEPS:
             continue
         checked.append(signature)
+        step.owner_forward = _forward_method(probe, step)
         outcome = _check_step(step, report, seed, run=step.run if several else None, later=_later(probe, step))
         if outcome is not None:
             sections.append(outcome)
@@ -139,6 +141,20 @@ def _signature(step: RecordedStep) -> tuple[Any, ...]:
         settings = tuple(repr(a) for a in entry.call.inputs if isinstance(a, (int, float, str, bool)) or a is None)
         parts.append((entry.call.name, settings))
     return tuple(parts)
+
+
+def _forward_method(probe: Any, step: RecordedStep) -> str | None:
+    """The forward method of the class whose fused backprop(x, y) opens the step, as the program's own
+    calls showed it (Network.feedforward, called by evaluate)."""
+    opening = step.tape[0].call if step.tape else None
+    owner = opening.args[0] if opening is not None and opening.args else None
+    if owner is None or not hasattr(owner, "__dict__"):
+        return None
+    prefix = f"{type(owner).__qualname__}."
+    for site in probe.doctor.trace.sites.values():
+        if site.role == R.FORWARD and site.name.startswith(prefix) and site.name != opening.name:
+            return site.name[len(prefix):]
+    return None
 
 
 def _later(probe: Any, step: RecordedStep) -> tuple[Any, int] | None:

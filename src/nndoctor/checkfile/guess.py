@@ -25,10 +25,13 @@ TRAINING_NAMES = ("model", "train", "fit", "main", "run", "learn", "training")
 def training_candidates(probe: Probe) -> list[tuple[str, Callable[..., Any]]]:
     """The file's functions that look like a training entry point, best first."""
     found = []
+    called = {site.name for site in probe.doctor.trace.sites.values() if site.calls}
     for name, obj in probe.namespace.items():
         func = getattr(obj, "__wrapped__", obj)
         if not inspect.isfunction(func) or not probe.is_learner(obj):
             continue
+        if getattr(func, "__qualname__", name) in called:
+            continue  # the program ran it already: running it again is not how its author runs the file
         lowered = name.lower()
         score = 0
         if any(lowered == n or lowered.endswith("_" + n) or lowered.startswith(n) for n in TRAINING_NAMES):

@@ -102,11 +102,20 @@ def build_replay(step: RecordedStep) -> Replay:
             # no cost anywhere (the loop prints the accuracy): the losses its output layer implies
             from nndoctor.checkfile.implied import loss_candidates
 
+            forward = prefix[0]
+            if grad_at == 0 and owner is not None and step.owner_forward is not None:
+                # backprop(self, x, y) computes its own forward: the network's forward method (the one
+                # the program calls to evaluate) gives the output on the same example
+                forward = _owner_forward(step.owner_forward, owner, prefix[0], params)
+
             def output(p: Any) -> np.ndarray:
+                if forward is not prefix[0]:
+                    return np.asarray(R.output_of(forward.call.func(*forward.call.args)), dtype=np.float64)
                 return np.asarray(R.output_of(run(p, 0)[0]), dtype=np.float64)
 
-            implied_costs = [(kind, (lambda p, loss=loss: loss(output(p))))
-                             for kind, loss in loss_candidates(prefix[0], prefix[grad_at], params)]
+            if forward is not None:
+                implied_costs = [(kind, (lambda p, loss=loss: loss(output(p))))
+                                 for kind, loss in loss_candidates(forward, prefix[grad_at], params)]
         if extra_cost is None and not implied_costs:
             raise NotReplayable("the program computes no cost nndoctor could evaluate on the step it made")
 
@@ -155,6 +164,19 @@ def build_replay(step: RecordedStep) -> Replay:
     return Replay(cost_value, gradients, params, "pure", describe, examples, classes, None, None, backward,
                   implied_from is not None,
                   implied_costs=[(k, functools.wraps(cost_value)(f)) for k, f in implied_costs])
+
+
+def _owner_forward(method_name: str, owner: Any, fused: TapeEntry, params: Mapping[str, np.ndarray]) -> TapeEntry | None:
+    """A tape entry calling the network's forward method on the data the fused backward got."""
+    method = getattr(owner, method_name, None)
+    data = R.find_data(R.arrays_in(list(fused.call.args[1:]) + list(fused.call.kwargs.values())), params)
+    if not callable(method) or data is None:
+        return None
+    try:
+        result = method(data[0])
+    except Exception:  # noqa: BLE001 - no output, no implied loss
+        return None
+    return TapeEntry(R.FORWARD, Call(method, (data[0],), {}, result))
 
 
 def _parameters(step: RecordedStep, opening: TapeEntry) -> tuple[Any, Any, Any, str]:
@@ -332,6 +354,9 @@ def _adapted(call: Call, prefix: list[TapeEntry], root: Any, owner: Any,
         unique = list({id(a): a for a in matches}.values())
         if not unique:
             return None
+        # the same shape first (t_batch for t, not x_batch that differs in one dimension too), then
+        # the same kind of values (labels in integers stay labels)
+        unique.sort(key=lambda a: (a.shape != value.shape, a.dtype.kind != value.dtype.kind))
         return ("const", unique[0])
 
     args = [source(i, a) for i, a in enumerate(call.args)]

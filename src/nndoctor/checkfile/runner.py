@@ -73,6 +73,7 @@ class Probe:
     statements_run: int = 0
     iterations: int = 300
     inline_loops: list[Any] = field(default_factory=list)  # training loops written inline (inline.py)
+    held: dict[str, int] = field(default_factory=dict)  # the running statement's names before it ran (ids)
     layer_loops: list[Any] = field(default_factory=list)  # loops driving layer objects one by one (layer_loop.py)
 
     @property
@@ -97,12 +98,20 @@ class Probe:
         target = str(self.path)
         if filename == target or filename.startswith(target + " (cell "):
             return True
+        if not filename.endswith(".py"):
+            return False
+        finder = self.neutralized.learner_modules if self.neutralized is not None else None
+        if finder is not None:
+            try:
+                return finder.is_learner_file(filename)
+            except OSError:
+                return False
         try:
             resolved = Path(filename).resolve()
             resolved.relative_to(self.path.parent)
         except (ValueError, OSError):
             return False
-        return "site-packages" not in resolved.parts and resolved.suffix == ".py"
+        return "site-packages" not in resolved.parts
 
     def trained(self) -> bool:
         return any(run.completed for run in self.doctor.trace.runs)
@@ -148,18 +157,9 @@ def run_program(probe: Probe) -> Probe:
     """Every statement in order, then (only if nothing trained) the spec's or a guessed training call."""
     try:
         _observe_inline_loops(probe)
-        failed_cell = None
         for statement in probe.program.statements:
-            if failed_cell is not None and statement.cell == failed_cell:
-                _unbind(probe, statement)  # as in Jupyter, the rest of a cell that raised does not run
-                continue
-            errors = len(probe.errors)
             if not _run_statement(probe, statement):
                 break
-            if len(probe.errors) > errors and statement.cell is not None:
-                failed_cell = statement.cell
-                probe.notes.append(f"{statement.where} raised: the rest of cell {statement.cell} was not run "
-                                   f"(as in Jupyter); the next cells were")
             probe.statements_run += 1
             _watch_new_names(probe, statement)
             if isinstance(statement.node, (ast.Import, ast.ImportFrom)):
@@ -215,6 +215,7 @@ def _train_if_nothing_did(probe: Probe, iterations: int) -> None:
 def _run_statement(probe: Probe, statement: Statement) -> bool:
     """Run one statement; False when the program ends here (exit, time limit)."""
     ns = probe.namespace
+    probe.held = {n: id(ns[n]) for n in bound_names(statement.node) if n in ns}  # to see what it reassigns
     try:
         exec(statement.code, ns)  # noqa: S102 - running the learner's file is the job
     except ProbeBudgetReached:
@@ -253,7 +254,16 @@ def _run_statement(probe: Probe, statement: Statement) -> bool:
 
 
 def _unbind(probe: Probe, statement: Statement) -> None:
-    probe.unbound.update(n for n in bound_names(statement.node) if n not in probe.namespace)
+    """A statement that failed or was stopped never assigned its names: an older value of one of them
+    is not what the program meant to use next (``with open(f) as fh: out = json.load(fh)`` failing
+    leaves last cell's ``out``), so the statements that read them are skipped, as notes."""
+    for name in bound_names(statement.node):
+        if name in probe.namespace and probe.held.get(name) == id(probe.namespace[name]):
+            del probe.namespace[name]  # an older value it did not get to replace
+            probe.unbound.add(name)
+        elif name not in probe.namespace:
+            probe.unbound.add(name)
+        # (a name it did reassign before failing holds what the program computed: kept, as in Jupyter)
 
 
 def _stopped(probe: Probe, name: str, exc: BaseException) -> None:
@@ -334,16 +344,23 @@ def _watch_module(probe: Probe, module: types.ModuleType) -> None:
 
 
 def bound_names(node: ast.stmt) -> list[str]:
+    """The module-level names a statement assigns (not the locals of the functions it defines)."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [node.name]
     names = []
-    for sub in ast.walk(node):
+    pending: list[ast.AST] = [node]
+    while pending:
+        sub = pending.pop()
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.append(sub.id)
         elif isinstance(sub, ast.alias):
             names.append((sub.asname or sub.name).split(".")[0])
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and sub is not node:
             names.append(sub.name)
+            continue
+        elif isinstance(sub, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue  # their own scope
+        pending.extend(ast.iter_child_nodes(sub))
     if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
         module = sys.modules.get(node.module or "")
         names += [n for n in vars(module) if not n.startswith("_")] if module else []

@@ -5,8 +5,9 @@ transposed data (X_train 320 x 2, y_train 320 x 1).
 Planted bug: compute_cost keeps only the Y * log(A2) term and drops the 1/m (cost = -sum(Y log A2)),
 while the backward differentiates the mean binary cross-entropy (dZ2 = A2 - Y, / m).
 
-Expected diagnosis: gradient-mismatch on W1, b1, W2, b2 against the program's own cost; the side
-experiment's split is not the network's data (no label-format).
+Expected diagnosis: gradient-mismatch on W2 and b2 against the program's own cost, the layer below
+(W1, b1) named as carrying the same error down; the side experiment's split is not the network's
+data (no label-format).
 
 Ground truth (float64, central differences against compute_cost): relative errors 0.7 to 0.95.
 """
@@ -109,7 +110,7 @@ EXPECTED = {
     "trains": True,
     "findings": [
         {"rule": "gradient-mismatch", "severity": "error", "parameter": "W2"},
-        {"rule": "gradient-mismatch", "severity": "error", "parameter": "W1"},
+        {"rule": "gradient-mismatch", "severity": "error", "parameter": "b2"},
     ],
     "absent": ["label-format", "train-test-leakage", "user-code-error"],
 }
