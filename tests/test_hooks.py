@@ -197,3 +197,45 @@ def test_max_iterations_bounds_what_is_stored():
     X, Y = module.load_data()
     module.L_layer_model(X, Y, [20, 4, 1], num_iterations=40)
     assert len(doctor.trace.runs[0].completed) == 10
+
+
+def _doubled_dW1(module):
+    """A planted bug, written into the module itself: the backward returns twice the first layer's
+    weight gradient (nothing else shows it: the training still converges)."""
+    module.right_backward = module.L_model_backward
+    exec("def L_model_backward(AL, Y, caches):\n"
+         "    grads = right_backward(AL, Y, caches)\n"
+         "    grads['dW1'] = 2 * grads['dW1']\n"
+         "    return grads\n", module.__dict__)
+    return module
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_watch_replays_the_first_step_as_a_gradient_check_unless_turned_off(check):
+    module = _doubled_dW1(load_model("course_deep"))
+    doctor = nndoctor.Doctor(check_gradients=check).watch(module)
+    X, Y = module.load_data()
+    module.L_layer_model(X, Y, [20, 8, 5, 1], learning_rate=0.05, num_iterations=60)
+    report = doctor.report()
+    doctor.unwatch()
+    wrong = [f for f in report.findings if f.rule == "gradient-mismatch"]
+    if check:
+        assert [(f.location.parameter, f.kind, f.severity.label) for f in wrong] == [("W1", "scale", "error")]
+        assert report.sections["gradient_check"]["parameters"]["W2"]["status"] == "ok"
+    else:
+        assert wrong == [] and "gradient_check" not in report.sections
+
+
+def test_the_gradient_check_of_watch_leaves_parameters_and_random_state_alone():
+    module = load_model("course_deep")
+    doctor = nndoctor.Doctor().watch(module)
+    X, Y = module.load_data()
+    params, _ = module.L_layer_model(X, Y, [20, 8, 5, 1], learning_rate=0.05, num_iterations=40)
+    saved = {k: v.copy() for k, v in params.items()}
+    state = np.random.get_state()
+    report = doctor.report()
+    doctor.unwatch()
+    assert report.sections["gradient_check"]["verdict"] == "pass"
+    assert all(np.array_equal(params[k], saved[k]) for k in saved)
+    after = np.random.get_state()
+    assert np.array_equal(state[1], after[1]) and state[2:] == after[2:]

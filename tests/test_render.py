@@ -305,7 +305,8 @@ def test_html_is_self_contained_and_ordered(blowup):
     nan, fix = page.index("The cost becomes nan"), page.index("fix:")
     figures = page.index("<svg")
     assert verdict < errors < nan < fix < figures
-    assert page.count("<svg") == 3  # cost, gradient norms, dead/saturated units
+    # cost, gradient norms, dead/saturated units, and the gradient check the Doctor now replays
+    assert page.count("<svg") == 4 and "Gradient check" in page
     assert "NaN/inf from iteration 16" in page
     assert render_html(blowup) == page  # deterministic
 

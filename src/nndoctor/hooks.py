@@ -129,7 +129,8 @@ class Doctor:
     """
 
     def __init__(self, every: int = 1, *, max_iterations: int | None = None, budget: Budget | None = None,
-                 keep_calls: bool = False, trace: str | os.PathLike[str] | None = None) -> None:
+                 keep_calls: bool = False, trace: str | os.PathLike[str] | None = None,
+                 check_gradients: bool = True) -> None:
         if not isinstance(every, int) or every < 1:
             from nndoctor.errors import InvalidInputError
 
@@ -145,7 +146,10 @@ class Doctor:
         # complete step's calls are kept so the gradient check can replay them
         self.budget = budget
         self.keep_calls = keep_calls
-        self._recorder = StepRecorder(self._step_params) if keep_calls else None
+        # the first complete step of each run is kept to be replayed as a gradient check at report()
+        # time (check_gradients=False: not recorded, not checked); nndoctor check replays it itself
+        self.check_gradients = check_gradients
+        self._recorder = StepRecorder(self._step_params) if keep_calls or check_gradients else None
         self.evaluations = CostEvaluations() if keep_calls else None  # the learner's own gradient checks
         self._step_owner: Any = None  # the network object a step's forward was a method of
         self._step_key: Any = None  # which parameters opened the step (the same ones open the next)
@@ -390,6 +394,18 @@ class Doctor:
         report = diagnose(self.trace, target=target, internal_errors=list(self._internal_errors))
         report.extend(self._data_findings())
         defer_to_raw_inputs(report)  # raw inputs explain dead or unstable units
+        if self.check_gradients and not self.keep_calls and self.steps:
+            # watch() and the decorators: the first step of each run replayed as a gradient check, so a
+            # wrong backward is never a silent PASS (nndoctor check does this itself, with more evidence)
+            from nndoctor.checkfile.fold import fold
+            from nndoctor.checkfile.gradients import check_steps
+
+            busy, self._busy = self._busy, True  # the replay's calls are not the program's
+            try:
+                check_steps(self, report, seed=0, final_params=self._params)
+            finally:
+                self._busy = busy
+            fold(report)
         return report
 
     def _data_findings(self) -> list[Any]:

@@ -27,22 +27,30 @@ MAX_CHECKED_STEPS = 3
 
 
 def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
-    """Check every distinct recorded step; True when at least one was checked."""
+    """Check every distinct step the file's run recorded; True when at least one was checked."""
+    return check_steps(probe.doctor, report, seed, layer_loops=probe.layer_loops, inline_loops=probe.inline_loops,
+                       final_params=probe.final_params)
+
+
+def check_steps(doctor: Any, report: Report, seed: int, *, layer_loops: Any = (), inline_loops: Any = (),
+                final_params: Any = None) -> bool:
+    """Check every distinct step a Doctor recorded (and the loops read from a file's code); True when
+    at least one was checked."""
     from nndoctor.checkfile.layer_loop import belongs_to
 
     sections: list[dict[str, Any]] = []
     checked_loops = []
-    for loop in probe.layer_loops:
+    for loop in layer_loops:
         outcome = _check_layer_loop(loop, report, seed)
         if outcome is not None:
             sections.append(outcome)
             checked_loops.append(loop)
     # the Doctor's view of such a loop (one layer's call taken for the whole forward) is superseded
-    kept = {r.label for r in probe.doctor.trace.diagnosable_runs()}
-    steps = [s for s in probe.doctor.steps if s and not any(belongs_to(s, loop) for loop in checked_loops)
+    kept = {r.label for r in doctor.trace.diagnosable_runs()}
+    steps = [s for s in doctor.steps if s and not any(belongs_to(s, loop) for loop in checked_loops)
              and (s.run is None or s.run in kept or not kept)]
     if not steps and not sections:
-        return _check_inline_loops(probe, report, seed)
+        return _check_inline_loops(inline_loops, report, seed)
     checked: list[tuple[Any, ...]] = []
     several = len({s.run for s in steps}) > 1
     for step in steps:
@@ -50,8 +58,9 @@ def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
         if signature in checked or len(checked) >= MAX_CHECKED_STEPS:
             continue
         checked.append(signature)
-        step.owner_forward = _forward_method(probe, step)
-        outcome = _check_step(step, report, seed, run=step.run if several else None, later=_later(probe, step))
+        step.owner_forward = _forward_method(doctor, step)
+        outcome = _check_step(step, report, seed, run=step.run if several else None,
+                              later=_later(doctor, final_params, step))
         if outcome is not None:
             sections.append(outcome)
     if not sections:
@@ -104,12 +113,12 @@ def _undecided(result: Any) -> int:
     return sum(p.status == "inconclusive" for p in result.parameters.values())
 
 
-def _check_inline_loops(probe: Any, report: Report, seed: int) -> bool:
+def _check_inline_loops(inline_loops: Any, report: Report, seed: int) -> bool:
     """Training loops written inline: their body up to the update, replayed (inline.py)."""
     from nndoctor.checkfile.inline import inline_replay
     from nndoctor.gradcheck import check_gradients
 
-    for loop in probe.inline_loops:
+    for loop in inline_loops:
         if not loop.steps:
             continue
         replay = inline_replay(loop)
@@ -118,7 +127,13 @@ def _check_inline_loops(probe: Any, report: Report, seed: int) -> bool:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             try:
-                result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style="pure")
+                if replay.implied_costs:  # no cost, or a step added as computed: the loss it descends
+                    result, note = against_implied_loss(replay, seed)
+                    report.add(note)
+                    if result is None:
+                        return True
+                else:
+                    result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style="pure")
             except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
                 report.add(Finding(rule="check-inconclusive", severity="warning",
                                    message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
@@ -143,7 +158,7 @@ def _signature(step: RecordedStep) -> tuple[Any, ...]:
     return tuple(parts)
 
 
-def _forward_method(probe: Any, step: RecordedStep) -> str | None:
+def _forward_method(doctor: Any, step: RecordedStep) -> str | None:
     """The forward method of the class whose fused backprop(x, y) opens the step, as the program's own
     calls showed it (Network.feedforward, called by evaluate)."""
     opening = step.tape[0].call if step.tape else None
@@ -151,19 +166,19 @@ def _forward_method(probe: Any, step: RecordedStep) -> str | None:
     if owner is None or not hasattr(owner, "__dict__"):
         return None
     prefix = f"{type(owner).__qualname__}."
-    for site in probe.doctor.trace.sites.values():
+    for site in doctor.trace.sites.values():
         if site.role == R.FORWARD and site.name.startswith(prefix) and site.name != opening.name:
             return site.name[len(prefix):]
     return None
 
 
-def _later(probe: Any, step: RecordedStep) -> tuple[Any, int] | None:
+def _later(doctor: Any, final_params: Any, step: RecordedStep) -> tuple[Any, int] | None:
     """(the parameters the step's run ended with, its iterations), for a check the first step left
     undecided: only for the program's last training run, whose parameters are the Doctor's last."""
-    runs = probe.doctor.trace.diagnosable_runs()
-    if not runs or runs[-1].label != step.run or probe.final_params is None:
+    runs = doctor.trace.diagnosable_runs()
+    if not runs or runs[-1].label != step.run or final_params is None:
         return None
-    return probe.final_params, len(runs[-1].completed)
+    return final_params, len(runs[-1].completed)
 
 
 def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None,

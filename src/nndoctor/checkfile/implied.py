@@ -80,27 +80,56 @@ def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding]:
 
     weights = R.weight_keys(replay.params)
     tried = []
+    partial: tuple[tuple[int, int], str, Any, float] | None = None  # ((agreeing, exact), loss, cost, factor)
     for kind, cost in replay.implied_costs:
         first = check(cost)
         factor = _shared_factor(first, only=weights)
         tried.append((kind, first))
         if factor is None:
+            agreeing, common = _most_common_factor(first, weights)
+            ok = sum(1 for n in weights if first.parameters.get(n) is not None and first.parameters[n].status == "ok")
+            if common is not None and (partial is None or (agreeing, ok) > partial[0]):
+                partial = ((agreeing, ok), kind, cost, common)
             continue
         result = first if math.isclose(factor, 1.0, rel_tol=2e-3) else check(_scaled(cost, factor, replay.style))
-        return result, _backward_fits(kind, factor, replay.backward, replay.n_examples)
+        return result, _backward_fits(kind, factor, replay.backward or replay.grad_fn, replay.n_examples)
+    if partial is not None:
+        # some weight matrices follow a loss (the output layer's, typically) and others do not: that
+        # loss, and the ones that disagree with it are the backward's errors
+        _, kind, cost, factor = partial
+        result = check(cost) if math.isclose(factor, 1.0, rel_tol=2e-3) else check(_scaled(cost, factor, replay.style))
+        following = [n for n in weights if result.parameters.get(n) is not None and result.parameters[n].status == "ok"]
+        return result, _backward_fits(kind, factor, replay.backward or replay.grad_fn, replay.n_examples, following)
     kind, best = min(tried, key=lambda t: _worst(t[1]))
     wrong = [n for n, p in best.parameters.items() if p.status != "ok"]
     return None, Finding(
         rule="implied-loss", severity="error",
-        message=(f"The program computes no cost, and the gradients {_name(replay.backward)} returns are not those of "
+        message=(f"The program computes no cost, and the gradients {_name(replay.backward or replay.grad_fn)} gives are not those of "
                  f"a known loss of its output: against the cross-entropy and the squared error, "
                  f"{', '.join('d' + n for n in wrong)} disagree (relative error {_worst(best):.2g} against the "
                  f"{kind}, the closest). A derivative in the backward is wrong, or it uses values from the wrong layer."),
-        location=_backward_location(replay.backward),
+        location=_backward_location(replay.backward or replay.grad_fn),
         evidence={"kind": "neither", "closest": kind, "relative_error": _worst(best), "parameters": wrong},
         fix=("Compute the cost the network is trained with (and print it now and then), then compare the backward "
              "with a numerical gradient of that cost; check each derivative: sigmoid'(z) = s * (1 - s), "
              "tanh'(z) = 1 - a**2, softmax with cross-entropy gives A - Y."))
+
+
+def _most_common_factor(check: Any, weights: list[str]) -> tuple[int, float | None]:
+    """(how many weight matrices share it, the factor most of them share with the loss's gradient)."""
+    factors = []
+    for name in weights:
+        p = check.parameters.get(name)
+        if p is not None and p.status == "ok":
+            factors.append(1.0)
+        elif p is not None and p.status == "mismatch" and p.kind == "scale" and p.factor:
+            factors.append(float(p.factor))
+    best: tuple[int, float | None] = (0, None)
+    for f in factors:
+        count = sum(math.isclose(g, f, rel_tol=2e-3) for g in factors)
+        if count > best[0]:
+            best = (count, f)
+    return best
 
 
 def _scaled(cost: Callable[..., Any], factor: float, style: str) -> Callable[..., Any]:
@@ -114,11 +143,13 @@ def _name(func: Any) -> str:
 
 
 def _backward_location(func: Any) -> Location:
-    file, line = definition_site(func) if func is not None else (None, None)
+    where = getattr(func, "nndoctor_location", None)  # a replay of the learner's loop: the loop's line
+    file, line = where if where else (definition_site(func) if func is not None else (None, None))
     return Location(function=_name(func) if func is not None else None, file=file, line=line)
 
 
-def _backward_fits(kind: str, factor: float, backward: Any, examples: int | None) -> Finding:
+def _backward_fits(kind: str, factor: float, backward: Any, examples: int | None,
+                   following: list[str] | None = None) -> Finding:
     what = "the cross-entropy of its output against the labels" if kind == "cross-entropy" else \
         "the squared error of its output against the labels"
     if math.isclose(factor, 1.0, rel_tol=2e-3):
@@ -131,8 +162,11 @@ def _backward_fits(kind: str, factor: float, backward: Any, examples: int | None
         per = f" times {factor:.4g}"
     return Finding(
         rule="implied-loss", severity="info",
-        message=(f"The program computes no cost; the weight gradients {_name(backward)} returns are those of {what}{per}, "
-                 f"so nndoctor checked every gradient against that loss."),
+        message=(f"The program computes no cost; the weight gradients {_name(backward)} gives are those of {what}{per}, "
+                 f"so nndoctor checked every gradient against that loss." if following is None else
+                 f"The program computes no cost; of the weight gradients {_name(backward)} gives, those of "
+                 f"{', '.join(following)} follow {what}{per}: nndoctor checked every gradient against that loss, "
+                 f"and the others disagree with it (see their findings)."),
         location=_backward_location(backward),
         evidence={"kind": kind, "factor": factor, "source": "backward"},
         fix="Nothing to fix. Computing that loss now and then (and printing it) makes training easier to follow.")

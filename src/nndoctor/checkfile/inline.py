@@ -18,6 +18,7 @@ Read from the loop's own code and values, never by calling anything:
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ import numpy as np
 from nndoctor import roles as R
 from nndoctor.checkfile.replay import Replay
 from nndoctor.checkfile.transform import LOOPS, TICK
+from nndoctor.usercode import display_path
 
 COST_NAMES = ("cost", "loss", "j", "error", "err", "l", "ce", "mse", "total_loss", "epoch_loss")
 
@@ -34,8 +36,10 @@ COST_NAMES = ("cost", "loss", "j", "error", "err", "l", "ce", "mse", "total_loss
 @dataclass
 class Update:
     param: str
-    grad: str
-    lr: ast.expr
+    grad: str | None  # the gradient's name (W -= lr * dW); None when the step is an expression
+    lr: ast.expr | None
+    step: ast.expr | None = None  # W += np.dot(layer_1.T, delta): the expression added (or taken away)
+    sign: int = -1  # -1 for -=, +1 for +=
 
 
 @dataclass
@@ -108,11 +112,18 @@ def _updates(body: list[ast.stmt]) -> list[Update]:
 
 
 def _update_of(statement: ast.stmt) -> Update | None:
-    """``W -= lr * dW`` / ``W = W - lr * dW`` (either order of the product)."""
-    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Sub) and \
+    """``W -= lr * dW`` / ``W = W - lr * dW`` (either order of the product), or an update that adds or
+    takes away a computed step: ``W += np.dot(layer_1.T, delta)``, ``W -= eta * X.T @ delta``."""
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, (ast.Sub, ast.Add)) and \
             isinstance(statement.target, ast.Name):
-        found = _scaled_name(statement.value)
-        return Update(statement.target.id, found[0], found[1]) if found else None
+        sign = -1 if isinstance(statement.op, ast.Sub) else 1
+        found = _scaled_name(statement.value) if sign < 0 else None
+        if found:
+            return Update(statement.target.id, found[0], found[1], statement.value, sign)
+        if isinstance(statement.value, (ast.Call, ast.BinOp)) and any(
+                isinstance(n, ast.Name) and n.id != statement.target.id for n in ast.walk(statement.value)):
+            return Update(statement.target.id, None, None, statement.value, sign)
+        return None
     if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and \
             isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.BinOp) and \
             isinstance(statement.value.op, ast.Sub) and isinstance(statement.value.left, ast.Name) and \
@@ -174,10 +185,11 @@ class Observer:
             loop.cost_name = _cost_name(loop, names)
         if not loop.layers:
             loop.layers = _layers(loop, names)
-        grads = {u.param: names.get(u.grad) for u in loop.updates}
+        grads = {u.param: names.get(u.grad) if u.grad else -u.sign * (params[u.param] - loop.previous[u.param])
+                 for u in loop.updates if u.param in loop.previous}  # type: ignore[index]
         grads = {k: g for k, g in grads.items() if isinstance(g, np.ndarray)}
         cost = names.get(loop.cost_name) if loop.cost_name else None
-        lr = _value(loop.updates[0].lr, names)
+        lr = _value(loop.updates[0].lr, names) if loop.updates[0].lr is not None else None
         activations = [(kind, names.get(a), names.get(z)) for a, z, kind in loop.layers]
         self.record(loop=loop, before=loop.previous, after=params, grads=grads,
                     cost=R.scalar_value(cost) if R.is_scalar(cost) else None,
@@ -194,7 +206,7 @@ def _value(expr: ast.expr, names: Mapping[str, Any]) -> float | None:
 
 
 def _cost_name(loop: InlineLoop, names: Mapping[str, Any]) -> str | None:
-    grads = {u.grad for u in loop.updates}
+    grads = {u.grad for u in loop.updates if u.grad}
     candidates = [n for n in loop.assigned if n not in grads and R.is_cost_value(names.get(n))]
     named = [n for n in candidates if n.lower() in COST_NAMES]
     if named:
@@ -233,8 +245,10 @@ def _layers(loop: InlineLoop, names: Mapping[str, Any]) -> list[tuple[str, str, 
 
 def inline_replay(loop: InlineLoop) -> Replay | None:
     """The loop body before the update, run on a copy of its first iteration's variables."""
-    if loop.first is None or loop.first_params is None or loop.cost_name is None:
+    if loop.first is None or loop.first_params is None:
         return None
+    if loop.cost_name is None or any(u.grad is None for u in loop.updates):
+        return _fused_replay(loop)
     code = compile(ast.Module(body=loop.prefix, type_ignores=[]), loop.filename, "exec")
     grads = {u.param: u.grad for u in loop.updates}
 
@@ -255,5 +269,75 @@ def inline_replay(loop: InlineLoop) -> Replay | None:
     label = f"the training loop at line {loop.line}"
     cost_fn.__qualname__ = cost_fn.__name__ = label
     grad_fn.__qualname__ = grad_fn.__name__ = label
+    grad_fn.nndoctor_location = (display_path(loop.filename) or loop.filename, loop.line)  # type: ignore[attr-defined]
     return Replay(cost_fn, grad_fn, dict(loop.first_params), "pure", f"{label} (its body up to the update)",
                   None, None)
+
+
+def _fused_replay(loop: InlineLoop) -> Replay | None:
+    """A loop that computes no cost, or whose update adds a computed step (``W += np.dot(a.T, delta)``):
+    the replay gives the applied gradient (``-step / lr``, up to one factor) and, as implied costs, the
+    losses its output layer may be trained with (implied.py says which one the steps descend)."""
+    from nndoctor.checkfile.implied import _candidates
+
+    code = compile(ast.Module(body=loop.prefix, type_ignores=[]), loop.filename, "exec")
+
+    def run(p: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        names = dict(loop.first)  # type: ignore[arg-type]
+        names.update({k: np.array(v, copy=True) for k, v in p.items()})
+        names.setdefault("__builtins__", __builtins__)
+        exec(code, names)  # noqa: S102 - the learner's own loop body, as their program runs it
+        return names
+
+    names = run(loop.first_params)  # type: ignore[arg-type]
+    output, labels = _output_and_labels(loop, names)
+    if output is None or labels is None:
+        return None
+
+    def step_of(update: Update, names: Mapping[str, Any]) -> Any:
+        if update.grad is not None:
+            return names.get(update.grad)
+        value = eval(compile(ast.Expression(update.step), loop.filename, "eval"), dict(names))  # type: ignore[arg-type]  # noqa: S307
+        return -update.sign * np.asarray(value, dtype=np.float64)
+
+    def grad_fn(p: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        names = run(p)
+        return {u.param: step_of(u, names) for u in loop.updates}
+
+    label = f"the training loop at line {loop.line}"
+    grad_fn.__qualname__ = grad_fn.__name__ = label
+    grad_fn.nndoctor_location = (display_path(loop.filename) or loop.filename, loop.line)  # type: ignore[attr-defined]
+    costs = []
+    for kind, loss in _candidates(np.asarray(names[output], dtype=np.float64), labels):
+        def cost_fn(p: Mapping[str, np.ndarray], loss: Any = loss) -> float:
+            return loss(np.asarray(run(p)[output], dtype=np.float64))
+        cost_fn.__qualname__ = cost_fn.__name__ = label
+        costs.append((kind, cost_fn))
+    if not costs:
+        return None
+    replay = Replay(costs[0][1], grad_fn, dict(loop.first_params), "pure",
+                    f"{label} (its body up to the update; no cost: the loss its output implies)", None, None)
+    replay.implied_costs = costs
+    return replay
+
+
+def _output_and_labels(loop: InlineLoop, names: Mapping[str, Any]) -> tuple[str | None, np.ndarray | None]:
+    """The body's output (its last array shaped like an array of labels it reads but never assigns)."""
+    from nndoctor.parameters import _has_gradient_mark
+
+    activations = [a for a, _, _ in loop.layers]  # the body's activations, recognized by their values
+    assigned = [n for n in loop.assigned if isinstance(names.get(n), np.ndarray)
+                and not _has_gradient_mark(n) and not re.search(r"delta|err|grad|loss|cost", n, re.I)]
+    # the last activation first, then the other arrays from the last one up
+    candidates = [n for n in reversed(assigned) if n in activations] + [n for n in reversed(assigned) if n not in activations]
+    read = {n.id for s in loop.prefix for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for name in candidates:
+        out = names[name]
+        if out.dtype.kind != "f" or name in loop.params:
+            continue
+        for label_name in sorted(read - set(loop.assigned) - set(loop.params)):
+            labels = loop.first.get(label_name) if loop.first else None  # type: ignore[union-attr]
+            if isinstance(labels, np.ndarray) and labels.shape == out.shape and labels is not out and \
+                    labels.dtype.kind in "fiub" and not any(labels is v for v in (loop.first_params or {}).values()):
+                return name, np.asarray(labels, dtype=np.float64)
+    return None, None
