@@ -1099,8 +1099,10 @@ class Doctor:
             self.budget.on_step(index)
         it = Iteration(index=index, sampled=index % self.every == 0 or index == 1)
         run.iterations.append(it)
+        data = R.find_data(arrays, before)
+        if data is not None:
+            it.data_id = id(data[0])  # one example or batch after another: a stochastic run (cost.run_is_minibatch)
         if not run.weights:
-            data = R.find_data(arrays, before)
             if data is not None:
                 X, run.example_axis = data[0], data[1]
                 run.examples = int(X.shape[run.example_axis])

@@ -129,7 +129,8 @@ def _check_inline_loops(inline_loops: Any, report: Report, seed: int) -> bool:
             try:
                 if replay.implied_costs:  # no cost, or a step added as computed: the loss it descends
                     result, note = against_implied_loss(replay, seed)
-                    report.add(note)
+                    if note is not None:
+                        report.add(note)
                     if result is None:
                         return True
                 else:
@@ -209,7 +210,8 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None,
                 warnings.simplefilter("ignore")
                 if replay.implied_costs:
                     result, note = against_implied_loss(replay, seed)
-                    report.add(_located(note, run))
+                    if note is not None:
+                        report.add(_located(note, run))
                     if result is None:
                         return None
                 else:

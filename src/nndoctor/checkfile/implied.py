@@ -64,7 +64,7 @@ def implied_loss(step: RecordedStep, params: Mapping[str, np.ndarray], owner: An
     return [_neither(fused, best, lr)] if best is not None else []
 
 
-def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding]:
+def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding | None]:
     """A backward checked against the loss its output layer implies, when the program computes no cost:
     (the check against the loss that fits, or None when none does; the finding that says which).
 
@@ -79,6 +79,8 @@ def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding]:
                                n_examples=replay.n_examples, n_classes=replay.n_classes)
 
     weights = R.weight_keys(replay.params)
+    if [k for k, _ in replay.implied_costs] == ["program"]:
+        return _against_program_cost(replay, check, weights)
     tried = []
     partial: tuple[tuple[int, int], str, Any, float] | None = None  # ((agreeing, exact), loss, cost, factor)
     for kind, cost in replay.implied_costs:
@@ -113,6 +115,24 @@ def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding]:
         fix=("Compute the cost the network is trained with (and print it now and then), then compare the backward "
              "with a numerical gradient of that cost; check each derivative: sigmoid'(z) = s * (1 - s), "
              "tanh'(z) = 1 - a**2, softmax with cross-entropy gives A - Y."))
+
+
+def _against_program_cost(replay: Any, check: Callable[..., Any], weights: list[str]) -> tuple[Any, Finding | None]:
+    """Steps applied inside the loop checked against the program's own cost; when every weight's step is
+    the same multiple of its gradient (a learning rate nndoctor could not read off the update line),
+    checked again at that factor."""
+    cost = replay.implied_costs[0][1]
+    result = check(cost)
+    factor = _shared_factor(result, only=weights)
+    if factor is None or math.isclose(factor, 1.0, rel_tol=2e-3):
+        return result, None
+    result = check(_scaled(cost, factor, replay.style))
+    return result, Finding(
+        rule="implied-loss", severity="info",
+        message=(f"The steps {_name(replay.grad_fn)} applies are {factor:.4g} times the gradient of the program's cost "
+                 f"(a learning rate written inside the update); nndoctor checked every gradient at that factor."),
+        location=_backward_location(replay.grad_fn), evidence={"kind": "program", "factor": factor},
+        fix="Nothing to fix.")
 
 
 def _most_common_factor(check: Any, weights: list[str]) -> tuple[int, float | None]:

@@ -31,6 +31,8 @@ from nndoctor.checkfile.transform import LOOPS, TICK
 from nndoctor.usercode import display_path
 
 COST_NAMES = ("cost", "loss", "j", "error", "err", "l", "ce", "mse", "total_loss", "epoch_loss")
+SNAPSHOT_BYTES = 16 * 2**20  # arrays the loop body reads are copied at its first iteration below this size
+LR_NAMES = ("lr", "learning_rate", "learn_rate", "learningrate", "alpha", "eta", "step_size", "rate")
 
 
 @dataclass
@@ -51,6 +53,7 @@ class InlineLoop:
     assigned: list[str]  # names the prefix assigns, in order
     filename: str
     line: int
+    body: list[ast.stmt] = field(default_factory=list)  # every statement up to the last update (interleaved ones too)
     first: dict[str, Any] | None = None  # the loop's variables at its first iteration (shallow)
     first_params: dict[str, np.ndarray] | None = None
     previous: dict[str, np.ndarray] | None = None  # the parameters at the previous iteration's start
@@ -73,12 +76,13 @@ def training_loops(filename: str) -> list[InlineLoop]:
         looped = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)} if hasattr(node, "target") else set()
         if not updates or any(u.param in looped for u in updates):
             continue  # for param, grad in zip(params, grads): param -= lr * grad is an update, not a training loop
-        first_update = next(i for i, s in enumerate(node.body) if _update_of(s) is not None)
-        prefix = [s for s in node.body[:first_update] if _keeps(s)]
-        if not prefix:
+        at = [i for i, s in enumerate(node.body) if _update_of(s) is not None]
+        prefix = [s for s in node.body[:at[0]] if _keeps(s)]
+        if not [s for s in prefix if _targets(s)]:
             continue  # nothing computed before the update: the gradients come from elsewhere
         assigned = [n for s in prefix for n in _targets(s)]
-        found.append(InlineLoop(loop, node, updates, prefix, assigned, filename, node.lineno))
+        body = [s for s in node.body[:at[-1] + 1] if _keeps(s) or _update_of(s) is not None]
+        found.append(InlineLoop(loop, node, updates, prefix, assigned, filename, node.lineno, body=body))
     return found
 
 
@@ -89,7 +93,12 @@ def _keeps(statement: ast.stmt) -> bool:
             getattr(statement.test.func, "id", None) == TICK:
         return False
     return isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and all(
-        isinstance(t, (ast.Name, ast.Tuple)) for t in _target_nodes(statement))
+        isinstance(t, (ast.Name, ast.Tuple)) or _array_attribute(t) for t in _target_nodes(statement))
+
+
+def _array_attribute(target: ast.expr) -> bool:
+    """``img.shape`` in ``img.shape += (1,)``: kept, and run only on the replay's own copy of an array."""
+    return isinstance(target, ast.Attribute) and target.attr == "shape" and isinstance(target.value, ast.Name)
 
 
 def _target_nodes(statement: ast.stmt) -> list[ast.expr]:
@@ -120,9 +129,11 @@ def _update_of(statement: ast.stmt) -> Update | None:
         found = _scaled_name(statement.value) if sign < 0 else None
         if found:
             return Update(statement.target.id, found[0], found[1], statement.value, sign)
-        if isinstance(statement.value, (ast.Call, ast.BinOp)) and any(
+        if isinstance(statement.value, (ast.Call, ast.BinOp, ast.UnaryOp)) and any(
                 isinstance(n, ast.Name) and n.id != statement.target.id for n in ast.walk(statement.value)):
-            return Update(statement.target.id, None, None, statement.value, sign)
+            # W += -learn_rate * delta @ h.T: the learning rate is the lr-like name inside the step
+            rate = next((n for n in ast.walk(statement.value) if isinstance(n, ast.Name) and n.id.lower() in LR_NAMES), None)
+            return Update(statement.target.id, None, rate, statement.value, sign)
         return None
     if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and \
             isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.BinOp) and \
@@ -150,6 +161,7 @@ class Observer:
 
     def __init__(self, loop: InlineLoop, record: Callable[..., None], step_calls: Callable[[], int]) -> None:
         self.loop, self.record, self._step_calls = loop, record, step_calls
+        self._read = {n.id for st in loop.prefix for n in ast.walk(st) if isinstance(n, ast.Name)}
         self._seen: int | None = None  # calls of the watched forward/backward/update, at this loop's last tick
         self.off = False
 
@@ -165,6 +177,9 @@ class Observer:
     def _observe(self, frame: Any) -> None:
         names = frame.f_locals
         loop = self.loop
+        if loop.first is None:  # nr_correct += int(...) adds to a counter, not a step to a parameter
+            loop.updates = [u for u in loop.updates if isinstance(names.get(u.param), np.ndarray)
+                            and names[u.param].dtype.kind == "f"] or loop.updates
         params = {p: names.get(p) for p in loop.params}
         if not all(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in params.values()):
             return
@@ -175,6 +190,11 @@ class Observer:
         elif loop.first is None:
             # a loop inside a function reads the module's names too (np, the data)
             loop.first = dict(names) if names is frame.f_globals else {**frame.f_globals, **names}
+            used = {n.id for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name)}
+            for name in used & set(loop.first):  # img.shape += (1,) must not change the learner's arrays
+                value = loop.first[name]
+                if isinstance(value, np.ndarray) and name not in params and value.nbytes <= SNAPSHOT_BYTES:
+                    loop.first[name] = value.copy()
             loop.first_params = {k: v.copy() for k, v in params.items()}  # type: ignore[union-attr]
         loop.previous = {k: v.copy() for k, v in params.items()}  # type: ignore[union-attr]
 
@@ -194,7 +214,8 @@ class Observer:
         self.record(loop=loop, before=loop.previous, after=params, grads=grads,
                     cost=R.scalar_value(cost) if R.is_scalar(cost) else None,
                     activations=[x for x in activations if isinstance(x[1], np.ndarray)], learning_rate=lr,
-                    arrays=[v for k, v in names.items() if isinstance(v, np.ndarray) and k not in params])
+                    arrays=[v for k, v in names.items() if isinstance(v, np.ndarray) and k not in params
+                            and k in self._read])  # the data the body uses (img), not the whole set (images)
 
 
 def _value(expr: ast.expr, names: Mapping[str, Any]) -> float | None:
@@ -275,48 +296,76 @@ def inline_replay(loop: InlineLoop) -> Replay | None:
 
 
 def _fused_replay(loop: InlineLoop) -> Replay | None:
-    """A loop that computes no cost, or whose update adds a computed step (``W += np.dot(a.T, delta)``):
-    the replay gives the applied gradient (``-step / lr``, up to one factor) and, as implied costs, the
-    losses its output layer may be trained with (implied.py says which one the steps descend)."""
+    """A loop whose update applies a computed step (``W += np.dot(a.T, delta)``, ``W += -lr * delta @ h.T``),
+    possibly between backward statements, or that computes no cost. The body runs as the program runs
+    it, updates included (a later delta may read an updated weight), recording each step as applied;
+    the gradient is ``-step / lr``. It is checked against the program's cost when the body computes
+    one, else against the losses its output layer may be trained with (implied.py says which)."""
     from nndoctor.checkfile.implied import _candidates
 
-    code = compile(ast.Module(body=loop.prefix, type_ignores=[]), loop.filename, "exec")
+    start = loop.first or {}
+    steps_name = "__nndoctor_steps__"
+    statements: list[ast.stmt] = []
+    for statement in loop.body:
+        if not all(isinstance(t, (ast.Name, ast.Tuple)) or (_array_attribute(t) and isinstance(
+                start.get(t.value.id), np.ndarray)) for t in _target_nodes(statement)):  # type: ignore[attr-defined]
+            continue
+        update = _update_of(statement)
+        if update is not None and update.step is not None and update.grad is None:
+            record = ast.parse(f"{steps_name}[{update.param!r}] = 0").body[0]
+            record.value = update.step  # type: ignore[attr-defined]
+            statements.append(ast.fix_missing_locations(ast.copy_location(record, statement)))
+        statements.append(statement)
+    body = compile(ast.Module(body=statements, type_ignores=[]), loop.filename, "exec")
+    forward = compile(ast.Module(body=loop.prefix, type_ignores=[]), loop.filename, "exec")
 
-    def run(p: Mapping[str, np.ndarray]) -> dict[str, Any]:
-        names = dict(loop.first)  # type: ignore[arg-type]
+    def run(p: Mapping[str, np.ndarray], code: Any) -> dict[str, Any]:
+        names = {k: (v.copy() if isinstance(v, np.ndarray) and v.nbytes <= SNAPSHOT_BYTES else v) for k, v in start.items()}
         names.update({k: np.array(v, copy=True) for k, v in p.items()})
         names.setdefault("__builtins__", __builtins__)
+        names[steps_name] = {}
         exec(code, names)  # noqa: S102 - the learner's own loop body, as their program runs it
         return names
 
-    names = run(loop.first_params)  # type: ignore[arg-type]
-    output, labels = _output_and_labels(loop, names)
-    if output is None or labels is None:
-        return None
-
-    def step_of(update: Update, names: Mapping[str, Any]) -> Any:
-        if update.grad is not None:
-            return names.get(update.grad)
-        value = eval(compile(ast.Expression(update.step), loop.filename, "eval"), dict(names))  # type: ignore[arg-type]  # noqa: S307
-        return -update.sign * np.asarray(value, dtype=np.float64)
+    names = run(loop.first_params, forward)  # type: ignore[arg-type]
 
     def grad_fn(p: Mapping[str, np.ndarray]) -> dict[str, Any]:
-        names = run(p)
-        return {u.param: step_of(u, names) for u in loop.updates}
+        ran = run(p, body)
+        out = {}
+        for u in loop.updates:
+            if u.grad is not None:
+                out[u.param] = ran.get(u.grad)
+                continue
+            rate = _value(u.lr, ran) if u.lr is not None else None
+            step = np.asarray(ran[steps_name][u.param], dtype=np.float64)
+            out[u.param] = -u.sign * step / (rate if rate else 1.0)
+        return out
 
     label = f"the training loop at line {loop.line}"
     grad_fn.__qualname__ = grad_fn.__name__ = label
     grad_fn.nndoctor_location = (display_path(loop.filename) or loop.filename, loop.line)  # type: ignore[attr-defined]
-    costs = []
-    for kind, loss in _candidates(np.asarray(names[output], dtype=np.float64), labels):
-        def cost_fn(p: Mapping[str, np.ndarray], loss: Any = loss) -> float:
-            return loss(np.asarray(run(p)[output], dtype=np.float64))
-        cost_fn.__qualname__ = cost_fn.__name__ = label
-        costs.append((kind, cost_fn))
+    costs: list[tuple[str, Any]] = []
+    if loop.cost_name is not None and R.is_scalar(names.get(loop.cost_name)):
+        cost_name = loop.cost_name
+
+        def program_cost(p: Mapping[str, np.ndarray]) -> float:
+            return R.scalar_value(run(p, forward)[cost_name])
+        costs.append(("program", program_cost))
+    else:
+        output, labels = _output_and_labels(loop, names)
+        if output is None or labels is None:
+            return None
+        for kind, loss in _candidates(np.asarray(names[output], dtype=np.float64), labels):
+            def cost_fn(p: Mapping[str, np.ndarray], loss: Any = loss) -> float:
+                return loss(np.asarray(run(p, forward)[output], dtype=np.float64))
+            costs.append((kind, cost_fn))
+    for _, fn in costs:
+        fn.__qualname__ = fn.__name__ = label
     if not costs:
         return None
-    replay = Replay(costs[0][1], grad_fn, dict(loop.first_params), "pure",
-                    f"{label} (its body up to the update; no cost: the loss its output implies)", None, None)
+    what = f"its cost {loop.cost_name}" if costs[0][0] == "program" else "no cost: the loss its output implies"
+    replay = Replay(costs[0][1], grad_fn, dict(loop.first_params), "pure",  # type: ignore[arg-type]
+                    f"{label} (its body as it runs, the steps it applies; {what})", None, None)
     replay.implied_costs = costs
     return replay
 

@@ -110,7 +110,9 @@ def check_divergence(run: Run, ctx: Context) -> list[Finding]:
         return []
     q = max(costs.size // 4, 1)
     first, last = float(np.median(costs[:q])), float(np.median(costs[-q:]))
-    if not (last > DIVERGENCE_FACTOR * first and last > costs.min() * 1.5):
+    # per-example and mini-batch costs: one lucky batch is no "lowest point"; their running median is
+    lowest = float(_running_median(costs).min()) if run_is_minibatch(run) else float(costs.min())
+    if not (last > DIVERGENCE_FACTOR * first and last > lowest * 1.5):
         return []
     low_i = int(idx[int(np.argmin(costs))])
     lr = run.learning_rate
@@ -160,6 +162,14 @@ def check_oscillation(run: Run, ctx: Context) -> list[Finding]:
                  f"gradient descent this means the steps overshoot."),
         location=ctx.location(R.COST, iteration=int(idx[worst + 1])), evidence=evidence,
         fix="Lower the learning rate (divide by 3 until the cost decreases at almost every iteration).")]
+
+
+def _running_median(costs: np.ndarray) -> np.ndarray:
+    width = max(5, costs.size // 20)
+    if costs.size <= width:
+        return np.array([float(np.median(costs))])
+    windows = np.lib.stride_tricks.sliding_window_view(costs, width)
+    return np.median(windows, axis=1)
 
 
 def run_is_minibatch(run: Run) -> bool:
