@@ -17,7 +17,7 @@ from nndoctor.checkfile.gradients import check_recorded_steps
 from nndoctor.checkfile.runner import run_program, running
 from nndoctor.checkfile.workdir import working_directory
 from nndoctor.data.leakage import find_duplicates
-from nndoctor.findings import Report
+from nndoctor.diagnosis import GradientEvidence
 
 ZOO = Path(__file__).parent / "zoo"
 
@@ -145,10 +145,10 @@ def test_the_layer_loop_check_puts_every_object_back_bitwise():
                   for n, o in objects.items()}
         identities = {n: {k: id(v) for k, v in vars(o).items()} for n, o in objects.items()}
         state = np.random.get_state()
-        report = Report(target=str(path))
-        assert check_recorded_steps(probe, report, seed=0)
-        assert report.sections["gradient_check"]["verdict"] == "pass"
-        assert [f.rule for f in report.findings if f.severity.label == "error"] == []
+        gradient = GradientEvidence()
+        assert check_recorded_steps(probe, gradient, seed=0)
+        assert gradient.verdict == "pass"
+        assert [f.rule for f in gradient.findings if f.severity.label == "error"] == []
         for name, obj in objects.items():
             assert {k: id(v) for k, v in vars(obj).items()} == identities[name]
             for key, value in vars(obj).items():

@@ -15,7 +15,7 @@ import pytest
 from modelkit import load_model
 
 import nndoctor
-from nndoctor.checks import diagnose
+from nndoctor.diagnosis import diagnose
 from nndoctor.tracefile import SCHEMA, TraceFileError, read_trace
 
 TESTS = Path(__file__).parent

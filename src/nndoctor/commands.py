@@ -174,7 +174,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from nndoctor.checks import diagnose
+    from nndoctor.diagnosis import Evidence, diagnose
     from nndoctor.outputfile import OutputFile
     from nndoctor.tracefile import TraceFileError, read_trace
 
@@ -184,7 +184,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except TraceFileError as err:
         print(f"nndoctor report: {err}", file=sys.stderr)
         return EXIT_TOOL
-    report = diagnose(trace, target=args.path)
+    report = diagnose(Evidence(target=args.path, trace=trace))
     if args.format == "text":
         text = RENDERERS["text"](report, color=use_color(args.color, None if output else sys.stdout))
     else:

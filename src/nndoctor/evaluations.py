@@ -5,7 +5,7 @@ While the program runs, every watched call keeps a count of the cost evaluations
 the first few of them, with copies of what they were given. A call that evaluated the cost at least
 `MIN_EVALUATIONS` times, trained nothing meanwhile and returned a number is a learner's gradient
 check; what it perturbed (the weights or the data), by how much, and what it returned are what
-checkfile/learner_check.py compares with nndoctor's own check.
+checks/learner_check.py compares with nndoctor's own check.
 """
 
 from __future__ import annotations

@@ -384,49 +384,49 @@ class Doctor:
     # ------------------------------------------------------------------ report
     def report(self, target: str | None = None) -> Any:
         """The diagnosis of everything recorded so far, as a `Report`."""
-        from nndoctor.checks import diagnose
+        from nndoctor.diagnosis import diagnose
+
+        return diagnose(self.evidence(target))
+
+    def evidence(self, target: str | None = None) -> Any:
+        """What this Doctor recorded, for `nndoctor.diagnosis.diagnose`: the trace, the data each run
+        trained on, the program's own evaluations and gradient checks, and (``check_gradients``) the
+        first step of each run replayed as a gradient check."""
+        from nndoctor.diagnosis import Evidence, GradientEvidence
 
         if self._writer is not None:
             self._stream(self._run, self._it)
             self._writer.flush(self.trace)
-        from nndoctor.checkfile.fold import defer_to_raw_inputs
-
-        report = diagnose(self.trace, target=target, internal_errors=list(self._internal_errors))
-        report.extend(self._data_findings())
-        defer_to_raw_inputs(report)  # raw inputs explain dead or unstable units
+        evidence = Evidence(target=target, trace=self.trace, internal_errors=list(self._internal_errors),
+                            datasets=self._datasets(), evaluation_records=list(self.evaluation_records),
+                            train_inputs=dict(self.train_inputs),
+                            learner_checks=list(self.evaluations.found) if self.evaluations is not None else [])
         if self.check_gradients and not self.keep_calls and self.steps:
             # watch() and the decorators: the first step of each run replayed as a gradient check, so a
             # wrong backward is never a silent PASS (nndoctor check does this itself, with more evidence)
-            from nndoctor.checkfile.fold import fold
             from nndoctor.checkfile.gradients import check_steps
 
+            evidence.gradient = GradientEvidence()
             busy, self._busy = self._busy, True  # the replay's calls are not the program's
             try:
-                check_steps(self, report, seed=0, final_params=self._params)
+                check_steps(self, evidence.gradient, seed=0, final_params=self._params)
             finally:
                 self._busy = busy
-            fold(report)
-        return report
+        return evidence
 
-    def _data_findings(self) -> list[Any]:
-        """The data checks (nndoctor.data) on the X and Y each run trained on."""
-        if not self._data:
-            return []
-        from nndoctor.checks import run_safely
-        from nndoctor.data import check_dataset
+    def _datasets(self) -> list[Any]:
+        """The X and Y each completed run trained on, for the data checks (nndoctor.data)."""
+        from nndoctor.diagnosis import DataSet
 
-        found = []
         runs = {r.index: r for r in self.trace.runs}
+        several = len(self.trace.runs) > 1
+        out = []
         for index, seen in self._data.items():
             run = runs.get(index)
-            if run is None or not run.completed:
-                continue
-            findings = run_safely(check_dataset, seen["X"], seen.get("Y"), example_axis=run.example_axis,
-                                  n_outputs=run.output_units, near=False, what="the data checks")
-            if len(self.trace.runs) > 1:
-                findings = [f.with_location(run=run.label) for f in findings]
-            found += findings
-        return found
+            if run is not None and run.completed:
+                out.append(DataSet(seen["X"], seen.get("Y"), example_axis=run.example_axis, n_outputs=run.output_units,
+                                   near=False, run=run.label if several else None))
+        return out
 
     # ----------------------------------------------------------------- wrapping
     def _wrap(self, func: F, role: str | None, kind: str | None = None,

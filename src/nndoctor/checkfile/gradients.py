@@ -20,28 +20,29 @@ from nndoctor import roles as R
 from nndoctor.checkfile.conventions import read_conventions
 from nndoctor.checkfile.implied import against_implied_loss
 from nndoctor.checkfile.replay import NotReplayable, Replay, build_replay
-from nndoctor.findings import Finding, Location, Report
+from nndoctor.diagnosis.evidence import GradientEvidence
+from nndoctor.findings import Finding, Location
 from nndoctor.recorded import RecordedStep
 
 MAX_CHECKED_STEPS = 3
 
 
-def check_recorded_steps(probe: Any, report: Report, seed: int) -> bool:
+def check_recorded_steps(probe: Any, out: GradientEvidence, seed: int) -> bool:
     """Check every distinct step the file's run recorded; True when at least one was checked."""
-    return check_steps(probe.doctor, report, seed, layer_loops=probe.layer_loops, inline_loops=probe.inline_loops,
+    return check_steps(probe.doctor, out, seed, layer_loops=probe.layer_loops, inline_loops=probe.inline_loops,
                        final_params=probe.final_params)
 
 
-def check_steps(doctor: Any, report: Report, seed: int, *, layer_loops: Any = (), inline_loops: Any = (),
+def check_steps(doctor: Any, out: GradientEvidence, seed: int, *, layer_loops: Any = (), inline_loops: Any = (),
                 final_params: Any = None) -> bool:
-    """Check every distinct step a Doctor recorded (and the loops read from a file's code); True when
-    at least one was checked."""
+    """Check every distinct step a Doctor recorded (and the loops read from a file's code), into
+    ``out``; True when at least one was checked."""
     from nndoctor.checkfile.layer_loop import belongs_to
 
     sections: list[dict[str, Any]] = []
     checked_loops = []
     for loop in layer_loops:
-        outcome = _check_layer_loop(loop, report, seed)
+        outcome = _check_layer_loop(loop, out, seed)
         if outcome is not None:
             sections.append(outcome)
             checked_loops.append(loop)
@@ -50,7 +51,7 @@ def check_steps(doctor: Any, report: Report, seed: int, *, layer_loops: Any = ()
     steps = [s for s in doctor.steps if s and not any(belongs_to(s, loop) for loop in checked_loops)
              and (s.run is None or s.run in kept or not kept)]
     if not steps and not sections:
-        return _check_inline_loops(inline_loops, report, seed)
+        return _check_inline_loops(inline_loops, out, seed)
     checked: list[tuple[Any, ...]] = []
     several = len({s.run for s in steps}) > 1
     for step in steps:
@@ -59,20 +60,21 @@ def check_steps(doctor: Any, report: Report, seed: int, *, layer_loops: Any = ()
             continue
         checked.append(signature)
         step.owner_forward = _forward_method(doctor, step)
-        outcome = _check_step(step, report, seed, run=step.run if several else None,
+        outcome = _check_step(step, out, seed, run=step.run if several else None,
                               later=_later(doctor, final_params, step))
         if outcome is not None:
             sections.append(outcome)
     if not sections:
         return False
     failing = [s for s in sections if s.get("verdict") != "pass"]
-    report.sections["gradient_check"] = (failing or sections)[0]
+    out.section = (failing or sections)[0]
     if len(sections) > 1:
-        report.sections["gradient_check"]["runs_checked"] = [s.get("run") for s in sections]
+        out.section["runs_checked"] = [s.get("run") for s in sections]
+    out.checked = True
     return True
 
 
-def _check_layer_loop(loop: Any, report: Report, seed: int) -> dict[str, Any] | None:
+def _check_layer_loop(loop: Any, out: GradientEvidence, seed: int) -> dict[str, Any] | None:
     """A loop driving layer objects one by one: its step's statements, replayed in place."""
     from nndoctor.checkfile.layer_loop import layer_replay
     from nndoctor.gradcheck import check_gradients
@@ -90,7 +92,7 @@ def _check_layer_loop(loop: Any, report: Report, seed: int) -> dict[str, Any] | 
                 warnings.simplefilter("ignore")
                 again = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style="stateful")
         except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
-            report.add(Finding(rule="check-inconclusive", severity="warning",
+            out.add(Finding(rule="check-inconclusive", severity="warning",
                                message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
                                evidence={"reason": "error", "replayed": replay.describe},
                                fix="See the message; the runtime findings above are unaffected."))
@@ -103,7 +105,7 @@ def _check_layer_loop(loop: Any, report: Report, seed: int) -> dict[str, Any] | 
                 replay.describe += f" (at the parameters after {loop.steps} iterations)"
         if not _undecided(result) or any(p.status == "mismatch" for p in result.parameters.values()):
             break
-    report.extend(result.findings)
+    out.extend(result.findings)
     section = result.to_dict()
     section["replayed"] = replay.describe
     return section
@@ -113,7 +115,7 @@ def _undecided(result: Any) -> int:
     return sum(p.status == "inconclusive" for p in result.parameters.values())
 
 
-def _check_inline_loops(inline_loops: Any, report: Report, seed: int) -> bool:
+def _check_inline_loops(inline_loops: Any, out: GradientEvidence, seed: int) -> bool:
     """Training loops written inline: their body up to the update, replayed (inline.py)."""
     from nndoctor.checkfile.inline import inline_replay
     from nndoctor.gradcheck import check_gradients
@@ -130,21 +132,22 @@ def _check_inline_loops(inline_loops: Any, report: Report, seed: int) -> bool:
                 if replay.implied_costs:  # no cost, or a step added as computed: the loss it descends
                     result, note = against_implied_loss(replay, seed)
                     if note is not None:
-                        report.add(note)
+                        out.add(note)
                     if result is None:
                         return True
                 else:
                     result = check_gradients(replay.cost_fn, replay.grad_fn, replay.params, seed=seed, style="pure")
             except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
-                report.add(Finding(rule="check-inconclusive", severity="warning",
+                out.add(Finding(rule="check-inconclusive", severity="warning",
                                    message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
                                    evidence={"reason": "error", "replayed": replay.describe},
                                    fix="See the message; the runtime findings above are unaffected."))
                 continue
-        report.extend(result.findings)
+        out.extend(result.findings)
         section = result.to_dict()
         section["replayed"] = replay.describe
-        report.sections["gradient_check"] = section
+        out.section = section
+        out.checked = True
         return True
     return False
 
@@ -182,14 +185,14 @@ def _later(doctor: Any, final_params: Any, step: RecordedStep) -> tuple[Any, int
     return final_params, len(runs[-1].completed)
 
 
-def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None,
+def _check_step(step: RecordedStep, out: GradientEvidence, seed: int, run: str | None,
                 later: tuple[Any, int] | None = None) -> dict[str, Any] | None:
     from nndoctor.gradcheck import check_gradients
 
     try:
         replay = build_replay(step)
     except NotReplayable as exc:
-        report.add(_located(Finding(
+        out.add(_located(Finding(
             rule="check-inconclusive", severity="info", message=f"The gradient check was skipped: {exc}.",
             evidence={"reason": "not-replayable", "detail": str(exc)},
             fix="Nothing is wrong in itself; a backward function that returns the gradients lets nndoctor check "
@@ -201,7 +204,7 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None,
         with _as_at_the_step(replay, step), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             found = implied_loss(step, replay.params, replay.owner, seed)
-        report.extend(_located(f, run) for f in found)
+        out.extend(_located(f, run) for f in found)
         return {"verdict": "implied", "replayed": replay.describe, "findings": [f.rule for f in found]} if found else None
     with _as_at_the_step(replay, step):
         try:
@@ -211,7 +214,7 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None,
                 if replay.implied_costs:
                     result, note = against_implied_loss(replay, seed)
                     if note is not None:
-                        report.add(_located(note, run))
+                        out.add(_located(note, run))
                     if result is None:
                         return None
                 else:
@@ -219,7 +222,7 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None,
                                              style=replay.style, n_examples=replay.n_examples,
                                              n_classes=replay.n_classes)
         except Exception as exc:  # noqa: BLE001 - the rest of the report must still come out
-            report.add(_located(Finding(
+            out.add(_located(Finding(
                 rule="check-inconclusive", severity="warning",
                 message=f"The gradient check could not run: {type(exc).__name__}: {exc}",
                 evidence={"reason": "error", "replayed": replay.describe},
@@ -237,10 +240,7 @@ def _check_step(step: RecordedStep, report: Report, seed: int, run: str | None,
             result, findings = again, list(again.findings)
             replay.describe += f" (at the parameters after {later[1]} iterations)"
     findings = read_conventions(result, findings, replay.n_examples, replay.backward)
-    if any(f.rule == "non-finite" for f in report.findings):
-        # the training already reported the NaN/inf; the check's own "cost is not finite" repeats it
-        findings = [f for f in findings if f.rule != "non-finite"]
-    report.extend(_located(f, run) for f in findings)
+    out.extend(_located(f, run) for f in findings)
     section = result.to_dict()
     section["replayed"] = replay.describe
     if run is not None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from nndoctor.budget import Budget
-from nndoctor.checkfile.fit import bias_and_variance
-from nndoctor.checkfile.fold import fold
 from nndoctor.checkfile.gradients import check_recorded_steps
 from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
 from nndoctor.checkfile.predict import check_random_predictions
 from nndoctor.checkfile.runner import Probe, describe_statement, run_program, running
 from nndoctor.checks import run_safely
+from nndoctor.diagnosis import DataSet, GradientEvidence, diagnose
 from nndoctor.findings import Finding, Location, Report
 from nndoctor.usercode import display_path
 
@@ -65,47 +65,49 @@ def _check(path: Path, target: str, iterations: int, seed: int, budget: Budget, 
 
 
 def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int, on_partial: Any = None) -> Report:
+    """The evidence of the program's run, then what the stages after it add (the gradient check of
+    its steps, the prediction and update probes, the data with its test set), then one diagnosis."""
     from nndoctor import budget as phases
 
-    report = probe.doctor.report(target=target)
-    report.extend(_statement_findings(probe, target))
-    report.extend(_environment_findings(probe, target))
+    evidence = probe.doctor.evidence(target=target)
+    evidence.datasets = []  # the file's data are checked below, with its test set
+    evidence.extend(_statement_findings(probe, target))
+    evidence.extend(_environment_findings(probe, target))
     if on_partial is not None:  # what the program's run showed, kept should a later stage never end
         phases.PHASE = "report"
-        report.sections["probe"] = {**_probe_section(probe, iterations), "checked": probe.trained(), "partial": True}
-        on_partial(report)
+        partial = diagnose(replace(evidence, sections={
+            **evidence.sections, "probe": {**_probe_section(probe, iterations), "checked": probe.trained(), "partial": True}}))
+        on_partial(partial)
         phases.PHASE = "program"
-    gradient_checked = _after_time_limit(probe, "the gradient check", check_recorded_steps, probe, report, seed)
-    _after_time_limit(probe, "the comparison with your own gradient check", _learner_checks, probe, report)
+    evidence.gradient = GradientEvidence()
+    _after_time_limit(probe, "the gradient check", check_recorded_steps, probe, evidence.gradient, seed)
     _after_time_limit(probe, "the prediction check",
-                      lambda: report.extend(check_random_predictions(probe.doctor.random_forwards)))
-    _after_time_limit(probe, "the update and mini-batch probes", _probe_steps, probe, report)
-    _after_time_limit(probe, "the data checks", _data_checks, probe, report)
-    _after_time_limit(probe, "the train and dev errors", lambda: report.extend(bias_and_variance(probe.doctor)))
+                      lambda: evidence.extend(check_random_predictions(probe.doctor.random_forwards)))
+    _after_time_limit(probe, "the update and mini-batch probes", lambda: evidence.extend(_probe_steps(probe)))
+    evidence.datasets = _file_data(probe)
     phases.PHASE = "report"
-    fold(report)
-    report.sections["probe"] = section = _probe_section(probe, iterations)
+    evidence.sections["probe"] = section = _probe_section(probe, iterations)
     trained = any(run.completed for run in probe.doctor.trace.runs)
-    section["checked"] = trained or gradient_checked
+    section["checked"] = trained or evidence.gradient.checked
     if not section["checked"] and not probe.errors and not probe.timed_out:
         raise NothingToCheck(_nothing_message(probe, target))
     # below: something ran; a crash or hang before anything could be checked still gets its report
     if probe.timed_out:
-        site = probe.timeout_site
-        where = f" It was running {site.function}, line {site.line} of {site.file}." if site and site.line else ""
-        covered = ("the report covers what ran before it" if section["checked"]
-                   else "nothing could be checked before it")
-        report.add(Finding(rule="user-code-error", severity="warning" if section["checked"] else "error",
-                           message=f"The time limit ran out: {covered}.{where}",
-                           location=Location(function=site.function if site else None,
-                                             file=(site.file if site else None) or target,
-                                             line=site.line if site else None),
-                           evidence={"reason": "timeout", "traceback": site.traceback_text if site else None},
-                           fix="If the code hangs there (an endless loop, a wait for input), fix that line; "
-                               "otherwise use --timeout with more seconds or --iterations with fewer."))
-    return report
+        evidence.add(_timeout_finding(probe, target, section["checked"]))
+    return diagnose(evidence)
 
 
+def _timeout_finding(probe: Probe, target: str, checked: bool) -> Finding:
+    site = probe.timeout_site
+    where = f" It was running {site.function}, line {site.line} of {site.file}." if site and site.line else ""
+    covered = "the report covers what ran before it" if checked else "nothing could be checked before it"
+    return Finding(rule="user-code-error", severity="warning" if checked else "error",
+                   message=f"The time limit ran out: {covered}.{where}",
+                   location=Location(function=site.function if site else None,
+                                     file=(site.file if site else None) or target, line=site.line if site else None),
+                   evidence={"reason": "timeout", "traceback": site.traceback_text if site else None},
+                   fix="If the code hangs there (an endless loop, a wait for input), fix that line; "
+                       "otherwise use --timeout with more seconds or --iterations with fewer.")
 
 
 def _after_time_limit(probe: Probe, what: str, stage: Any, *args: Any) -> Any:
@@ -157,31 +159,14 @@ def _statement_findings(probe: Probe, target: str) -> list[Finding]:
     return out
 
 
-def _data_checks(probe: Probe, report: Report) -> None:
+def _file_data(probe: Probe) -> list[DataSet]:
     """The data the file trains on (and its test set, when the file has one): scale, labels, leakage."""
-    from nndoctor.data import check_dataset
-
     data = probe.data
     if data is None or data.synthetic:
-        return
+        return []
     runs = [r for r in probe.doctor.trace.runs if r.completed]
-    axis = runs[0].example_axis if runs else None
-    outputs = runs[0].output_units if runs else None
-    report.extend(run_safely(check_dataset, data.X, data.Y, data.X_test, data.Y_test, example_axis=axis,
-                             n_outputs=outputs, names=data.names, what="the data checks"))
-
-
-def _learner_checks(probe: Probe, report: Report) -> None:
-    """The program's own gradient check, against nndoctor's verdict on the same backward."""
-    from nndoctor.checkfile.learner_check import judge_learner_checks
-
-    found = probe.doctor.evaluations.found if probe.doctor.evaluations is not None else []
-    section = report.sections.get("gradient_check")
-    if not found or not isinstance(section, dict) or section.get("verdict") not in ("pass", "fail"):
-        return
-    wrong = [f.location.parameter for f in report.findings
-             if f.rule == "gradient-mismatch" and f.severity.label == "error" and f.location.parameter]
-    report.extend(judge_learner_checks(found, section["verdict"] == "pass" and not wrong, wrong))
+    return [DataSet(data.X, data.Y, data.X_test, data.Y_test, example_axis=runs[0].example_axis if runs else None,
+                    n_outputs=runs[0].output_units if runs else None, names=data.names)]
 
 
 def _called(probe: Probe, name: str) -> bool:
@@ -189,7 +174,7 @@ def _called(probe: Probe, name: str) -> bool:
     return site is not None and site.calls > 0
 
 
-def _probe_steps(probe: Probe, report: Report) -> None:
+def _probe_steps(probe: Probe) -> list[Finding]:
     """The update steps and mini-batch builders the program called, called again on controlled
     inputs (nndoctor.probes)."""
     import inspect
@@ -209,9 +194,7 @@ def _probe_steps(probe: Probe, report: Report) -> None:
             continue
         if role == R.UPDATE or looks_like_minibatch_builder(obj) is not None:
             functions[name] = obj
-    found = run_safely(probe_functions, functions, what="the update and mini-batch probes")
-    known = {(f.rule, f.kind, f.location.function) for f in report.findings}
-    report.extend(f for f in found if (f.rule, f.kind, f.location.function) not in known)
+    return run_safely(probe_functions, functions, what="the update and mini-batch probes")
 
 
 def _hint(exc: BaseException) -> str | None:

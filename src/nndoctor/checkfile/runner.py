@@ -128,7 +128,6 @@ def running(path: Path, *, iterations: int = 300, seed: int = 0, budget: Budget 
     budget = budget or Budget(iterations=iterations)
     doctor = Doctor(every=1, budget=budget, keep_calls=True)
     doctor.label_ignore = label_ignore
-    doctor.data_checks = False  # the file's data are checked with its test set, after the run
     module = types.ModuleType("__main__")
     module.__file__ = str(path)
     module.__builtins__ = builtins  # type: ignore[attr-defined]

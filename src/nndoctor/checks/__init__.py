@@ -3,7 +3,7 @@
 One module per family (cost curve, gradients, units, initialization, updates, layers, errors);
 each exposes ``CHECKS``, functions ``(run, context) -> list[Finding]`` (or ``(context) -> ...`` for
 whole-trace checks in ``TRACE_CHECKS``). A check that fails becomes a `check-inconclusive`
-finding; the others still run. `consolidate` then folds symptoms into their root cause.
+finding; the others still run. Folding symptoms into their cause is `nndoctor.diagnosis`'s job.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from nndoctor.checks import cost, dropout, errors, finite, gradients, init, layers, units, updates
-from nndoctor.checks.consolidate import consolidate
 from nndoctor.checks.context import Context
-from nndoctor.findings import Finding, Report
+from nndoctor.findings import Finding
 
 RUN_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
     *finite.CHECKS,
@@ -30,7 +29,7 @@ TRACE_CHECKS: tuple[Callable[..., list[Finding]], ...] = (*errors.CHECKS, *layer
 
 
 def run_checks(trace: Any, internal_errors: list[str] | None = None) -> list[Finding]:
-    """Every runtime rule over every run of ``trace``, consolidated."""
+    """Every runtime rule over every run of ``trace`` (not yet folded: `nndoctor.diagnosis.diagnose`)."""
     ctx = Context(trace)
     found: list[Finding] = []
     for check in TRACE_CHECKS:
@@ -41,7 +40,7 @@ def run_checks(trace: Any, internal_errors: list[str] | None = None) -> list[Fin
             run_found += run_safely(check, run, ctx)
         if len(ctx.runs) > 1:
             run_found = [f.with_location(run=run.label) for f in run_found]
-        found += consolidate(run_found)
+        found += run_found
     for problem in internal_errors or []:
         found.append(Finding(
             rule="check-inconclusive", severity="info",
@@ -49,13 +48,6 @@ def run_checks(trace: Any, internal_errors: list[str] | None = None) -> list[Fin
             evidence={"reason": "recording", "detail": problem},
             fix="Nothing to change in your code; please report this to the nndoctor maintainers if it repeats."))
     return found
-
-
-def diagnose(trace: Any, target: str | None = None, internal_errors: list[str] | None = None) -> Report:
-    report = Report(target=target)
-    report.extend(run_checks(trace, internal_errors))
-    report.sections["training"] = trace.to_dict()
-    return report
 
 
 def run_safely(check: Callable[..., Any], *args: Any, what: str | None = None, **kwargs: Any) -> list[Finding]:

@@ -148,7 +148,7 @@ class GradientCheck:
 
     def to_report(self, target: str | None = None) -> Report:
         report = Report(target=target, findings=list(self.findings))
-        report.sections["gradient_check"] = self
+        report.sections["gradient_check"] = self.to_dict()
         return report
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ colours this module adds itself.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from typing import Any
 
 from nndoctor.findings import Finding, Report, Severity, _jsonable
@@ -138,8 +139,8 @@ def render_text(report: Report, color: bool = False, verbosity: int = 0, **_: ob
     if extra:
         lines += ["  " + printable(line) for line in extra]
     check = report.sections.get("gradient_check")
-    if check is not None and hasattr(check, "parameters"):
-        lines.append("")
+    if isinstance(check, Mapping) and check.get("parameters") and "probe" not in report.sections:
+        lines.append("")  # a check of its own (check_gradients, the Doctor's replay): its table
         lines += gradient_table(check)
     for severity in sorted(Severity, reverse=True):
         group = [f for f in report.findings if f.severity is severity]
@@ -155,13 +156,17 @@ def render_text(report: Report, color: bool = False, verbosity: int = 0, **_: ob
 
 
 def gradient_table(check: Any) -> list[str]:
+    """The per-parameter table of a gradient check (a `GradientCheck` or its ``to_dict()``)."""
+    if not isinstance(check, Mapping):
+        check = check.to_dict()
     rows = [("parameter", "shape", "status", "kind", "rel. error", "evals")]
-    for name, p in check.parameters.items():
-        rel = "-" if p.relative_error is None else f"{p.relative_error:.1e}"
-        rows.append((printable(name), "x".join(str(s) for s in p.shape) or "()", p.status, p.kind or "-", rel, str(p.evaluations)))
+    for name, p in check["parameters"].items():
+        rel = "-" if p.get("relative_error") is None else f"{p['relative_error']:.1e}"
+        rows.append((printable(name), "x".join(str(s) for s in p.get("shape") or ()) or "()", p.get("status") or "-",
+                     p.get("kind") or "-", rel, str(p.get("evaluations"))))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = [f"gradient check ({check.method}, {check.precision}): {check.evaluations} cost evaluations, "
-           f"{check.seconds:.2f} s, seed {check.seed}"]
+    out = [f"gradient check ({check.get('method')}, {check.get('precision')}): {check.get('evaluations')} cost evaluations, "
+           f"{check.get('seconds') or 0:.2f} s, seed {check.get('seed')}"]
     for r in rows:
         out.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
     return out

@@ -22,13 +22,16 @@ from nndoctor.findings import Finding
 MEMORIZED = 0.01  # a training error this low cannot fall further: the gap is what it is
 
 
-def bias_and_variance(doctor: Any) -> list[Finding]:
+def bias_and_variance(evaluation_records: list[tuple[Any, ...]], train_inputs: dict[int, Any],
+                      runs: list[Any]) -> list[Finding]:
+    """The program's evaluations (forward calls with the labels their caller held) of each run,
+    against the data that run trained on (``train_inputs``: run index -> X)."""
     findings: list[Finding] = []
     by_run: dict[int, dict[str, tuple[float, int]]] = {}
-    for X, out, labels, iteration, axis, run in doctor.evaluation_records:
+    for X, out, labels, iteration, axis, run in evaluation_records:
         if iteration.completed or run is None:
             continue  # a training step's forward, not an evaluation
-        train_X = doctor.train_inputs.get(run.index)
+        train_X = train_inputs.get(run.index)
         if train_X is None or X.shape[1 - axis] != train_X.shape[1 - axis]:
             continue  # another layer's input, or another network's
         if run.output_units is not None and out.shape[1 - axis] != run.output_units:
@@ -38,11 +41,11 @@ def bias_and_variance(doctor: Any) -> list[Finding]:
             continue
         which = "train" if X is train_X or (X.shape == train_X.shape and np.array_equal(X, train_X)) else "dev"
         by_run.setdefault(run.index, {}).setdefault(which, (error, int(X.shape[axis])))
-    runs = {r.index: r for r in doctor.trace.runs}
+    by_index = {r.index: r for r in runs}
     for index, errors in by_run.items():
         if "train" not in errors or "dev" not in errors:
             continue
-        run = runs.get(index)
+        run = by_index.get(index)
         (train_error, m_train), (dev_error, m_dev) = errors["train"], errors["dev"]
         found = check_fit(train_error, dev_error, train_examples=m_train, dev_examples=m_dev,
                           iterations=len(run.completed) if run is not None else None)
@@ -55,7 +58,7 @@ def bias_and_variance(doctor: Any) -> list[Finding]:
             # stopped before the author's end: only a gap the training set can no longer close counts
             found = [f for f in found if f.rule == "high-variance" and train_error <= MEMORIZED]
             found = [f.with_location(iteration=len(run.completed)) for f in found]
-        if run is not None and sum(1 for r in doctor.trace.runs if r.completed) > 1:
+        if run is not None and sum(1 for r in runs if r.completed) > 1:
             found = [f.with_location(run=run.label) for f in found]
         findings += found
     return findings

@@ -1,10 +1,12 @@
-"""One cause, one finding, across the checkers of `nndoctor check`.
+"""One cause, one finding, across every checker: the single place findings are folded.
 
-The runtime rules fold their own symptoms (checks/consolidate.py). A file check adds findings
-from other checkers (the gradient check, the probes, the data checks) that explain or are
-explained by each other; `fold` applies those relations, in this order:
+`diagnose` calls `fold` once, on everything the checkers found. First the table of
+`consolidate.EXPLAINS` ("X is explained by Y" within one run: a layer that died from a too-high
+learning rate also has zero gradients and a flat cost); then the relations between checkers, as
+named steps, in this order:
 
-1. one exception seen twice (by the hooks and by the statement it interrupted) is one finding;
+1. one exception seen twice (by the hooks and by the statement it interrupted) is one finding; one
+   probe finding per function, kind and rule;
 2. an error entering at layer L makes the gradients of layers 1..L-1 wrong too: one finding;
 3. the same missing L2 term or factor in several parameters: one finding listing them;
 4. a wrong derivative helper, an activation mismatch, an extra activation or a forgotten dropout
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from nndoctor.diagnosis.consolidate import consolidate
 from nndoctor.findings import Finding, Report
 from nndoctor.roles import layer_of
 
@@ -56,7 +59,8 @@ def _one_unrolled_vector(report: Report) -> bool:
 
 
 def fold(report: Report) -> None:
-    for step in (_one_finding_per_exception, _group_propagated_mismatches, _group_same_defect,
+    for step in (_symptoms_into_causes, _one_finding_per_exception, _one_probe_finding_per_function,
+                 _group_propagated_mismatches, _group_same_defect,
                  _fold_into_activation_findings, _zero_gradient_is_the_wrong_gradient,
                  _random_prediction_from_a_wrong_mask, _defer_to_gradient_bugs,
                  defer_to_raw_inputs,
@@ -70,6 +74,29 @@ def amend(f: Finding, *, severity: str | None = None, note: str = "", fix: str |
     return Finding(rule=f.rule, severity=severity or f.severity, location=f.location,
                    message=f"{f.message} {note}" if note else f.message, fix=fix if fix is not None else f.fix,
                    evidence={**f.evidence, **(evidence or {})})
+
+
+def _symptoms_into_causes(report: Report) -> None:
+    """The table, within each run (findings of different runs never explain each other)."""
+    runs: dict[str | None, list[Finding]] = {}
+    for f in report.findings:
+        runs.setdefault(f.location.run, []).append(f)
+    kept = {id(f) for group in runs.values() for f in consolidate(group)}
+    report.findings[:] = [f for f in report.findings if id(f) in kept]
+
+
+def _one_probe_finding_per_function(report: Report) -> None:
+    """An update or mini-batch builder the runtime rules and the probes both judged: said once."""
+    seen = set()
+    kept = []
+    for f in report.findings:
+        if f.rule in ("optimizer-update", "mini-batch"):
+            key = (f.rule, f.kind, f.location.function)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(f)
+    report.findings[:] = kept
 
 
 def _one_finding_per_exception(report: Report) -> None:
