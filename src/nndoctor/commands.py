@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=arguments.seed, default=None, metavar="N",
                        help="numpy's seed before the file runs, and the check's (default: 0)")
     check.add_argument("--timeout", type=arguments.seconds, default=None, metavar="S",
-                       help="seconds each file may run before the probe stops it (default: 60)")
+                       help="seconds each file may run before the probe stops it (default: 30; a run that would end soon after is left to end)")
     check.add_argument("--memory", type=arguments.memory, default=None, metavar="SIZE",
                        help="memory limit of each check's process: 4G, 512M, 25%% of the machine, or none "
                             "(default: half the machine's memory, shared by the checks running at once)")

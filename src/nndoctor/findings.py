@@ -7,36 +7,14 @@ text, JSON or HTML; nothing here knows how it will be shown.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nndoctor.rules import get_rule
+from nndoctor.severity import Severity
 
 SCHEMA = "nndoctor.report/1"
-
-
-class Severity(enum.IntEnum):
-    """Ordered so that ``max()`` gives the worst; the JSON form is the lowercase name."""
-
-    INFO = 1
-    WARNING = 2
-    ERROR = 3
-
-    @classmethod
-    def parse(cls, value: Severity | str) -> Severity:
-        if isinstance(value, Severity):
-            return value
-        try:
-            return cls[str(value).upper()]
-        except KeyError:
-            names = ", ".join(s.label for s in cls)
-            raise ValueError(f"unknown severity {value!r}; expected one of {names}") from None
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,19 @@ from typing import Any
 
 import numpy as np
 
+from nndoctor.keys import (
+    GRAD_MARK,
+    PARAM_NAME,
+    gradient_entries,
+    has_gradient_mark,
+    is_bias_key,
+    is_float_array,
+    is_parameter_dict,
+    weight_keys,
+)
+
 MAX_DEPTH = 3
-_PARAM_NAME = re.compile(
-    r"^([WwBb](\d+|_[A-Za-z0-9_]+)?|(weights?|bias(es)?|theta|thetas|kernels?|coefs?|intercepts?)(_?[A-Za-z0-9_]*)?)$",
-    re.I)
-_GRAD_MARK = re.compile(r"^(d_?|grads?_?|gradients?_?|nabla_?|delta_?|dl_?d_?|dj_?d_?|g_)|(_?grads?|_?gradients?|_?deltas?)$",
-                        re.I)
 _NOT_PARAMETERS = re.compile(r"(grad|delta|nabla|velocity|moment|cache|^v_|^s_|^m_|_v$|_s$|_m$)", re.I)
-
-
-def is_float_array(value: Any) -> bool:
-    return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 0
 
 
 def _is_object(value: Any) -> bool:
@@ -55,8 +57,6 @@ def _collect(obj: Any, prefix: str, depth: int, found: dict[str, np.ndarray], se
         return
     seen.add(id(obj))
     attrs = vars(obj)
-    from nndoctor.roles import is_parameter_dict
-
     for value in attrs.values():
         if is_parameter_dict(value):  # self.params = {"W1": ..., "b1": ...}
             for key, array in value.items():
@@ -66,10 +66,10 @@ def _collect(obj: Any, prefix: str, depth: int, found: dict[str, np.ndarray], se
         if name.startswith("_") or _NOT_PARAMETERS.search(name):
             continue
         path = f"{prefix}{name}"
-        if is_float_array(value) and _PARAM_NAME.match(name):
+        if is_float_array(value) and PARAM_NAME.match(name):
             found[path] = value
         elif isinstance(value, (list, tuple)) and value:
-            if all(is_float_array(v) for v in value) and _PARAM_NAME.match(name):
+            if all(is_float_array(v) for v in value) and PARAM_NAME.match(name):
                 for i, v in enumerate(value):
                     found[f"{path}[{i}]"] = v
             elif depth > 0 and any(_is_object(v) for v in value):
@@ -105,19 +105,10 @@ def _base(name: str) -> tuple[str, str, tuple[int, ...]]:
     prefix = f"{prefix}." if prefix else ""
     indices = tuple(int(i) for i in re.findall(r"\[(\d+)\]", last))
     stem = re.sub(r"\[\d+\]", "", last)
-    stem = _GRAD_MARK.sub("", stem)
+    stem = GRAD_MARK.sub("", stem)
     if stem.lower().startswith("d") and len(stem) > 1 and (stem[1].isupper() or stem[1:2] in ("w", "b")):
         stem = stem[1:]  # dW1, dw1, db
     return prefix, stem.lower(), indices
-
-
-def _has_gradient_mark(path: str) -> bool:
-    for part in re.split(r"[.\[\]]", path):
-        if not part or part.isdigit():
-            continue
-        if _GRAD_MARK.search(part) or (part[:1] == "d" and len(part) > 1 and (part[1].isupper() or part[1] in "wb_")):
-            return True
-    return False
 
 
 def _walk(value: Any, path: str, depth: int, out: list[tuple[str, np.ndarray]], seen: set[int]) -> None:
@@ -142,7 +133,7 @@ def gradient_candidates(result: Any, holders: Mapping[str, Any] | None = None) -
     _walk(result, "", MAX_DEPTH, found, set())
     for prefix, obj in (holders or {}).items():
         for name, value in vars(obj).items():
-            if not _GRAD_MARK.search(name) and not (name.startswith("d") and len(name) > 1):
+            if not GRAD_MARK.search(name) and not (name.startswith("d") and len(name) > 1):
                 continue
             sub: list[tuple[str, np.ndarray]] = []
             _walk(value, f"{prefix}{name}", 2, sub, set())
@@ -157,8 +148,6 @@ def match_gradients(params: Mapping[str, np.ndarray], result: Any,
     the same layer object, ``nabla_w[1]`` for ``weights[1]``), else the order among arrays of that
     shape. Arrays that are parameters themselves never count, nor (unless ``plain_names``) arrays
     named exactly like a parameter: a dict of fresh parameters from an init is not a gradient dict."""
-    from nndoctor.roles import gradient_entries
-
     course = gradient_entries(result if isinstance(result, Mapping) else None, params)
     if course and len(course) == len(params):
         return course
@@ -169,7 +158,7 @@ def match_gradients(params: Mapping[str, np.ndarray], result: Any,
     # a named array counts only where its name (or its container's) says gradient: a dict of fresh
     # parameters ({"W1": ...} from an init or an update) is not a gradient dict
     candidates = [(p, a) for p, a in gradient_candidates(result, holders)
-                  if id(a) not in own and (plain_names or _has_gradient_mark(p) or not re.search(r"[A-Za-z]", p))]
+                  if id(a) not in own and (plain_names or has_gradient_mark(p) or not re.search(r"[A-Za-z]", p))]
     if not candidates:
         return course
     flat = _flat_match(params, candidates)
@@ -222,8 +211,6 @@ def _aligned(params: Mapping[str, np.ndarray], result: Any) -> dict[str, np.ndar
         return None
     if not all(is_float_array(r) or (isinstance(r, (float, np.floating)) and not isinstance(r, bool)) for r in result):
         return None
-    from nndoctor.roles import weight_keys
-
     names = list(params)
     weights = set(weight_keys(params))
     if not weights or any(np.shape(r) != params[n].shape for n, r in zip(names, result) if n in weights):
@@ -246,8 +233,6 @@ def _flat_match(params: Mapping[str, np.ndarray], candidates: list[tuple[str, np
 
 def weight_names(params: Mapping[str, np.ndarray]) -> list[str]:
     """The weight matrices among the parameters, in the order the learner's structure holds them."""
-    from nndoctor.roles import is_bias_key
-
     return [k for k, v in params.items() if np.ndim(v) == 2 and not is_bias_key(k, v)]
 
 

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from nndoctor.severity import Severity
+
 CODE_PATTERN = re.compile(r"^NND[1-9]\d{2}$")
 SLUG_PATTERN = re.compile(r"^[a-z]+(-[a-z]+)*$")
 
@@ -45,9 +47,7 @@ class Rule:
         return FAMILIES[self.code[:4]]
 
     @property
-    def severity(self):  # -> Severity, imported lazily to avoid a cycle
-        from nndoctor.findings import Severity
-
+    def severity(self) -> Severity:
         return Severity.parse(self.severity_name)
 
     @property

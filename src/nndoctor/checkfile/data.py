@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+ITERATION_PARAMETERS = ("num_iterations", "iterations", "n_iterations", "num_iter", "n_iter", "max_iter",
+                        "epochs", "num_epochs", "n_epochs", "epoch", "steps", "num_steps", "iters", "niter")
+QUIET_PARAMETERS = {"print_cost": False, "verbose": False, "plot": False, "print_every": 10**9}
 X_NAMES = ("x", "x_train", "train_x", "train_set_x", "xtrain", "x_tr", "inputs", "data", "features", "train_data")
 Y_NAMES = ("y", "y_train", "train_y", "train_set_y", "ytrain", "y_tr", "labels", "targets", "train_labels")
 DIMS_NAMES = ("layers_dims", "layer_dims", "layers", "dims", "layer_sizes", "sizes", "architecture", "nn_architecture")
@@ -152,14 +155,13 @@ def synthesize(ns: dict[str, Any], funcs: list[Callable[..., Any]]) -> Data | No
     return Data(X, Y, f"synthetic: {SYNTHETIC_EXAMPLES} random examples of {n_x} features (no data found)", True)
 
 
-def find_data(probe: Any) -> Data | None:
-    from nndoctor.checkfile.guess import training_candidates
-
+def find_data(probe: Any, candidates: list[Callable[..., Any]]) -> Data | None:
+    """The data to call a guessed training function with; ``candidates``: those functions, whose
+    arguments size synthesized data when the file has none."""
     ns = probe.namespace
     data = from_namespace(ns) or from_loaders(ns, probe)
     if data is None:
-        funcs = [getattr(f, "__wrapped__", f) for _, f in training_candidates(probe)]
-        data = synthesize(ns, funcs)
+        data = synthesize(ns, candidates)
     if data is not None:
         probe.data_source = data.source
         probe.data = data
@@ -177,8 +179,6 @@ def _required(func: Callable[..., Any]) -> list[str]:
 def arguments_for(func: Callable[..., Any], data: Data | None, ns: dict[str, Any],
                   iterations: int, skip_first: bool = False) -> tuple[list[Any], dict[str, Any], str] | None:
     """(args, kwargs, a short description) to call the training function, or None if it cannot be."""
-    from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS
-
     try:
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):

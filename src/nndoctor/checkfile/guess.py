@@ -13,12 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from nndoctor.checkfile import data as datamod
+from nndoctor.checkfile.data import ITERATION_PARAMETERS
 from nndoctor.checkfile.runner import Probe, StatementError, call
+from nndoctor.spec import take_registered
 from nndoctor.usercode import UserCodeError
 
-ITERATION_PARAMETERS = ("num_iterations", "iterations", "n_iterations", "num_iter", "n_iter", "max_iter",
-                        "epochs", "num_epochs", "n_epochs", "epoch", "steps", "num_steps", "iters", "niter")
-QUIET_PARAMETERS = {"print_cost": False, "verbose": False, "plot": False, "print_every": 10**9}
 TRAINING_NAMES = ("model", "train", "fit", "main", "run", "learn", "training")
 
 
@@ -72,7 +71,8 @@ def training_classes(probe: Probe) -> list[tuple[str, type, str]]:
 
 def call_training_function(probe: Probe, iterations: int) -> None:
     candidates = training_candidates(probe)
-    data = datamod.find_data(probe) if candidates or training_classes(probe) else None
+    unwrapped = [getattr(f, "__wrapped__", f) for _, f in candidates]
+    data = datamod.find_data(probe, unwrapped) if candidates or training_classes(probe) else None
     if not candidates:
         _call_training_method(probe, iterations, data)
         return
@@ -138,3 +138,15 @@ def _forget_failed_guesses(probe: Probe, failed: list[tuple[str, slice, slice]])
         del probe.doctor.trace.errors[recorded]
         if dropped:
             probe.notes.append(f"{name} was tried first and did not accept nndoctor's arguments")
+
+
+def train_if_nothing_did(probe: Probe) -> None:
+    """The spec's training call, else the fallback guess: only for a file that trained nothing and
+    ran no step nndoctor could check (a file that defines and never calls)."""
+    for declared in take_registered():
+        if not probe.trained():
+            probe.training_call = "nndoctor.spec(train=...)"
+            call(probe, "the spec's train", declared.train, [], {})
+    if probe.trained() or probe.doctor.step:
+        return
+    call_training_function(probe, probe.iterations)

@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 
 from nndoctor import roles as R
+from nndoctor.checkfile.losses import fused_labels, losses_for
 from nndoctor.checkfile.replay import _argument_names, owner_learning_rate
 from nndoctor.findings import Finding, Location
-from nndoctor.recorded import RecordedStep, TapeEntry, find_path
+from nndoctor.recorded import RecordedStep, TapeEntry
 from nndoctor.usercode import definition_site
-
-CLIP = np.finfo(np.float64).tiny  # a log of an underflowed probability stays finite, and no larger one is cut
 
 
 def implied_loss(step: RecordedStep, params: Mapping[str, np.ndarray], owner: Any, seed: int) -> list[Finding]:
@@ -42,7 +41,7 @@ def implied_loss(step: RecordedStep, params: Mapping[str, np.ndarray], owner: An
     scale = 1.0 / lr if lr else 1.0
     g = {k: -np.asarray(v, dtype=np.float64) * scale for k, v in applied.items()}
     output = R.output_of(forward.call.result)
-    labels = _labels(fused, forward, output)
+    labels = fused_labels(fused, forward, output)
     if not isinstance(output, np.ndarray) or labels is None:
         return []
 
@@ -50,7 +49,7 @@ def implied_loss(step: RecordedStep, params: Mapping[str, np.ndarray], owner: An
         return np.asarray(R.output_of(forward.call.func(*forward.call.args, **forward.call.kwargs)), dtype=np.float64)
 
     results = []
-    for kind, loss in _candidates(output, labels):
+    for kind, loss in losses_for(output, labels):
         def cost(loss: Callable[[np.ndarray], float] = loss) -> float:
             return loss(output_at())
 
@@ -213,72 +212,6 @@ class _at:
 def _learning_rate(entry: TapeEntry) -> float | None:
     names = _argument_names(entry.call.func)
     return R.learning_rate_in(entry.call.args, entry.call.kwargs, names)
-
-
-def _labels(fused: TapeEntry, forward: TapeEntry, output: Any) -> np.ndarray | None:
-    """The labels the fused backward got: an array shaped like the output that is not the data."""
-    data = {id(a) for a in forward.call.inputs if isinstance(a, np.ndarray)}
-    for a in fused.call.inputs:
-        if isinstance(a, np.ndarray) and id(a) not in data and a is not output and a.shape == np.shape(output):
-            return np.asarray(a, dtype=np.float64)
-    return None
-
-
-def loss_candidates(forward: TapeEntry, backward: TapeEntry,
-                    params: Mapping[str, np.ndarray]) -> list[tuple[str, Callable[[np.ndarray], float]]]:
-    """The losses a backward that comes with no cost may differentiate: the cross-entropy (softmax or
-    sigmoid) and the squared error of the forward's output against the labels the backward got
-    (class indices become one-hot along the output's class axis)."""
-    output = R.output_of(forward.call.result)
-    if not isinstance(output, np.ndarray) or output.dtype.kind != "f" or output.ndim not in (1, 2):
-        return []
-    data = {id(a) for a in forward.call.inputs if isinstance(a, np.ndarray)}
-    own = {id(v) for v in params.values()}
-    for a in backward.call.inputs:
-        if not isinstance(a, np.ndarray) or id(a) in data or id(a) in own or a.dtype.kind not in "fiub":
-            continue
-        if find_path(a, forward.call.result) is not None:
-            continue  # the output or a cache, not the labels
-        labels = _as_output(a, output)
-        if labels is not None:
-            return _candidates(np.asarray(output, dtype=np.float64), labels)
-    return []
-
-
-def _as_output(labels: np.ndarray, output: np.ndarray) -> np.ndarray | None:
-    """The labels shaped like the output: as they are, or class indices made one-hot."""
-    if labels.shape == output.shape:
-        return np.asarray(labels, dtype=np.float64)
-    if labels.size == output.size and 1 in output.shape:
-        return np.asarray(labels, dtype=np.float64).reshape(output.shape)
-    flat = labels.ravel()
-    if output.ndim != 2 or labels.ndim > 2 or (labels.ndim == 2 and 1 not in labels.shape) or \
-            flat.dtype.kind not in "iub" and not np.all(flat == np.round(flat)):
-        return None
-    for axis in (1, 0):  # the axis of the examples in the output
-        if output.shape[axis] == flat.size and flat.size and 0 <= flat.min() and flat.max() < output.shape[1 - axis]:
-            one_hot = np.zeros(output.shape)
-            index = flat.astype(np.int64)
-            if axis == 1:
-                one_hot[index, np.arange(flat.size)] = 1.0
-            else:
-                one_hot[np.arange(flat.size), index] = 1.0
-            return one_hot
-    return None
-
-
-def _candidates(output: np.ndarray, labels: np.ndarray) -> list[tuple[str, Callable[[np.ndarray], float]]]:
-    found: list[tuple[str, Callable[[np.ndarray], float]]] = []
-    if np.all((output > 0) & (output < 1)) and np.all((labels >= 0) & (labels <= 1)):
-        one_hot = output.ndim == 2 and min(output.shape) > 1 and (
-            np.allclose(labels.sum(axis=0), 1) or np.allclose(labels.sum(axis=1), 1))
-        if one_hot:
-            found.append(("cross-entropy", lambda A: float(-np.sum(labels * np.log(np.clip(A, CLIP, None))))))
-        else:
-            found.append(("cross-entropy", lambda A: float(-np.sum(labels * np.log(np.clip(A, CLIP, None))
-                                                            + (1 - labels) * np.log(np.clip(1 - A, CLIP, None))))))
-    found.append(("squared-error", lambda A: float(0.5 * np.sum((A - labels) ** 2))))
-    return found
 
 
 def _shared_factor(check: Any, only: list[str] | None = None) -> float | None:

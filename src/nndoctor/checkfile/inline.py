@@ -301,7 +301,7 @@ def _fused_replay(loop: InlineLoop) -> Replay | None:
     it, updates included (a later delta may read an updated weight), recording each step as applied;
     the gradient is ``-step / lr``. It is checked against the program's cost when the body computes
     one, else against the losses its output layer may be trained with (implied.py says which)."""
-    from nndoctor.checkfile.implied import _candidates
+    from nndoctor.checkfile.losses import losses_for
 
     start = loop.first or {}
     steps_name = "__nndoctor_steps__"
@@ -355,7 +355,7 @@ def _fused_replay(loop: InlineLoop) -> Replay | None:
         output, labels = _output_and_labels(loop, names)
         if output is None or labels is None:
             return None
-        for kind, loss in _candidates(np.asarray(names[output], dtype=np.float64), labels):
+        for kind, loss in losses_for(np.asarray(names[output], dtype=np.float64), labels):
             def cost_fn(p: Mapping[str, np.ndarray], loss: Any = loss) -> float:
                 return loss(np.asarray(run(p, forward)[output], dtype=np.float64))
             costs.append((kind, cost_fn))
@@ -372,11 +372,11 @@ def _fused_replay(loop: InlineLoop) -> Replay | None:
 
 def _output_and_labels(loop: InlineLoop, names: Mapping[str, Any]) -> tuple[str | None, np.ndarray | None]:
     """The body's output (its last array shaped like an array of labels it reads but never assigns)."""
-    from nndoctor.parameters import _has_gradient_mark
+    from nndoctor.keys import has_gradient_mark
 
     activations = [a for a, _, _ in loop.layers]  # the body's activations, recognized by their values
     assigned = [n for n in loop.assigned if isinstance(names.get(n), np.ndarray)
-                and not _has_gradient_mark(n) and not re.search(r"delta|err|grad|loss|cost", n, re.I)]
+                and not has_gradient_mark(n) and not re.search(r"delta|err|grad|loss|cost", n, re.I)]
     # the last activation first, then the other arrays from the last one up
     candidates = [n for n in reversed(assigned) if n in activations] + [n for n in reversed(assigned) if n not in activations]
     read = {n.id for s in loop.prefix for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

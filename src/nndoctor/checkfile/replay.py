@@ -100,7 +100,7 @@ def build_replay(step: RecordedStep) -> Replay:
         extra_cost = _adapted_cost(step, prefix, root, owner)
         if extra_cost is None and grad_at is not None:
             # no cost anywhere (the loop prints the accuracy): the losses its output layer implies
-            from nndoctor.checkfile.implied import loss_candidates
+            from nndoctor.checkfile.losses import loss_candidates
 
             forward = prefix[0]
             if grad_at == 0 and owner is not None and step.owner_forward is not None:

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from nndoctor.budget import Budget
+from nndoctor.checkfile.data import ITERATION_PARAMETERS, QUIET_PARAMETERS
 from nndoctor.checkfile.gradients import check_recorded_steps
-from nndoctor.checkfile.guess import ITERATION_PARAMETERS, QUIET_PARAMETERS, training_candidates
+from nndoctor.checkfile.guess import train_if_nothing_did, training_candidates
 from nndoctor.checkfile.predict import check_random_predictions
 from nndoctor.checkfile.runner import Probe, describe_statement, run_program, running
 from nndoctor.checks import run_safely
@@ -59,7 +60,7 @@ def _check(path: Path, target: str, iterations: int, seed: int, budget: Budget, 
 
     phases.PHASE = "program"
     with running(path, iterations=iterations, seed=seed, budget=budget, label_ignore=LABEL_IGNORE) as probe:
-        run_program(probe)
+        run_program(probe, fallback=train_if_nothing_did)
         probe.doctor.unwatch()
         return _diagnose(probe, path, target, iterations, seed, on_partial)
 

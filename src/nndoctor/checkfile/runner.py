@@ -20,7 +20,7 @@ import inspect
 import linecache
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,8 +152,9 @@ def running(path: Path, *, iterations: int = 300, seed: int = 0, budget: Budget 
             sys.modules["__main__"] = saved_main
 
 
-def run_program(probe: Probe) -> Probe:
-    """Every statement in order, then (only if nothing trained) the spec's or a guessed training call."""
+def run_program(probe: Probe, fallback: Callable[[Probe], None] | None = None) -> Probe:
+    """Every statement in order, then ``fallback`` (guess.train_if_nothing_did: the spec's or a
+    guessed training call, only if nothing trained)."""
     try:
         _observe_inline_loops(probe)
         for statement in probe.program.statements:
@@ -163,8 +164,8 @@ def run_program(probe: Probe) -> Probe:
             _watch_new_names(probe, statement)
             if isinstance(statement.node, (ast.Import, ast.ImportFrom)):
                 _observe_inline_loops(probe)  # a helper module of the learner's may train inline
-        if not probe.ended and not probe.timed_out:
-            _train_if_nothing_did(probe, probe.iterations)
+        if fallback is not None and not probe.ended and not probe.timed_out:
+            fallback(probe)
     except ProbeStopped as exc:
         _stopped(probe, "the program", exc)
     probe.final_params = probe.doctor._params
@@ -195,20 +196,6 @@ def _observe_inline_loops(probe: Probe) -> None:
     for found in layer_loops(str(probe.path), set(budget.observers)):
         probe.layer_loops.append(found)
         budget.observers[found.loop] = LayerObserver(found, probe.doctor.record_inline_step, probe.doctor.stand_aside)
-
-
-def _train_if_nothing_did(probe: Probe, iterations: int) -> None:
-    """The spec's training call, else the fallback guess: only for a file that trained nothing and
-    ran no step nndoctor could check (a file that defines and never calls)."""
-    for declared in take_registered():
-        if not probe.trained():
-            probe.training_call = "nndoctor.spec(train=...)"
-            call(probe, "the spec's train", declared.train, [], {})
-    if probe.trained() or probe.doctor.step:
-        return
-    from nndoctor.checkfile.guess import call_training_function
-
-    call_training_function(probe, iterations)
 
 
 def _run_statement(probe: Probe, statement: Statement) -> bool:
