@@ -10,7 +10,9 @@ named steps, in this order:
 2. an error entering at layer L makes the gradients of layers 1..L-1 wrong too: one finding;
 3. the same missing L2 term or factor in several parameters: one finding listing them;
 4. a wrong derivative helper, an activation mismatch, an extra activation or a forgotten dropout
-   mask absorbs the gradient disagreements it causes;
+   mask absorbs the gradient disagreements it causes (the gradient check confirms it); a reading
+   of the code's shape that would make the gradients wrong (an activation mismatch, a mask not
+   reapplied) while the gradient check finds every gradient right is a note that says so;
 5. while a gradient is wrong, the training curve's errors are its symptoms: warnings that say so;
 6. raw (unnormalized) inputs explain dead, saturated or unstable units: notes that say so;
 7. where gradients vanish, the gradient check's doubts are notes; an undecided block is a note
@@ -60,7 +62,7 @@ def _one_unrolled_vector(report: Report) -> bool:
 
 def fold(report: Report) -> None:
     for step in (_symptoms_into_causes, _one_finding_per_exception, _one_probe_finding_per_function,
-                 _group_propagated_mismatches, _group_same_defect,
+                 _group_propagated_mismatches, _code_readings_the_numbers_contradict, _group_same_defect,
                  _fold_into_activation_findings, _zero_gradient_is_the_wrong_gradient,
                  _random_prediction_from_a_wrong_mask, _defer_to_gradient_bugs,
                  defer_to_raw_inputs,
@@ -130,6 +132,25 @@ def _group_propagated_mismatches(report: Report) -> None:
                        f"carries an error in layer {top} down to them, so fix layer {top} first."),
               evidence={"also_wrong_below": names}) if f in mismatches and f not in below else f
         for f in report.findings if f not in below]
+
+
+def _code_readings_the_numbers_contradict(report: Report) -> None:
+    """A backward that differentiates another activation, or forgets the dropout mask, gives wrong
+    gradients: when the gradient check of the same step verified every one of them, the code was
+    misread (a mask applied through a cached activation, say), and the finding says so as a note."""
+    check = report.sections.get("gradient_check")
+    if not isinstance(check, dict) or check.get("verdict") != "pass":
+        return
+    if any(f.rule == "gradient-mismatch" for f in report.findings):
+        return
+    note = ("The gradient check of the same training step finds every gradient in agreement with the cost, "
+            "so this reading of the code does not change your gradients; look at it only if the code is not "
+            "what you meant.")
+    report.findings[:] = [
+        amend(f, severity="info", note=note, evidence={"gradient_check": "agrees"})
+        if f.severity.label != "info" and (f.rule == "activation-mismatch" or (
+            f.rule == "dropout-mask" and f.kind == "not-reapplied")) else f
+        for f in report.findings]
 
 
 def _group_same_defect(report: Report) -> None:
