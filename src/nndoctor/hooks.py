@@ -331,14 +331,15 @@ class Doctor:
             site.probed = True  # not elementwise (a forward pass, a loss): nothing to recognize
             return
         site.probed = True
-        from nndoctor import activations
+        from nndoctor.activations.grid import inputs_shaped_like
+        from nndoctor.activations.identify import derivative_from_values, identify_activation, identify_derivative
 
         func = site.func
         prefix = tuple(a for a in args[:1] if not isinstance(a, (np.ndarray, tuple, list, Mapping)))
         if prefix and len(same) >= 2:
             # a layer object's backward (bprop(self, inputs, outputs, grads)): read what it applied
             # from the values it got and gave, without calling it (it reads its own state)
-            of = activations.derivative_from_values(out, [args[i] for i in same])
+            of = derivative_from_values(out, [args[i] for i in same])
             if of is not None and site.fixed_role is None:
                 site.fixed_role, site.derivative_of = R.DERIVATIVE, of
                 self.trace.sites[site.name].role = R.DERIVATIVE
@@ -351,7 +352,7 @@ class Doctor:
         target = functools.partial(func, *prefix) if prefix else func  # a method: bound to (a copy of) its object
         rest = args[len(prefix):]
         role = kind = of = None
-        with _quiet(), self._not_recording(), activations.inputs_shaped_like(shape):
+        with _quiet(), self._not_recording(), inputs_shaped_like(shape):
             if len(same) == 1 and not held and site.fixed_role != R.DERIVATIVE:
                 position = same[0] - len(prefix)
 
@@ -361,12 +362,12 @@ class Doctor:
                     return _call(*call, **kwargs)
 
                 bound.__name__, bound.__qualname__ = func.__name__, func.__qualname__
-                act = activations.identify_activation(bound)
+                act = identify_activation(bound)
                 if act is not None:
                     role, kind = R.ACTIVATION, act.kind
                     target = bound
             if role is None and not kwargs and site.fixed_role != R.ACTIVATION:
-                der = activations.identify_derivative(target)
+                der = identify_derivative(target)
                 # a helper that matches no known derivative is still one when its name says so (a buggy one)
                 if der is not None and (der.of is not None or _DERIVATIVE_NAME.search(function_name(func))):
                     role, of = R.DERIVATIVE, der.of

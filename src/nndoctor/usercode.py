@@ -1,17 +1,24 @@
-"""Calling user functions: turning their exceptions into locatable records, and finding lines."""
+"""Calling user functions: turning their exceptions into locatable records, finding lines, and
+`guarded_call`, the guard every probe of user code goes through."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
 import os
+import random
 import re
 import sys
 import sysconfig
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
+
+import numpy as np
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB_DIRS = tuple({os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib")})
@@ -155,3 +162,51 @@ def call_user(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every user exception becomes a finding
         raise UserCodeError.wrap(function_name(func), exc, exc.__traceback__) from exc
+
+
+_LINE_BUDGET = 200_000
+
+
+class _OverBudget(BaseException):
+    """Raised inside user code that runs far more lines than any activation needs."""
+
+
+def guarded_call(func: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """``(True, result)`` or ``(False, exception)``. Output is swallowed, stdin is empty, warnings
+    are silenced, numpy's and `random`'s global states are restored, and a line budget stops
+    runaway loops. Only KeyboardInterrupt gets through.
+
+    For nndoctor probing the user's functions on inputs of its own (activations, derivative helpers,
+    optimizer steps); `call_user` is for calls the program itself makes."""
+    np_state = np.random.get_state()
+    py_state = random.getstate()
+    count = 0
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count > _LINE_BUDGET:
+            raise _OverBudget("line budget exceeded")
+        return tracer
+
+    previous_trace = sys.gettrace()
+    old_stdin = sys.stdin
+    sink = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+                warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            sys.stdin = io.StringIO("")
+            sys.settrace(tracer)
+            try:
+                return True, func(*args)
+            finally:
+                sys.settrace(previous_trace)
+                sys.stdin = old_stdin
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - user code may raise anything, even SystemExit
+        return False, exc
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)

@@ -242,7 +242,7 @@ def _cost_name(loop: InlineLoop, names: Mapping[str, Any]) -> str | None:
 
 def _layers(loop: InlineLoop, names: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(activation, its input, kind) for the body's arrays that apply a known activation to another."""
-    from nndoctor.activations import _classify
+    from nndoctor.activations.identify import classify
 
     found = []
     for statement in loop.prefix:
@@ -257,7 +257,7 @@ def _layers(loop: InlineLoop, names: Mapping[str, Any]) -> list[tuple[str, str, 
                 Z = names.get(z)
                 if z == a or not isinstance(Z, np.ndarray) or Z.shape != A.shape or Z.dtype.kind != "f":
                     continue
-                got = _classify(A, Z, A.dtype, A.ndim == 2)
+                got = classify(A, Z, A.dtype, A.ndim == 2)
                 if got is not None and got[0] != "identity":
                     found.append((a, z, got[0]))
                     break

@@ -163,7 +163,7 @@ class LayerObserver:
 def _activations(loop: LayerLoop, names: Mapping[str, Any]) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(kind, output, input) of the body's activation objects (``relu.output`` from ``relu.inputs``),
     in the order the step calls them, recognized by their values."""
-    from nndoctor.activations import _classify
+    from nndoctor.activations.identify import classify
 
     found = []
     for name in loop.receivers:
@@ -173,7 +173,7 @@ def _activations(loop: LayerLoop, names: Mapping[str, Any]) -> list[tuple[str, n
         A, Z = getattr(obj, "output", None), getattr(obj, "inputs", None)
         if not (isinstance(A, np.ndarray) and isinstance(Z, np.ndarray)) or A.shape != Z.shape or A.dtype.kind != "f":
             continue
-        got = _classify(A, Z, A.dtype, A.ndim == 2)
+        got = classify(A, Z, A.dtype, A.ndim == 2)
         if got is not None and got[0] != "identity":
             found.append((got[0], A, Z))
     return found

@@ -100,14 +100,12 @@ def _uses_log_cost(run: Run) -> bool:
 
 def check_activation_derivatives(ctx: Context) -> list[Finding]:
     """Each derivative helper the hooks saw, against its forward twin."""
-    try:
-        from nndoctor import activations
-    except ImportError:  # pragma: no cover
-        return []
+    from nndoctor.activations.derivative_check import check_module_helpers
+
     functions = dict(ctx.trace.module_functions)
     if not functions:
         return []
-    findings = activations.check_module_helpers(functions, ctx.trace.helper_shapes)
+    findings = check_module_helpers(functions, ctx.trace.helper_shapes)
     layers_by_helper: dict[str, set[int]] = {}
     for run in ctx.runs:
         for it in run.sampled():

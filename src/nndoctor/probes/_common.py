@@ -9,13 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from nndoctor.activations import _guarded_call
 from nndoctor.findings import Finding, Location, Severity
-from nndoctor.usercode import UserCodeError, definition_site, function_name
+from nndoctor.usercode import UserCodeError, definition_site, function_name, guarded_call
 
 
 def guarded(func: Callable[..., Any], *args: Any, seed: int | None = None, **kwargs: Any) -> tuple[bool, Any]:
-    """``(True, result)`` or ``(False, exception)``, through the activations module's guard: output
+    """``(True, result)`` or ``(False, exception)``, through `nndoctor.usercode.guarded_call`: output
     swallowed, stdin empty, warnings off, numpy's and `random`'s global states restored afterwards,
     a line budget against runaway loops. ``seed`` seeds numpy's global generator for the call only
     (a builder that draws from it without a seed argument then sees a different state each epoch)."""
@@ -25,7 +24,7 @@ def guarded(func: Callable[..., Any], *args: Any, seed: int | None = None, **kwa
             np.random.seed(seed)
         return func(*args, **kwargs)
 
-    return _guarded_call(call)
+    return guarded_call(call)
 
 
 def name_of(func: Callable[..., Any], name: str | None) -> str:

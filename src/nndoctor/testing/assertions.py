@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from nndoctor.activations import PairCheck, check_pair
 from nndoctor.errors import GradientCheckFailed, InvalidInputError
 from nndoctor.findings import Finding, Report, Severity
 from nndoctor.gradcheck import GradientCheck, check_gradients
@@ -485,40 +486,33 @@ def assert_activation_derivative(f: Callable[..., Any], df: Callable[..., Any], 
         InvalidInputError: ``f`` is not an elementwise activation or softmax, or ``df`` cannot be
             called as any of the forms above: the pair cannot be checked.
     """
-    from nndoctor import activations as act
-
     threshold = _severity(fail_on)
     for func, label in ((f, "f"), (df, "df")):
         if not callable(func):
             raise InvalidInputError(f"{label} must be a function, not {type(func).__name__}.")
     hname, fname = df_name or function_name(df), f_name or function_name(f)
-    outcome = act._check(df, f, hname, fname)
-    finding = outcome.finding
-    if finding is None and outcome.error is not None:
-        finding = act._user_code_finding(outcome.error)
+    result = check_pair(f, df, forward_name=fname, derivative_name=hname)
+    finding = result.finding
     if finding is None:
-        _require_checkable(act, f, df, fname, hname)
+        _require_checkable(result, fname, hname)
         return
     if finding.severity >= threshold:  # type: ignore[operator]
         raise _failure(f"{hname} is not the derivative of {fname}", [finding], Report(findings=[finding]), None)
 
 
-def _require_checkable(act: Any, f: Callable[..., Any], df: Callable[..., Any], fname: str, hname: str) -> None:
+def _require_checkable(result: PairCheck, fname: str, hname: str) -> None:
     """No finding can mean "right" or "could not be compared": make sure it was compared."""
-    fwd = act._probe_forward(f)
-    if fwd is None or (fwd.activation is None and fwd.error is not None):
-        why = f" (it raised {type(fwd.error).__name__}: {fwd.error})" if fwd is not None and fwd.error else ""
+    if result.unchecked == "forward-not-callable":
+        error = result.forward_error
+        why = f" (it raised {type(error).__name__}: {error})" if error else ""
         raise InvalidInputError(
             f"{fname} could not be called as an activation f(Z) -> A or (A, cache) on a (4, 25) array of "
             f"pre-activations{why}, so {hname} cannot be checked against it.")
-    if fwd.activation is None:
-        Z = act.sample_grid()
-        A0 = fwd(Z)
-        if A0 is None or not act._elementwise(fwd, Z, A0):
-            raise InvalidInputError(
-                f"{fname} is neither a known activation (relu, leaky-relu, sigmoid, tanh, softmax, elu, softplus, "
-                f"swish) nor an elementwise function of Z, so {hname} cannot be compared with its derivative.")
-    if act.identify_derivative(df) is None:
+    if result.unchecked == "forward-not-elementwise":
+        raise InvalidInputError(
+            f"{fname} is neither a known activation (relu, leaky-relu, sigmoid, tanh, softmax, elu, softplus, "
+            f"swish) nor an elementwise function of Z, so {hname} cannot be compared with its derivative.")
+    if result.unchecked == "derivative-not-callable":
         raise InvalidInputError(
             f"{hname} could not be called as df(z), df(a) or df(dA, cache) with a (5, 12) float array, so it "
             f"cannot be checked against {fname}.")
