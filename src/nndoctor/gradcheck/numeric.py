@@ -159,7 +159,7 @@ def glance(line: Line, t: float, eps: float) -> Look:
 
 @dataclass(frozen=True)
 class Samples:
-    """What one probe measured, kept so that it can be judged again under another noise level."""
+    """What one probe measured, kept for the search (search.py reads the direction's curvature off it)."""
 
     cost0: float
     costs: tuple[float, float, float, float]  # phi(-2t), phi(-t), phi(t), phi(2t)
@@ -199,10 +199,6 @@ class Probe:
         # one side may pass a probe a kink spoiled, never condemn a gradient: a kink just past 0
         # bends that side by its jump while its second difference hardly shows it
         return "inconclusive" if outcome == "mismatch" and self.one_sided else outcome
-
-    def rescored(self, eps: float) -> Probe:
-        """The same measurement judged with another relative noise level (no new evaluation)."""
-        return score(self.samples, self.step, eps) if self.samples is not None else self
 
 
 def verdict(gap: float, bound: float, scale: float, tol: Tolerance) -> str:
