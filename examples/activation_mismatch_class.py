@@ -119,6 +119,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_class.py",
     "cases": [4],
     "findings": [{"rule": "activation-mismatch", "layer": 1, "severity": "error",
                   "function": "NeuralNetwork.sigmoid_derivative"}]

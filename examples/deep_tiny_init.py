@@ -187,6 +187,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "warn",
+    "twin": "correct_deep.py",
     "cases": [10, 15],
     "findings": [{"rule": "vanishing-gradient", "parameter": "W1", "severity": "warning"},
                  {"rule": "init-scale", "kind": "too-small", "severity": "warning"}],

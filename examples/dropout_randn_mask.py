@@ -112,6 +112,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_dropout.py",
     "cases": [21],
     "findings": [{"rule": "dropout-mask", "kind": "keep-rate", "layer": 1, "severity": "error"},
                  {"rule": "dropout-mask", "kind": "keep-rate", "layer": 2, "severity": "error"}],

@@ -189,6 +189,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_deep.py",
     "cases": [8],
     # the gradient check's disagreements (W4 and every layer before it) are reported inside it
     "findings": [{"rule": "output-activation", "function": "L_model_forward", "severity": "error"},

@@ -141,6 +141,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_he_init.py",
     "cases": [10],
     "findings": [{"rule": "non-finite", "severity": "error"},
                  {"rule": "init-scale", "kind": "too-large", "severity": "warning"}],

@@ -154,6 +154,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_l2_regularization.py",
     "cases": [11],
     "findings": [{"rule": "gradient-mismatch", "kind": "missing-term", "parameter": "W1", "severity": "error",
                   "parameters": ["W1", "W2", "W3"], "needs": "gradient-check"}],

@@ -131,6 +131,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_two_layer.py",
     "cases": [1],
     "findings": [{"rule": "learning-rate", "kind": "too-high", "layer": 1, "severity": "error",
                   "function": "update_parameters"}],

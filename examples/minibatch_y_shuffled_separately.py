@@ -127,6 +127,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "minibatch_correct.py",
     "cases": [20],
     "findings": [{"rule": "mini-batch", "kind": "misaligned", "severity": "error",
                   "function": "random_mini_batches", "needs": "probes"}],

@@ -218,6 +218,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "adam_correct.py",
     "cases": [19],
     "findings": [{"rule": "optimizer-update", "kind": "state", "severity": "error",
                   "function": "update_parameters_with_momentum", "needs": "probes"}],

@@ -147,6 +147,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "warn",
+    "twin": "correct_two_layer.py",
     "cases": [15, 17],
     "findings": [{"rule": "unnormalized-input", "kind": "pixels", "severity": "warning", "needs": "data-checks"}],
     "absent": ["gradient-mismatch", "train-test-leakage"],

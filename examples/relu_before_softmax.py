@@ -114,6 +114,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_rows.py",
     "cases": [13],
     "findings": [{"rule": "output-activation", "function": "forward", "severity": "error"}],
     "absent": ["gradient-mismatch", "activation-mismatch"],

@@ -140,6 +140,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_softmax_minibatch.py",
     "cases": [5],
     "findings": [{"rule": "initial-cost", "severity": "warning", "function": "compute_cost"}]
     + [{"rule": "gradient-mismatch", "kind": "scale", "parameter": "W1", "factor": 6, "severity": "error",

@@ -153,6 +153,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_two_layer.py",
     "cases": [7],
     "findings": [{"rule": "train-test-leakage", "severity": "error", "needs": "data-checks"}],
     "absent": ["gradient-mismatch", "unnormalized-input"],

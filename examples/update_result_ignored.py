@@ -141,6 +141,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_planar.py",
     "cases": ["other"],
     "findings": [{"rule": "parameters-not-updated", "severity": "error", "function": "update_parameters"}],
     "absent": ["cost-plateau", "learning-rate", "gradient-mismatch", "zero-gradient"],

@@ -188,6 +188,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_deep.py",
     "cases": [19],
     "findings": [{"rule": "optimizer-update", "kind": "sign", "severity": "error", "function": "update_parameters"},
                  {"rule": "non-finite", "function": "compute_cost"}],

@@ -141,6 +141,7 @@ if __name__ == "__main__":
 
 EXPECTED = {
     "verdict": "fail",
+    "twin": "correct_he_init.py",
     "cases": [9, 14],
     "findings": [{"rule": "symmetric-init", "parameter": "W1", "layer": 1, "severity": "error"}],
     "absent": ["cost-plateau", "zero-gradient", "dead-relu", "learning-rate", "gradient-mismatch"],

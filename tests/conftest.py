@@ -11,3 +11,13 @@ def pytest_make_parametrize_id(config, val, argname):
     if callable(val) and hasattr(val, "__name__"):
         return val.__name__
     return None
+
+
+def pytest_itemcollected(item):
+    """`pytest -k dead_relu` selects the tests marked planted("dead-relu") or twin("dead-relu") too
+    (see rulecases.py): each rule of those marks is a keyword of the test."""
+    from rulecases import keyword
+
+    for mark in item.iter_markers():
+        if mark.name in ("planted", "twin"):
+            item.extra_keyword_matches.update(keyword(slug) for slug in mark.args)

@@ -27,10 +27,10 @@ def load_model(name: str, **settings: Any) -> ModuleType:
 
 
 def train_watched(name: str = "course_deep", *, every: int = 1, dims=(20, 8, 5, 1), learning_rate=0.05,
-                  iterations=300, data: tuple | None = None, **settings: Any):
+                  iterations=300, data: tuple | None = None, check_gradients: bool = True, **settings: Any):
     """Train the model module under a Doctor; returns (report, doctor, module, costs)."""
     module = load_model(name, **settings)
-    doctor = nndoctor.Doctor(every=every).watch(module)
+    doctor = nndoctor.Doctor(every=every, check_gradients=check_gradients).watch(module)
     X, Y = data if data is not None else module.load_data()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the planted bugs overflow on purpose

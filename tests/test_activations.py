@@ -396,6 +396,7 @@ CORRECT_TWINS = [
 ]
 
 
+@pytest.mark.twin("activation-derivative")
 @pytest.mark.parametrize("helper, forward", CORRECT_TWINS, ids=lambda v: getattr(v, "__name__", None))
 def test_correct_twins_are_never_flagged(helper, forward):
     assert check_derivative(helper, forward) is None
@@ -408,6 +409,7 @@ def sigmoid_backward_field_guide(dA, cache):
     return dZ
 
 
+@pytest.mark.planted("activation-derivative")
 def test_field_guide_wrong_sigmoid_derivative_is_found_with_its_numbers():
     # the reference values: sigmoid(0) * sigmoid(1) = 0.5 * 0.7311 = 0.3655 where sigmoid'(0) = 0.25;
     # at z = 1 it gives sigmoid(1) * sigmoid(0) = 0.3655 too, where sigmoid'(1) = 0.1966
@@ -611,6 +613,7 @@ def test_pairs_by_name_computation_and_flag():
     assert all(isinstance(p, Pair) for p in pair_helpers(module))
 
 
+@pytest.mark.planted("activation-derivative")
 def test_module_check_reports_only_the_buggy_helpers():
     module = {
         "sigmoid": sigmoid, "sigmoid_backward": sigmoid_backward_field_guide,
@@ -642,6 +645,7 @@ def test_flag_style_helper_is_checked_on_its_branch():
     assert finding.location.line == line_of(nonlin_wrong, "return x * (1 + x)")
 
 
+@pytest.mark.twin("activation-derivative")
 def test_module_check_on_a_correct_module_is_silent():
     module = {name: f for name, f in globals().items() if callable(f) and name in {
         "sigmoid", "sigmoid_backward", "relu", "relu_backward", "lrelu", "lreluDer", "sigmoid_prime", "dtanh",
@@ -708,6 +712,7 @@ def _forward_for(kind, alpha, course_style):
     return (lambda Z: (f(Z), Z)) if course_style else f
 
 
+@pytest.mark.twin("activation-derivative")
 @SETTINGS
 @given(kind=st.sampled_from(["relu", "leaky-relu", "sigmoid", "tanh", "elu", "softplus", "identity"]),
        style=st.sampled_from(["z", "dA,cache", "tuple-cache"]), alpha=st.floats(0.001, 3.0),
@@ -723,6 +728,7 @@ def test_correct_helpers_are_never_flagged(kind, style, alpha, course_style):
     assert _same_state(state, np.random.get_state())
 
 
+@pytest.mark.planted("activation-derivative")
 @SETTINGS
 @given(kind=st.sampled_from(["relu", "leaky-relu", "sigmoid", "tanh", "elu", "softplus"]),
        factor=st.sampled_from([0.5, 2.0, -1.0]), alpha=st.floats(0.01, 0.5))

@@ -34,11 +34,13 @@ def healthy_curve(n=300):
     return 0.69 * np.exp(-np.arange(n) / 80) + 0.05
 
 
+@pytest.mark.twin("cost-plateau", "cost-divergence", "cost-oscillation", "check-inconclusive")
 def test_a_decreasing_curve_raises_nothing():
     trace = Trace(runs=[make_run(healthy_curve())])
     assert run_checks(trace) == []
 
 
+@pytest.mark.planted("cost-plateau")
 def test_plateau_at_ln2_says_the_output_is_constant():
     curve = np.r_[np.linspace(0.70, math.log(2), 20), np.full(280, math.log(2))]
     (finding,) = check(cost.check_plateau, make_run(curve))
@@ -46,20 +48,24 @@ def test_plateau_at_ln2_says_the_output_is_constant():
     assert finding.evidence["iteration"] == 19 and finding.evidence["exactly_constant"]
 
 
+@pytest.mark.planted("cost-plateau")
 def test_plateau_at_ln_c_for_c_classes():
     (finding,) = check(cost.check_plateau, make_run(np.full(100, math.log(10)), output_units=10))
     assert finding.evidence["constant_output"] == "ln 10"
 
 
+@pytest.mark.twin("cost-plateau")
 def test_slow_but_steady_progress_is_not_a_plateau():
     curve = 0.5 - 1e-3 * np.arange(300) / 300  # 0.2% over the run, but still moving in the second half
     assert check(cost.check_plateau, make_run(curve)) == []
 
 
+@pytest.mark.twin("cost-plateau")
 def test_a_converged_low_cost_is_not_a_plateau():
     assert check(cost.check_plateau, make_run(np.r_[healthy_curve(50), np.full(250, 1e-4)])) == []
 
 
+@pytest.mark.planted("cost-divergence")
 def test_divergence_when_the_cost_trends_up():
     curve = np.r_[np.linspace(0.7, 0.5, 30), np.linspace(0.5, 3.0, 70)]
     (finding,) = check(cost.check_divergence, make_run(curve))
@@ -67,6 +73,7 @@ def test_divergence_when_the_cost_trends_up():
     assert finding.evidence["learning_rate"] == 0.1
 
 
+@pytest.mark.planted("cost-oscillation")
 def test_oscillation_without_progress_is_a_warning():
     rng = np.random.default_rng(0)
     curve = 0.7 + 0.3 * (np.arange(200) % 2) + 0.01 * rng.standard_normal(200)
@@ -83,6 +90,7 @@ def test_spiky_but_decreasing_is_only_info():
     assert finding.severity.label == "info" and finding.evidence["trending_down"]
 
 
+@pytest.mark.twin("cost-oscillation")
 def test_mini_batch_noise_is_not_oscillation():
     rng = np.random.default_rng(1)
     curve = healthy_curve(300) * (1 + 0.3 * rng.random(300))
@@ -90,6 +98,7 @@ def test_mini_batch_noise_is_not_oscillation():
     assert check(cost.check_oscillation, make_run(curve, batch=batches)) == []
 
 
+@pytest.mark.planted("exploding-gradient")
 def test_exploding_gradient_names_the_parameter_and_growth():
     norms = {"W1": np.geomspace(1e-2, 1e2, 50), "W2": np.full(50, 0.1)}
     run = make_run(healthy_curve(50), grads=norms)
@@ -98,6 +107,7 @@ def test_exploding_gradient_names_the_parameter_and_growth():
     assert finding.location.parameter == "W1" and finding.evidence["growth"] == pytest.approx(1e4)
 
 
+@pytest.mark.twin("exploding-gradient")
 def test_stable_gradients_do_not_explode():
     norms = {"W1": np.full(50, 0.3) * (1 + 0.5 * np.sin(np.arange(50)))}
     run = make_run(healthy_curve(50), grads=norms)
@@ -105,6 +115,7 @@ def test_stable_gradients_do_not_explode():
     assert check(gradients.check_exploding, run) == []
 
 
+@pytest.mark.planted("check-inconclusive")
 def test_a_broken_check_becomes_a_finding_and_the_others_still_run(monkeypatch):
     def broken(run, ctx):
         raise RuntimeError("boom")
@@ -117,6 +128,7 @@ def test_a_broken_check_becomes_a_finding_and_the_others_still_run(monkeypatch):
     assert found == {"check-inconclusive", "cost-plateau"}
 
 
+@pytest.mark.planted("non-finite")
 def test_a_cost_falling_steadily_to_nan_is_log_of_zero_not_the_learning_rate():
     from nndoctor.checks import finite, updates
     from nndoctor.trace import ActivationStats

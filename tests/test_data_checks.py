@@ -83,6 +83,7 @@ def test_example_axis_from_the_labels():
 
 # -- unnormalized-input ---------------------------------------------------------------------------
 
+@pytest.mark.planted("unnormalized-input")
 def test_raw_pixels_are_named_with_their_range():
     X = frozen(pixels())
     [f] = check_inputs(X, name="train_x")
@@ -100,6 +101,7 @@ def test_pixels_stored_as_floats_are_still_pixels_and_rows_give_the_same_answer(
     assert kinds(check_inputs(X.T, example_axis=0)) == ["pixels"]
 
 
+@pytest.mark.twin("unnormalized-input")
 def test_pixels_divided_by_255_and_standardized_data_are_clean():
     rng = np.random.default_rng(1)
     assert check_inputs(pixels() / 255.0) == []
@@ -224,12 +226,15 @@ def test_exact_and_near_duplicates_are_counted_and_located(mnist):
     assert "5 of the 2000 examples of x_test" in f.message and "setdiff1d" in f.fix
 
 
+@pytest.mark.twin("train-test-leakage")
 def test_a_disjoint_split_of_real_digits_is_clean_in_both_layouts(mnist):
     X, _ = mnist
     assert check_leakage(X[:5000], X[5000:], example_axis=0) == []
     assert check_leakage(X[:5000].T / 255.0, X[5000:].T / 255.0) == []  # columns, guessed
 
 
+@pytest.mark.planted("train-test-leakage")
+@pytest.mark.twin("train-test-leakage")
 def test_an_overlapping_split_is_an_error():
     rng = np.random.default_rng(9)
     X = rng.standard_normal((40, 1000))
@@ -286,6 +291,8 @@ def test_leakage_at_a_larger_size_is_found_exactly():
 
 # -- label-format ---------------------------------------------------------------------------------
 
+@pytest.mark.planted("label-format")
+@pytest.mark.twin("label-format")
 def test_predictions_passed_as_labels():
     rng = np.random.default_rng(15)
     A = 1 / (1 + np.exp(-rng.standard_normal((1, 209))))
@@ -301,6 +308,8 @@ def test_predictions_passed_as_labels():
     assert check_labels(np.where(Y == 1, 0.9, 0.1)) == []  # label smoothing
 
 
+@pytest.mark.planted("label-format")
+@pytest.mark.twin("label-format")
 def test_binary_labels_outside_0_1():
     Y = np.where(np.random.default_rng(16).random((1, 50)) < 0.5, -1, 1)
     [f] = check_labels(Y)
@@ -311,6 +320,8 @@ def test_binary_labels_outside_0_1():
     assert check_labels(((Y + 1) // 2).astype(bool)) == []
 
 
+@pytest.mark.planted("label-format")
+@pytest.mark.twin("label-format")
 def test_class_numbers_for_one_sigmoid_output():
     Y = np.arange(100).reshape(1, 100) % 10
     [f] = check_labels(Y, n_outputs=1)
@@ -319,6 +330,8 @@ def test_class_numbers_for_one_sigmoid_output():
     assert kinds(check_labels(Y, n_outputs=6)) == ["class-indices"]
 
 
+@pytest.mark.planted("label-format")
+@pytest.mark.twin("label-format")
 def test_one_hot_labels_on_the_wrong_axis():
     rng = np.random.default_rng(17)
     onehot_rows = np.eye(6)[rng.integers(0, 6, 120)]  # (120, 6)
@@ -331,6 +344,8 @@ def test_one_hot_labels_on_the_wrong_axis():
     assert kinds(check_labels(onehot_rows, predictions=rng.random((6, 120)))) == ["one-hot-orientation"]
 
 
+@pytest.mark.planted("label-format")
+@pytest.mark.twin("label-format")
 def test_labels_that_broadcast_into_an_m_by_m_cost():
     Y = (np.arange(209) % 2).reshape(209, 1)
     A = np.full((1, 209), 0.5)
@@ -350,11 +365,13 @@ def test_nan_labels():
 # -- high-bias / high-variance --------------------------------------------------------------------
 
 @pytest.mark.parametrize("train, dev, rules", [
-    (0.15, 0.16, ["high-bias"]),
-    (0.01, 0.11, ["high-variance"]),
-    (0.15, 0.30, ["high-bias", "high-variance"]),
-    (0.005, 0.01, []),
-    (0.0, 0.26, ["high-variance"]),  # case 2: train accuracy 1.0, test 0.74
+    pytest.param(0.15, 0.16, ["high-bias"], id="high_bias", marks=pytest.mark.planted("high-bias")),
+    pytest.param(0.01, 0.11, ["high-variance"], id="high_variance", marks=pytest.mark.planted("high-variance")),
+    pytest.param(0.15, 0.30, ["high-bias", "high-variance"], id="high_bias-high_variance",
+                 marks=pytest.mark.planted("high-bias", "high-variance")),
+    pytest.param(0.005, 0.01, [], id="twin-high_bias-high_variance", marks=pytest.mark.twin("high-bias", "high-variance")),
+    # case 2: train accuracy 1.0, test 0.74
+    pytest.param(0.0, 0.26, ["high-variance"], id="high_variance-case_2", marks=pytest.mark.planted("high-variance")),
 ])
 def test_the_field_guide_bias_variance_table(train, dev, rules):
     found = check_fit(train, dev)

@@ -27,6 +27,7 @@ def dropout_findings(doctor):
     return {(f.kind, f.location.layer): f for f in rules_of(doctor.report()).get("dropout-mask", [])}
 
 
+@pytest.mark.twin("dropout-mask")
 def test_correct_dropout_is_silent_and_measured():
     doctor = watched(iterations=300)
     report = doctor.report()
@@ -38,6 +39,7 @@ def test_correct_dropout_is_silent_and_measured():
     assert abs(stats[1].kept - 0.86) < 0.05
 
 
+@pytest.mark.planted("dropout-mask")
 def test_mask_drawn_with_randn_keeps_the_wrong_fraction():
     found = dropout_findings(watched(MASK="randn"))
     finding = found[("keep-rate", 1)]
@@ -45,16 +47,19 @@ def test_mask_drawn_with_randn_keeps_the_wrong_fraction():
     assert finding.evidence["kept_fraction"] == pytest.approx(0.805, abs=0.01)  # Phi(0.86)
 
 
+@pytest.mark.planted("dropout-mask")
 def test_seed_inside_the_forward_freezes_the_mask():
     found = dropout_findings(watched(SEED_IN_FORWARD=True))
     assert set(found) == {("frozen-mask", 1), ("frozen-mask", 2)}
     assert all(f.severity.label == "warning" for f in found.values())
 
 
+@pytest.mark.planted("dropout-mask")
 def test_activations_not_divided_by_keep_prob():
     assert set(dropout_findings(watched(SCALE=False))) == {("scale", 1), ("scale", 2)}
 
 
+@pytest.mark.planted("dropout-mask")
 def test_mask_not_reapplied_in_backward():
     found = dropout_findings(watched(REAPPLY=False))
     assert set(found) == {("not-reapplied", 1), ("not-reapplied", 2)}

@@ -17,6 +17,8 @@ def test_planted_errors_example_runs_as_a_script():
     assert out.stdout.startswith("FAIL — 2 errors")
 
 
+@pytest.mark.planted("gradient-mismatch")
+@pytest.mark.twin("gradient-mismatch")
 def test_planted_errors_example_diagnosis_and_its_correct_twin():
     module = runpy.run_path(str(EXAMPLES / "gradcheck_planted_errors.py"))
     result = module["check"]()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rulecases import program_params
 from test_examples_watch import NOT_MODELS, _describe, _matches
 
 from nndoctor.checkfile import check_file
@@ -35,8 +36,13 @@ def matches(finding: Any, want: dict[str, Any]) -> bool:
     return True
 
 
-@pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.glob("*.py") if p.name not in NOT_MODELS),
-                         ids=lambda p: p.name)
+def cases() -> list[Any]:
+    """Ids carry the rules (`pytest -k dead_relu`), bug-and-twin pairs are marked (rulecases.py)."""
+    paths = sorted(p for p in EXAMPLES.glob("*.py") if p.name not in NOT_MODELS)
+    return program_params({p: expected(p) for p in paths}, label=lambda p: p.name)
+
+
+@pytest.mark.parametrize("path", cases())
 def test_check_gives_the_documented_diagnosis(path: Path) -> None:
     want = expected(path)
     report = check_file(path, seed=0)

@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from rulecases import program_params
 
 import nndoctor
 
@@ -140,8 +141,13 @@ def _describe(report: Any) -> str:
 
 
 def _cases() -> list[Any]:
-    return [pytest.param(p, id=p.name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_ISSUES[p.name]))
-            if p.name in KNOWN_ISSUES else pytest.param(p, id=p.name) for p in example_paths()]
+    """Ids carry the rules this test checks (`pytest -k dead_relu`), bug-and-twin pairs are marked
+    (rulecases.py); the findings only the gradient check or a probe gives are not watched for."""
+    def known(p: Path) -> list[Any]:
+        return [pytest.mark.xfail(strict=True, reason=KNOWN_ISSUES[p.name])] if p.name in KNOWN_ISSUES else []
+
+    return program_params({p: load_example(p).EXPECTED for p in example_paths()}, label=lambda p: p.name,
+                          checked=lambda f: not f.get("needs"), marks=known)
 
 
 @pytest.mark.parametrize("path", _cases())

@@ -20,6 +20,7 @@ def flagged(result):
     return {name: p for name, p in result.parameters.items() if not p.ok}
 
 
+@pytest.mark.twin("gradient-mismatch", "non-finite", "unexpected-output", "user-code-error", "check-inconclusive", "stochastic-cost")
 @pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh", "lrelu"])
 def test_correct_network_passes(hidden):
     result = run(hidden=hidden)
@@ -28,10 +29,12 @@ def test_correct_network_passes(hidden):
     assert all(p.relative_error < 1e-6 for p in result.parameters.values())
 
 
+@pytest.mark.twin("gradient-mismatch")
 def test_correct_network_with_l2_passes():
     assert run(lambd=0.7).ok
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_scale_is_found_with_its_factor():
     result = run(bug=("scale", 2, 2.0))
     assert set(flagged(result)) == {"W2"}
@@ -47,29 +50,34 @@ def test_scale_is_found_with_its_factor():
         assert entry.analytic == pytest.approx(2 * entry.numeric, rel=1e-4)
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_factor_named_as_number_of_examples():
     result = run(bug=("scale", 1, 20.0), n_examples=20)
     (finding,) = result.findings
     assert "m = 20" in finding.message and finding.evidence["factor_name"] == "m = 20"
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_factor_named_as_number_of_classes():
     result = run(bug=("scale", 3, 1 / 7), n_classes=7)
     (finding,) = result.findings
     assert "1/C" in finding.message
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_sign_flip():
     result = run(bug=("sign", 1))
     assert set(flagged(result)) == {"W1"} and result["W1"].kind == "sign"
     assert result["W1"].factor == pytest.approx(-1.0, rel=1e-6)
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_transpose_of_square_matrix():
     result = run(bug=("transpose", 2), dims=[6, 5, 5, 1])
     assert set(flagged(result)) == {"W2"} and result["W2"].kind == "transpose"
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_forgotten_l2_term_with_its_coefficient():
     result = run(bug=("forget-l2", 2), lambd=0.7, n_examples=20)
     assert set(flagged(result)) == {"W2"}
@@ -79,6 +87,7 @@ def test_forgotten_l2_term_with_its_coefficient():
     assert "lambd = 0.7" in result.findings[0].message
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_wrong_sigmoid_derivative_is_other_in_layer_one_only():
     result = run(bug=("sigmoid-derivative", 1), hidden="sigmoid")
     assert set(flagged(result)) == {"W1", "b1"}
@@ -86,6 +95,7 @@ def test_wrong_sigmoid_derivative_is_other_in_layer_one_only():
     assert result["W1"].worst_entries, "bisection must pin down at least one wrong entry"
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_single_wrong_entry_is_localized_exactly():
     result = run(bug=("entry", 1, 17), dims=[40, 30, 4, 1], m=25)
     assert set(flagged(result)) == {"W1"}
@@ -95,6 +105,7 @@ def test_single_wrong_entry_is_localized_exactly():
     assert result.findings[0].severity.label == "error"
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_flat_bias_gradient_is_a_shape_finding():
     result = run(bug=("flat-db", 1))
     b1 = result["b1"]
@@ -105,6 +116,7 @@ def test_flat_bias_gradient_is_a_shape_finding():
     assert "keepdims=True" in finding.fix
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_transposed_shape_says_values_match_after_transpose():
     X, Y, p = nets.problem(DIMS, 20, seed=1)
     cost_fn, grad_fn = nets.functions(X, Y)
@@ -119,6 +131,7 @@ def test_transposed_shape_says_values_match_after_transpose():
     assert result.findings[0].evidence["values"] == "match-after-transpose"
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_missing_gradient_is_named():
     result = run(bug=("drop", "dW2"))
     assert result["W2"].status == "missing"
@@ -127,6 +140,7 @@ def test_missing_gradient_is_named():
     assert all(p.ok for n, p in result.parameters.items() if n != "W2")
 
 
+@pytest.mark.planted("non-finite")
 def test_nan_in_gradient_is_non_finite():
     result = run(bug=("nan", 1))
     assert result["W1"].status == "non-finite"
@@ -205,12 +219,14 @@ def test_stateful_style_checks_and_restores_arrays():
     assert bad.style == "stateful"
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_stateful_planted_bug():
     net = TinyNet(("sign", 2))
     result = check_gradients(net.cost, net.gradients, net.params, seed=0)
     assert set(flagged(result)) == {"W2"} and result["W2"].kind == "sign"
 
 
+@pytest.mark.planted("stochastic-cost", "gradient-mismatch")
 def test_dropout_network_is_checked_with_replayed_masks():
     X, Y, p = nets.problem(DIMS, 30, seed=1)
     cost_fn, grad_fn = nets.functions(X, Y, keep_prob=0.7)
@@ -227,6 +243,7 @@ def test_dropout_network_is_checked_with_replayed_masks():
     assert set(flagged(result)) == {"W2"} and result["W2"].kind == "scale"
 
 
+@pytest.mark.planted("stochastic-cost", "gradient-mismatch")
 def test_a_generator_the_cost_keeps_is_replayed_and_left_as_it_was():
     """Dropout masks drawn from a generator the functions keep (a closure, self.rng) are replayed at
     every evaluation like numpy's global state, and the generator ends where it started."""
@@ -248,6 +265,7 @@ def fresh_entropy():
     return np.random.default_rng()  # a new generator from the OS on every call: nothing to replay
 
 
+@pytest.mark.planted("stochastic-cost")
 def test_randomness_that_cannot_be_replayed_is_inconclusive_not_a_bug():
     X, Y, p = nets.problem(DIMS, 30, seed=1)
     cost_fn, grad_fn = nets.functions(X, Y, keep_prob=0.7, rng_factory=fresh_entropy)
@@ -336,6 +354,7 @@ def test_invalid_method_and_style():
         check_gradients("cost", lambda p: p, params)
 
 
+@pytest.mark.planted("unexpected-output")
 def test_cost_returning_an_array_is_an_unexpected_output_finding():
     params = {"W": np.ones((2, 3))}
     result = check_gradients(lambda p: p["W"].sum(axis=0), lambda p: {"dW": np.ones((2, 3))}, params)
@@ -344,6 +363,7 @@ def test_cost_returning_an_array_is_an_unexpected_output_finding():
     assert not result.ok
 
 
+@pytest.mark.twin("unexpected-output")
 def test_cost_as_one_element_array_and_tuple_is_accepted():
     params = {"W": np.array([[1.0, -2.0]])}
     result = check_gradients(lambda p: (np.sum(p["W"] ** 2, keepdims=True), "cache"),
@@ -351,6 +371,7 @@ def test_cost_as_one_element_array_and_tuple_is_accepted():
     assert result.ok
 
 
+@pytest.mark.planted("non-finite")
 def test_nan_cost_at_start_is_a_non_finite_finding():
     params = {"W": np.ones(3)}
     result = check_gradients(lambda p: float("inf"), lambda p: {"dW": np.ones(3)}, params)
@@ -364,6 +385,7 @@ def raising_backward(params):
     return grads["db"]  # KeyError: the user's own line
 
 
+@pytest.mark.planted("user-code-error")
 def test_grad_fn_that_raises_is_reported_with_its_line():
     result = check_gradients(lambda p: float(np.sum(p["W"] ** 2)), raising_backward, {"W": np.ones(3)})
     (finding,) = result.findings
@@ -374,6 +396,7 @@ def test_grad_fn_that_raises_is_reported_with_its_line():
     assert finding.location.line == raising_backward.__code__.co_firstlineno + 2
 
 
+@pytest.mark.planted("unexpected-output")
 def test_grad_fn_returning_none():
     result = check_gradients(lambda p: float(np.sum(p["W"] ** 2)), lambda p: None, {"W": np.ones(3)})
     assert result.findings[0].rule == "unexpected-output" and "returned None" in result.findings[0].message
@@ -387,6 +410,7 @@ def test_parameter_not_used_in_cost():
     assert "does not change" in result.findings[0].message
 
 
+@pytest.mark.planted("gradient-mismatch")
 def test_all_zero_gradient_is_scale_zero():
     params = {"W": np.array([[0.5, -1.0, 2.0]])}
     result = check_gradients(lambda p: float(np.sum(np.sin(p["W"]))), lambda p: {"dW": np.zeros((1, 3))},
@@ -638,6 +662,7 @@ def test_installed_example_keeps_the_line_of_its_gradient(tmp_path, monkeypatch)
 
 # --- nothing skipped silently (what cannot be checked is listed, with the reason) ------------------
 
+@pytest.mark.planted("check-inconclusive")
 def test_what_cannot_be_checked_is_listed_with_its_reason():
     X, Y, p = nets.problem(DIMS, 20, seed=1)
     cost_fn, grad_fn = nets.functions(X, Y)
@@ -678,6 +703,7 @@ def test_worst_entries_must_not_be_negative():
         check_gradients(lambda p: 0.0, lambda p: {}, {"W": np.ones(2)}, seed=-1)
 
 
+@pytest.mark.planted("unexpected-output")
 def test_integer_cost_is_named():
     params = {"W": np.array([0.5, 1.5])}
     result = check_gradients(lambda p: int(np.sum(p["W"] ** 2)), lambda p: {"dW": 2 * p["W"]}, params, seed=0)
@@ -811,6 +837,7 @@ def test_peak_memory_is_a_small_multiple_of_the_parameters():
     assert left <= 0.1 * size, left / size
 
 
+@pytest.mark.twin("gradient-mismatch")
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_vanishing_gradients_of_a_deep_tiny_network_are_never_called_wrong(seed):
     """[40, 20, 10, 10, 10, 1] with weights * 0.01 and zero biases: the first layers' gradients are
@@ -831,6 +858,7 @@ def test_vanishing_gradients_of_a_deep_tiny_network_are_never_called_wrong(seed)
     assert result["b5"].ok  # the one gradient of a measurable size is vouched for
 
 
+@pytest.mark.twin("gradient-mismatch")
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_pre_activations_exactly_on_the_kink_are_never_called_wrong(seed):
     """Zero biases and an example whose inputs are all 0: every first-layer pre-activation of that

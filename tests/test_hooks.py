@@ -99,6 +99,7 @@ def test_decorators_keep_name_docstring_signature_and_result():
     assert np.array_equal(wrapped(X, params), forward(X, params))
 
 
+@pytest.mark.planted("user-code-error")
 def test_exceptions_pass_through_unchanged_and_become_a_finding():
     doctor = nndoctor.Doctor()
     failure = ValueError("shapes (3,5) and (4,5) not aligned")
@@ -155,6 +156,7 @@ def _row_major_net(doctor, dead_units):
     return doctor
 
 
+@pytest.mark.planted("dead-relu")
 def test_row_major_layout_is_inferred_from_the_data():
     doctor = _row_major_net(nndoctor.Doctor(), dead_units=4)
     run = doctor.trace.runs[0]
@@ -166,11 +168,13 @@ def test_row_major_layout_is_inferred_from_the_data():
     assert dead[0].location.layer == 1 and dead[0].evidence["dead_units"] == 4
 
 
+@pytest.mark.twin("dead-relu")
 def test_row_major_healthy_twin_is_silent():
     report = _row_major_net(nndoctor.Doctor(), dead_units=0).report()
     assert "dead-relu" not in rules_of(report)
 
 
+@pytest.mark.planted("unexpected-output")
 def test_forward_returning_nothing_still_gives_a_report():
     doctor = nndoctor.Doctor()
 
@@ -184,6 +188,7 @@ def test_forward_returning_nothing_still_gives_a_report():
     assert "unexpected-output" in rules_of(report)
 
 
+@pytest.mark.planted("non-finite")
 def test_nan_everywhere_from_the_start_is_named_at_iteration_zero():
     report, *_ = train_watched(iterations=20, INIT_SCALE=np.nan)
     finding = rules_of(report)["non-finite"][0]

@@ -122,6 +122,7 @@ def kinds(findings):
 # correct builders are silent
 
 
+@pytest.mark.twin("mini-batch")
 @pytest.mark.parametrize("func", [random_mini_batches, get_batches, make_batches], ids=lambda f: f.__name__)
 def test_correct_builders_give_no_finding(func):
     assert probe_minibatches(func) == []
@@ -131,6 +132,7 @@ def test_correct_builders_give_no_finding(func):
 # planted mistakes
 
 
+@pytest.mark.planted("mini-batch")
 def test_y_shuffled_with_its_own_permutation():
     (f,) = probe_minibatches(y_own_permutation)
     assert (f.rule, f.kind, f.severity.label) == ("mini-batch", "misaligned", "error")
@@ -148,6 +150,7 @@ def test_only_x_shuffled():
     assert f.kind == "misaligned" and f.evidence["problem"] == "only-x-shuffled"
 
 
+@pytest.mark.planted("mini-batch")
 def test_overlapping_slices_repeat_examples():
     (f,) = probe_minibatches(overlapping_slices)
     assert (f.kind, f.severity.label) == ("coverage", "error")
@@ -267,12 +270,14 @@ config_st = st.tuples(st.integers(20, 300), st.integers(1, 9)).map(
 PROPS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.twin("mini-batch")
 @PROPS
 @given(config=config_st)
 def test_property_correct_builder_is_silent(config):
     assert probe_minibatches(random_mini_batches, configs=(config,)) == []
 
 
+@pytest.mark.planted("mini-batch")
 @PROPS
 @given(config=config_st)
 def test_property_separate_permutations_are_misaligned(config):

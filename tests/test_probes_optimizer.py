@@ -149,6 +149,7 @@ def kinds(findings):
 # correct updates are silent
 
 
+@pytest.mark.twin("optimizer-update")
 @pytest.mark.parametrize("func", [
     update_parameters_with_gd, update_parameters_with_momentum, update_parameters_with_rmsprop, make_adam(),
     adam_efficient, adam_lowercase_m_v,
@@ -201,6 +202,7 @@ def test_lowercase_keys_and_a_learning_rate_read_from_the_module():
 # planted mistakes
 
 
+@pytest.mark.planted("optimizer-update")
 def test_wrong_sign_in_place():
     (f,) = probe_update(gd_plus)
     assert (f.rule, f.kind, f.severity.label) == ("optimizer-update", "sign", "error")
@@ -212,6 +214,7 @@ def test_wrong_sign_in_place():
     assert "learning_rate" in f.fix
 
 
+@pytest.mark.planted("optimizer-update")
 def test_adam_without_bias_correction():
     (f,) = probe_update(make_adam(correct_v=False, correct_s=False))
     assert (f.kind, f.severity.label) == ("bias-correction", "error")
@@ -263,6 +266,7 @@ def test_epsilon_missing_is_a_warning():
     assert (f.kind, f.severity.label, f.evidence["problem"]) == ("epsilon", "warning", "epsilon-missing")
 
 
+@pytest.mark.planted("optimizer-update")
 def test_state_not_carried_over():
     (f,) = probe_update(momentum_not_carried)
     assert (f.kind, f.severity.label) == ("state", "error")
@@ -429,6 +433,7 @@ dims_st = st.lists(st.integers(1, 4), min_size=2, max_size=4)
 PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.twin("optimizer-update")
 @PROPS
 @given(dims=dims_st, beta=st.floats(0.5, 0.99), lr=st.floats(1e-3, 0.5), steps=st.integers(2, 6),
        seed=st.integers(0, 1000))
@@ -438,6 +443,7 @@ def test_property_correct_momentum_is_silent(dims, beta, lr, steps, seed):
     assert found == []
 
 
+@pytest.mark.planted("optimizer-update")
 @PROPS
 @given(dims=dims_st, b1=st.floats(0.5, 0.95), b2=st.floats(0.9, 0.9999), lr=st.floats(1e-4, 0.1),
        steps=st.integers(2, 6), seed=st.integers(0, 1000))

@@ -1,11 +1,16 @@
 """The report model, the rule registry and the renderers."""
 
+import importlib
+import inspect
 import json
 import re
+from importlib import resources
+from pathlib import Path
 
 import nets
 import numpy as np
 import pytest
+from rulecases import keyword
 
 import nndoctor
 from nndoctor import Finding, Location, Report, Severity
@@ -26,10 +31,21 @@ def test_registry_has_every_design_rule_with_valid_unique_codes():
     assert len(set(slugs)) == len(slugs) and len(set(codes)) == len(codes)
     for r in all_rules():
         assert CODE_PATTERN.match(r.code) and SLUG_PATTERN.match(r.slug)
-        assert r.status in ("active", "planned") and r.family
+        assert r.status == "active" and r.family
 
 
-@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.slug)
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: keyword(r.slug))
+def test_every_rule_names_the_code_that_emits_it(rule):
+    assert rule.checker, f"{rule.slug} names no checker"
+    module_name, _, attribute = rule.checker.partition(":")
+    checker = importlib.import_module(module_name)
+    for name in filter(None, attribute.split(".")):
+        checker = getattr(checker, name)
+    assert inspect.isfunction(checker) or inspect.ismodule(checker), rule.checker
+    assert rule.slug in inspect.getsource(checker), f"{rule.checker} never mentions {rule.slug}"
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: keyword(r.slug))
 def test_every_rule_has_a_documentation_page_with_all_sections(rule):
     doc = rule.doc
     assert doc.startswith(f"# {rule.slug} ({rule.code})")
@@ -39,14 +55,26 @@ def test_every_rule_has_a_documentation_page_with_all_sections(rule):
         assert f"`{kind}`" in doc or kind in doc, f"{rule.slug}: kind {kind} undocumented"
 
 
-def test_docs_rules_folder_matches_the_registry():
-    from pathlib import Path
+def test_the_package_has_one_page_per_rule_and_no_other():
+    """The pages in nndoctor/rule_docs are the source (`nndoctor explain`, docs/rules): no rule falls
+    back to its one-line summary, no page is left over from a rule that is gone."""
+    pages = {p.name for p in resources.files("nndoctor.rule_docs").iterdir() if p.name.endswith(".md")}
+    assert pages == {f"{rule.slug}.md" for rule in all_rules()}
 
+
+def test_docs_rules_folder_is_generated_from_the_package_pages(tmp_path):
+    """docs/rules holds exactly what `python -m nndoctor.tools.gendocs` writes: every page and the
+    index, nothing more."""
+    from nndoctor.tools import gendocs
+
+    generated = {p.name: p.read_text("utf-8") for p in gendocs.write(tmp_path)}
     folder = Path(__file__).parent.parent / "docs" / "rules"
-    for rule in all_rules():
-        page = folder / f"{rule.slug}.md"
-        assert page.exists(), f"run python -m nndoctor.tools.gendocs: {page} is missing"
-        assert page.read_text("utf-8") == rule.doc, f"{page} is out of date: python -m nndoctor.tools.gendocs"
+    found = {p.name: p.read_text("utf-8") for p in folder.glob("*.md")}
+    assert "index.md" in generated and len(generated) == len(all_rules()) + 1
+    hint = "out of date: run python -m nndoctor.tools.gendocs"
+    assert sorted(found) == sorted(generated), f"docs/rules {hint}"
+    for name, text in generated.items():
+        assert found[name] == text, f"docs/rules/{name} {hint}"
 
 
 def test_lookup_by_code_slug_and_family():

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rulecases import program_params
 
 from nndoctor.checkfile import NothingToCheck, check_file
 
@@ -73,7 +74,12 @@ def describe(report: Any) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("path", programs(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def cases() -> list[Any]:
+    """Ids carry the rules (`pytest -k dead_relu`), bug-and-twin pairs are marked (rulecases.py)."""
+    return program_params({p: expected(p) for p in programs()}, label=lambda p: f"{p.parent.name}/{p.name}")
+
+
+@pytest.mark.parametrize("path", cases())
 def test_zoo_program_gets_its_documented_diagnosis(path: Path) -> None:
     want = expected(path)
     assert want is not None and want["verdict"] in ("pass", "warn", "fail")

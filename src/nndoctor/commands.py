@@ -168,8 +168,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return EXIT_OK
     for r in all_rules():
-        status = "" if r.status == "active" else f"  [{r.status}]"
-        print(f"{r.code}  {r.slug:<24} {r.severity_name:<8} {r.summary}{status}")
+        print(f"{r.code}  {r.slug:<24} {r.severity_name:<8} {r.summary}")
     return EXIT_OK
 
 

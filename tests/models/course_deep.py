@@ -15,6 +15,7 @@ KEEP_UPDATE = True  # False plants "update result ignored"
 UPDATE_SIGN = -1  # +1 plants W = W + learning_rate * dW
 FIRST_BIAS = 0.0  # a large negative value kills every ReLU of layer 1 from the start
 COST_STYLE = "plain"  # "plain" computes log(A) as is (NaN once A is exactly 0 or 1)
+DW1_PLACEHOLDER = False  # True plants dW1 = np.zeros_like(W1): layer 1's gradient never filled in
 
 
 def load_data(m=200, n_x=20, seed=1):
@@ -122,6 +123,8 @@ def L_model_backward(AL, Y, caches):
         grads["dA" + str(l)] = dA_prev
         grads["dW" + str(l + 1)] = dW
         grads["db" + str(l + 1)] = db
+    if DW1_PLACEHOLDER:
+        grads["dW1"] = np.zeros_like(grads["dW1"])
     return grads
 
 

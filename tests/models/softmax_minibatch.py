@@ -5,6 +5,7 @@ import numpy as np
 
 ZERO_OUTPUT = False  # True: the output layer starts at zero (fine: its units differ through the labels)
 COST_SCALE = "mean"  # "mean-over-classes" plants field-guide case 5 (cost divided by C as well)
+HIDDEN_BIAS = 0.0  # a large value starts every tanh unit of layer 1 in its flat tail
 
 
 def get_data(m=600, n=10, classes=4, seed=0):
@@ -32,7 +33,7 @@ def softmax(z):
 def init(n_in, n_hidden, n_out, seed=2):
     rng = np.random.RandomState(seed)
     w2 = np.zeros((n_out, n_hidden)) if ZERO_OUTPUT else rng.randn(n_out, n_hidden) * np.sqrt(1 / n_hidden)
-    return {"w1": rng.randn(n_hidden, n_in) * np.sqrt(1 / n_in), "b1": np.zeros((n_hidden, 1)),
+    return {"w1": rng.randn(n_hidden, n_in) * np.sqrt(1 / n_in), "b1": np.full((n_hidden, 1), HIDDEN_BIAS),
             "w2": w2, "b2": np.zeros((n_out, 1))}
 
 

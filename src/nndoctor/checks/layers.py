@@ -10,8 +10,6 @@ from nndoctor.checks.context import Context
 from nndoctor.findings import Finding
 from nndoctor.trace import Run
 
-PROBABILITY_OUTPUTS = ("sigmoid", "softmax")
-
 
 def check_activation_mismatch(run: Run, ctx: Context) -> list[Finding]:
     for it in run.sampled():

@@ -24,9 +24,9 @@ def write(folder: Path) -> list[Path]:
         rules = [r for r in all_rules() if r.code.startswith(prefix)]
         if not rules:
             continue
-        lines += [f"## {family.capitalize()} ({prefix}xx)", "", "| code | rule | severity | status | summary |",
-                  "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {r.code} | [{r.slug}]({r.slug}.md) | {r.severity_name} | {r.status} | {r.summary} |" for r in rules]
+        lines += [f"## {family.capitalize()} ({prefix}xx)", "", "| code | rule | severity | summary |",
+                  "| --- | --- | --- | --- |"]
+        lines += [f"| {r.code} | [{r.slug}]({r.slug}.md) | {r.severity_name} | {r.summary} |" for r in rules]
         lines.append("")
     index = folder / "index.md"
     index.write_text("\n".join(lines), "utf-8")
