@@ -76,7 +76,7 @@ _RULES: tuple[Rule, ...] = (
          checker="nndoctor.checkfile.implied:against_implied_loss"),
     Rule("NND105", "learner-gradient-check", "the learner's own gradient check is wrong, or right where nndoctor agrees",
          "warning", ("epsilon", "reused-theta", "perturbs-input", "not-normalized", "other"),
-         checker="nndoctor.checkfile.learner_check"),
+         checker="nndoctor.checks.learner_check"),
     # activations
     Rule("NND201", "dead-relu", "ReLU units output 0 for every example", "warning",
          checker="nndoctor.checks.units:check_dead_relu"),
