@@ -102,6 +102,10 @@ def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding | None]:
         following = [n for n in weights if result.parameters.get(n) is not None and result.parameters[n].status == "ok"]
         return result, _backward_fits(kind, factor, replay.backward or replay.grad_fn, replay.n_examples, following)
     kind, best = min(tried, key=lambda t: _worst(t[1]))
+    regularized = _with_l2(replay, check, dict(replay.implied_costs)[kind], best, weights)
+    if regularized is not None:
+        result, strength = regularized
+        return result, _backward_fits(kind, 1.0, replay.backward or replay.grad_fn, replay.n_examples, l2=strength)
     wrong = [n for n, p in best.parameters.items() if p.status != "ok"]
     return None, Finding(
         rule="implied-loss", severity="error",
@@ -114,6 +118,31 @@ def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding | None]:
         fix=("Compute the cost the network is trained with (and print it now and then), then compare the backward "
              "with a numerical gradient of that cost; check each derivative: sigmoid'(z) = s * (1 - s), "
              "tanh'(z) = 1 - a**2, softmax with cross-entropy gives A - Y."))
+
+
+def _with_l2(replay: Any, check: Callable[..., Any], cost: Callable[..., Any], first: Any,
+             weights: list[str]) -> tuple[Any, float] | None:
+    """(the check against ``cost`` plus an L2 penalty, its strength) when the weight matrices differ from
+    the loss's gradient by one and the same multiple of themselves (dW1 += reg_lambda * W1 in the
+    backward): the program trains that loss regularized. None when they do not, or it still disagrees."""
+    coefficients = [first.parameters[n].coefficient for n in weights if first.parameters.get(n) is not None
+                    and first.parameters[n].status != "ok"]
+    if not coefficients or any(c is None or not math.isfinite(c) for c in coefficients) or \
+            any(not math.isclose(c, coefficients[0], rel_tol=2e-2) for c in coefficients):
+        return None
+    strength = -float(np.median(coefficients))  # dW lacks c * W against the plain loss: the loss lacks -c/2 |W|^2
+    if strength <= 0:
+        return None
+    names = list(weights)
+
+    def regularized(p: Mapping[str, np.ndarray]) -> float:
+        return float(cost(p)) + 0.5 * strength * sum(float(np.sum(np.square(np.asarray(p[n], dtype=np.float64))))
+                                                     for n in names)
+    regularized.__qualname__ = regularized.__name__ = getattr(cost, "__name__", "cost")
+    result = check(regularized)
+    if any(result.parameters[n].status == "mismatch" for n in result.parameters):
+        return None
+    return result, strength
 
 
 def _against_program_cost(replay: Any, check: Callable[..., Any], weights: list[str]) -> tuple[Any, Finding | None]:
@@ -168,9 +197,11 @@ def _backward_location(func: Any) -> Location:
 
 
 def _backward_fits(kind: str, factor: float, backward: Any, examples: int | None,
-                   following: list[str] | None = None) -> Finding:
+                   following: list[str] | None = None, l2: float | None = None) -> Finding:
     what = "the cross-entropy of its output against the labels" if kind == "cross-entropy" else \
         "the squared error of its output against the labels"
+    if l2 is not None:
+        what += f" plus an L2 penalty (lambda/2) * sum(W**2) on the weight matrices, lambda = {l2:.4g}"
     if math.isclose(factor, 1.0, rel_tol=2e-3):
         per = ""
     elif examples and math.isclose(factor * examples, 1.0, rel_tol=2e-3):
@@ -187,7 +218,7 @@ def _backward_fits(kind: str, factor: float, backward: Any, examples: int | None
                  f"{', '.join(following)} follow {what}{per}: nndoctor checked every gradient against that loss, "
                  f"and the others disagree with it (see their findings)."),
         location=_backward_location(backward),
-        evidence={"kind": kind, "factor": factor, "source": "backward"},
+        evidence={"kind": kind, "factor": factor, "source": "backward", "l2": l2},
         fix="Nothing to fix. Computing that loss now and then (and printing it) makes training easier to follow.")
 
 

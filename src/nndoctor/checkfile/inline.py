@@ -77,23 +77,44 @@ def training_loops(filename: str) -> list[InlineLoop]:
         if not updates or any(u.param in looped for u in updates):
             continue  # for param, grad in zip(params, grads): param -= lr * grad is an update, not a training loop
         at = [i for i, s in enumerate(node.body) if _update_of(s) is not None]
-        prefix = [s for s in node.body[:at[0]] if _keeps(s)]
+        prefix = _kept(node.body[:at[0]])
         if not [s for s in prefix if _targets(s)]:
             continue  # nothing computed before the update: the gradients come from elsewhere
-        assigned = [n for s in prefix for n in _targets(s)]
-        body = [s for s in node.body[:at[-1] + 1] if _keeps(s) or _update_of(s) is not None]
+        assigned = list(dict.fromkeys(n for s in prefix for n in _targets(s)))
+        body = _kept(node.body[:at[-1] + 1], updates=True)
         found.append(InlineLoop(loop, node, updates, prefix, assigned, filename, node.lineno, body=body))
     return found
 
 
-def _keeps(statement: ast.stmt) -> bool:
+def _kept(statements: list[ast.stmt], updates: bool = False) -> list[ast.stmt]:
+    """The statements the replay runs, in order; an in-place change of part of an array
+    (``delta3[range(m), y] -= 1``, ``dZ[Z <= 0] = 0``) only of one the body itself computed."""
+    out: list[ast.stmt] = []
+    local: set[str] = set()
+    for statement in statements:
+        if (updates and _update_of(statement) is not None) or _keeps(statement) or (
+                _keeps(statement, parts=True) and all(_base(t) in local for t in _target_nodes(statement))):
+            out.append(statement)
+            local.update(_targets(statement))
+    return out
+
+
+def _base(target: ast.expr) -> str | None:
+    """``delta3`` for ``delta3[range(m), y]`` (and for ``delta3``)."""
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        target = target.value
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def _keeps(statement: ast.stmt, parts: bool = False) -> bool:
     """Statements the replay runs: assignments to names (not prints, not appends to the learner's lists,
     not the loop's own tick)."""
     if isinstance(statement, ast.If) and isinstance(statement.test, ast.Call) and \
             getattr(statement.test.func, "id", None) == TICK:
         return False
     return isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and all(
-        isinstance(t, (ast.Name, ast.Tuple)) or _array_attribute(t) for t in _target_nodes(statement))
+        isinstance(t, (ast.Name, ast.Tuple)) or _array_attribute(t) or (parts and isinstance(t, ast.Subscript))
+        for t in _target_nodes(statement))
 
 
 def _array_attribute(target: ast.expr) -> bool:
@@ -108,8 +129,13 @@ def _target_nodes(statement: ast.stmt) -> list[ast.expr]:
 
 
 def _targets(statement: ast.stmt) -> list[str]:
+    """The names a statement binds or changes: ``a, b = ...`` -> a, b; ``delta3[i, y] -= 1`` -> delta3."""
     names = []
     for target in _target_nodes(statement):
+        if isinstance(target, (ast.Subscript, ast.Attribute)):
+            base = _base(target)
+            names += [base] if base else []
+            continue
         for sub in ast.walk(target):
             if isinstance(sub, ast.Name):
                 names.append(sub.id)
@@ -126,7 +152,10 @@ def _update_of(statement: ast.stmt) -> Update | None:
     if isinstance(statement, ast.AugAssign) and isinstance(statement.op, (ast.Sub, ast.Add)) and \
             isinstance(statement.target, ast.Name):
         sign = -1 if isinstance(statement.op, ast.Sub) else 1
-        found = _scaled_name(statement.value) if sign < 0 else None
+        value = statement.value
+        if sign > 0 and _negated(value) is not None:  # W += -lr * dW is W -= lr * dW
+            sign, value = -1, _negated(value)
+        found = _scaled_name(value) if sign < 0 else None
         if found:
             return Update(statement.target.id, found[0], found[1], statement.value, sign)
         if isinstance(statement.value, (ast.Call, ast.BinOp, ast.UnaryOp)) and any(
@@ -144,8 +173,25 @@ def _update_of(statement: ast.stmt) -> Update | None:
     return None
 
 
+def _negated(value: ast.expr) -> ast.expr | None:
+    """``x`` for ``-x``; ``lr * dW`` for ``-lr * dW``; else None."""
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+        return value.operand
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult) and isinstance(value.left, ast.UnaryOp) \
+            and isinstance(value.left.op, ast.USub):
+        return ast.BinOp(left=value.left.operand, op=ast.Mult(), right=value.right)
+    return None
+
+
 def _scaled_name(value: ast.expr) -> tuple[str, ast.expr] | None:
+    """(the gradient's name, the learning rate's expression) of ``lr * dW`` in either order."""
+    from nndoctor.keys import has_gradient_mark
+
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        if isinstance(value.left, ast.Name) and isinstance(value.right, ast.Name):
+            left, right = has_gradient_mark(value.left.id), has_gradient_mark(value.right.id)
+            if left != right:  # epsilon * dW1: the gradient is the name that says it is one
+                return (value.left.id, value.right) if left else (value.right.id, value.left)
         if isinstance(value.right, ast.Name) and not isinstance(value.left, ast.Name) or \
                 isinstance(value.right, ast.Name) and isinstance(value.left, ast.Name) and \
                 value.left.id.lower() in ("lr", "learning_rate", "alpha", "eta", "step_size", "rate"):
@@ -307,7 +353,7 @@ def _fused_replay(loop: InlineLoop) -> Replay | None:
     steps_name = "__nndoctor_steps__"
     statements: list[ast.stmt] = []
     for statement in loop.body:
-        if not all(isinstance(t, (ast.Name, ast.Tuple)) or (_array_attribute(t) and isinstance(
+        if not all(isinstance(t, (ast.Name, ast.Tuple, ast.Subscript)) or (_array_attribute(t) and isinstance(
                 start.get(t.value.id), np.ndarray)) for t in _target_nodes(statement)):  # type: ignore[attr-defined]
             continue
         update = _update_of(statement)
@@ -347,17 +393,20 @@ def _fused_replay(loop: InlineLoop) -> Replay | None:
     costs: list[tuple[str, Any]] = []
     if loop.cost_name is not None and R.is_scalar(names.get(loop.cost_name)):
         cost_name = loop.cost_name
+        to_cost = _up_to(loop, cost_name)
 
         def program_cost(p: Mapping[str, np.ndarray]) -> float:
-            return R.scalar_value(run(p, forward)[cost_name])
+            return R.scalar_value(run(p, to_cost)[cost_name])
         costs.append(("program", program_cost))
     else:
         output, labels = _output_and_labels(loop, names)
         if output is None or labels is None:
             return None
-        for kind, loss in losses_for(np.asarray(names[output], dtype=np.float64), labels):
+        # the output as the forward left it: a backward may change it in place (delta3 = probs; delta3 -= Y)
+        to_output = _up_to(loop, output)
+        for kind, loss in losses_for(np.asarray(run(loop.first_params, to_output)[output], dtype=np.float64), labels):  # type: ignore[arg-type]
             def cost_fn(p: Mapping[str, np.ndarray], loss: Any = loss) -> float:
-                return loss(np.asarray(run(p, forward)[output], dtype=np.float64))
+                return loss(np.asarray(run(p, to_output)[output], dtype=np.float64))
             costs.append((kind, cost_fn))
     for _, fn in costs:
         fn.__qualname__ = fn.__name__ = label
@@ -370,6 +419,12 @@ def _fused_replay(loop: InlineLoop) -> Replay | None:
     return replay
 
 
+def _up_to(loop: InlineLoop, name: str) -> Any:
+    """The loop body's statements up to the last one before the update that assigns ``name``, compiled."""
+    last = max((i for i, st in enumerate(loop.prefix) if name in _targets(st)), default=len(loop.prefix) - 1)
+    return compile(ast.Module(body=loop.prefix[:last + 1], type_ignores=[]), loop.filename, "exec")
+
+
 def _output_and_labels(loop: InlineLoop, names: Mapping[str, Any]) -> tuple[str | None, np.ndarray | None]:
     """The body's output (its last array shaped like an array of labels it reads but never assigns)."""
     from nndoctor.keys import has_gradient_mark
@@ -380,13 +435,31 @@ def _output_and_labels(loop: InlineLoop, names: Mapping[str, Any]) -> tuple[str 
     # the last activation first, then the other arrays from the last one up
     candidates = [n for n in reversed(assigned) if n in activations] + [n for n in reversed(assigned) if n not in activations]
     read = {n.id for s in loop.prefix for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    for name in candidates:
-        out = names[name]
-        if out.dtype.kind != "f" or name in loop.params:
-            continue
-        for label_name in sorted(read - set(loop.assigned) - set(loop.params)):
-            labels = loop.first.get(label_name) if loop.first else None  # type: ignore[union-attr]
-            if isinstance(labels, np.ndarray) and labels.shape == out.shape and labels is not out and \
-                    labels.dtype.kind in "fiub" and not any(labels is v for v in (loop.first_params or {}).values()):
+    from nndoctor.checkfile.losses import labels_like_output
+
+    readable = sorted(read - set(loop.assigned) - set(loop.params))
+    outputs = [n for n in candidates if names[n].dtype.kind == "f" and n not in loop.params]
+    arrays = [a for a in (loop.first.get(n) if loop.first else None for n in readable)  # type: ignore[union-attr]
+              if isinstance(a, np.ndarray) and a.dtype.kind in "fiub"
+              and not any(a is v for v in (loop.first_params or {}).values())]
+    # labels first: 0/1 targets, or class indices made one-hot over exactly as many classes as the
+    # output has (a hidden layer of 3 units is no output for 2 classes); then any array shaped like it
+    for exact in (True, False):
+        for name in outputs:
+            out = names[name]
+            for labels in arrays:
+                shaped = labels_like_output(labels, out) if labels is not out else None
+                if shaped is None or not np.all((shaped == 0) | (shaped == 1)):
+                    continue
+                if not exact or labels.shape == out.shape or shaped.sum(axis=_class_axis(out, labels)).all():
+                    return name, shaped
+    for name in outputs:
+        for labels in arrays:
+            if labels.shape == names[name].shape and labels is not names[name]:
                 return name, np.asarray(labels, dtype=np.float64)
     return None, None
+
+
+def _class_axis(out: np.ndarray, labels: np.ndarray) -> int:
+    """The axis of the classes in an output that class indices were made one-hot against."""
+    return 0 if out.ndim == 2 and out.shape[0] == labels.size else 1
