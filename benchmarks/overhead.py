@@ -354,6 +354,11 @@ def in_nndoctor(filename: str) -> bool:
     return filename.startswith(NNDOCTOR_DIR)
 
 
+def in_hooks(filename: str) -> bool:
+    """A file of nndoctor/hooks/, the package the Doctor is made of."""
+    return filename.startswith(os.path.join(NNDOCTOR_DIR, "hooks", ""))
+
+
 def short(func: tuple[str, int, str]) -> str:
     filename, line, name = func
     if filename == "~":
@@ -369,9 +374,9 @@ def profile(model: Model, config: Config, X, Y, iterations: int, off_seconds: fl
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     hook_parts = {"_enter", "_exit"}
     hook_seconds = sum(ct for (f, _, name), (_, _, _, ct, _) in stats.items()
-                       if f.endswith("hooks.py") and name in hook_parts)
+                       if in_hooks(f) and name in hook_parts)
     wrapper_own = sum(tt for (f, _, name), (_, _, tt, _, _) in stats.items()
-                      if f.endswith("hooks.py") and name == "wrapper")
+                      if in_hooks(f) and name == "wrapper")
     total = hook_seconds + wrapper_own
     per_it = 1e3 / iterations
     print(f"\n-- {model.label} {config.name}: {iterations} iterations, {run.seconds:.3f} s under cProfile "
@@ -406,7 +411,7 @@ def profile(model: Model, config: Config, X, Y, iterations: int, off_seconds: fl
 
 TIMED_METHODS = ("_enter", "_exit", "_begin_step", "_on_forward_start", "_on_forward_end", "_on_activation",
                  "_on_derivative", "_on_cost", "_on_backward", "_snapshot_params", "_on_update")
-TIMED_HOOK_FUNCTIONS = ("_activation_stats", "_weight_inits", "_label_summary")
+TIMED_HOOK_FUNCTIONS = ("activation_stats", "weight_inits", "label_summary")  # as hooks/capture.py calls them
 TIMED_ROLE_FUNCTIONS = ("classify_call", "predict_role", "find_data", "weight_keys", "gradient_entries",
                         "is_parameter_dict", "learning_rate_in")
 
@@ -415,6 +420,7 @@ def instrument() -> tuple[dict[str, list[float]], Any]:
     """Put a perf_counter timer around each step of the hooks (in this process only; nndoctor's
     files are not touched). Returns the accumulators {name: [calls, seconds]} and an undo."""
     from nndoctor import hooks, roles, trace
+    from nndoctor.hooks import capture
 
     totals: dict[str, list[float]] = {}
     undo: list[tuple[Any, str, Any]] = []
@@ -445,10 +451,11 @@ def instrument() -> tuple[dict[str, list[float]], Any]:
             setattr(owner, attr, timed(name, original))
 
     for attr in TIMED_METHODS:
-        if attr in hooks.Doctor.__dict__:
-            patch(hooks.Doctor, attr, f"Doctor.{attr}")
+        owner = next((cls for cls in hooks.Doctor.__mro__ if attr in cls.__dict__), None)  # the part defining it
+        if owner is not None:
+            patch(owner, attr, f"Doctor.{attr}")
     for attr in TIMED_HOOK_FUNCTIONS:
-        patch(hooks, attr, f"hooks.{attr}")
+        patch(capture, attr, f"hooks.{attr}")
     for attr in TIMED_ROLE_FUNCTIONS:
         patch(roles, attr, f"roles.{attr}")
     patch(trace.ArrayStats, "of", "ArrayStats.of")

@@ -112,7 +112,7 @@ class StepRecorder:
         self._runs.add(run_index)
 
     def forget(self, run_label: str) -> None:
-        """Drop what was recorded of a run the Doctor no longer reads as one (hooks.stand_aside)."""
+        """Drop what was recorded of a run the Doctor no longer reads as one (Doctor.stand_aside, hooks/runs.py)."""
         self._open = None
         self._complete = False
         gone = [s for s in self.steps if s.run == run_label]

@@ -1,6 +1,6 @@
 """What a watched training run recorded: per-iteration statistics, kept small.
 
-The hooks (hooks.py) compute these records while the user's code runs, from the arrays their
+The hooks (hooks/) compute these records while the user's code runs, from the arrays their
 functions receive and return; the runtime checks (checks/) read them afterwards. Nothing here
 holds a reference to a user array: every record is a few numbers, so a long run stays cheap.
 """
