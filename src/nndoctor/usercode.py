@@ -156,6 +156,31 @@ class UserCodeError(Exception):
         return cls(function, exc, display_path(last.filename) if last else None, last.lineno if last else None, text)
 
 
+def user_code_finding(function: str | None, exception: str, exception_message: str, *, file: str | None = None,
+                      line: int | None = None, traceback_text: str | None = None, message: str | None = None,
+                      fix: str, severity: str = "error", parameter: str | None = None, iteration: int | None = None,
+                      run: str | None = None, evidence: dict[str, Any] | None = None) -> Any:
+    """The one way a failure of the user's code becomes a ``user-code-error`` finding: the same
+    evidence keys (exception, exception_message, function, file, line, traceback) whoever saw it
+    (the hooks, a probe, the gradient check, the file runner), plus what that checker adds."""
+    from nndoctor.findings import Finding, Location
+
+    first = (exception_message.splitlines() or [""])[0]
+    return Finding(
+        rule="user-code-error", severity=severity,
+        message=message or f"{function} raised {exception}: {first}",
+        location=Location(parameter=parameter, function=function, file=file, line=line, iteration=iteration, run=run),
+        evidence={"exception": exception, "exception_message": exception_message, "function": function,
+                  "file": file, "line": line, "traceback": traceback_text, **(evidence or {})},
+        fix=fix)
+
+
+def finding_of(err: UserCodeError, *, fix: str, message: str | None = None, **kwargs: Any) -> Any:
+    """`user_code_finding` for a caught `UserCodeError`."""
+    return user_code_finding(err.function, type(err.exception).__name__, str(err.exception), file=err.file,
+                             line=err.line, traceback_text=err.traceback_text, message=message, fix=fix, **kwargs)
+
+
 def call_user(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call ``func``; any exception comes back as a UserCodeError naming the user's own line."""
     try:

@@ -12,7 +12,7 @@ from nndoctor.activations.identify import Activation
 from nndoctor.activations.numeric import Comparison, Numeric
 from nndoctor.activations.signature import Signature
 from nndoctor.findings import Finding, Location, Severity
-from nndoctor.usercode import UserCodeError
+from nndoctor.usercode import UserCodeError, finding_of
 
 
 def _fmt(x: float) -> str:
@@ -269,14 +269,4 @@ def softmax_finding(got: np.ndarray, expected: np.ndarray, dA: np.ndarray, Z: np
 
 def user_code_finding(err: UserCodeError) -> Finding:
     """A helper or forward failed with a NameError or AttributeError: the error, where it happened."""
-    exc = err.exception
-    first_line = (str(exc).splitlines() or [""])[0]
-    return Finding(
-        "user-code-error",
-        f"{err.function} raised {type(exc).__name__}: {first_line}",
-        Severity.ERROR,
-        Location(function=err.function, file=err.file, line=err.line),
-        {"exception": type(exc).__name__, "exception_message": str(exc), "function": err.function,
-         "file": err.file, "line": err.line, "traceback": err.traceback_text},
-        f"Fix the exception first: {err.function} could not be checked against its twin.",
-    )
+    return finding_of(err, fix=f"Fix the exception first: {err.function} could not be checked against its twin.")

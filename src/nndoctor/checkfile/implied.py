@@ -101,11 +101,16 @@ def against_implied_loss(replay: Any, seed: int) -> tuple[Any, Finding | None]:
         result = check(cost) if math.isclose(factor, 1.0, rel_tol=2e-3) else check(_scaled(cost, factor, replay.style))
         following = [n for n in weights if result.parameters.get(n) is not None and result.parameters[n].status == "ok"]
         return result, _backward_fits(kind, factor, replay.backward or replay.grad_fn, replay.n_examples, following)
-    kind, best = min(tried, key=lambda t: _worst(t[1]))
-    regularized = _with_l2(replay, check, dict(replay.implied_costs)[kind], best, weights)
-    if regularized is not None:
+    for kind, first in tried:
+        regularized = _with_l2(replay, check, dict(replay.implied_costs)[kind], first, weights)
+        if regularized is None:
+            continue
+        # the weights that follow the regularized loss say it is the one; the others' findings say what they lack
         result, strength = regularized
-        return result, _backward_fits(kind, 1.0, replay.backward or replay.grad_fn, replay.n_examples, l2=strength)
+        following = [n for n in weights if result.parameters.get(n) is not None and result.parameters[n].status == "ok"]
+        return result, _backward_fits(kind, 1.0, replay.backward or replay.grad_fn, replay.n_examples,
+                                      following if len(following) < len(weights) else None, l2=strength)
+    kind, best = min(tried, key=lambda t: _worst(t[1]))
     wrong = [n for n, p in best.parameters.items() if p.status != "ok"]
     return None, Finding(
         rule="implied-loss", severity="error",
@@ -126,7 +131,7 @@ def _with_l2(replay: Any, check: Callable[..., Any], cost: Callable[..., Any], f
     the loss's gradient by one and the same multiple of themselves (dW1 += reg_lambda * W1 in the
     backward): the program trains that loss regularized. None when they do not, or it still disagrees."""
     coefficients = [first.parameters[n].coefficient for n in weights if first.parameters.get(n) is not None
-                    and first.parameters[n].status != "ok"]
+                    and first.parameters[n].status != "ok" and first.parameters[n].kind == "missing-term"]
     if not coefficients or any(c is None or not math.isfinite(c) for c in coefficients) or \
             any(not math.isclose(c, coefficients[0], rel_tol=2e-2) for c in coefficients):
         return None
@@ -140,7 +145,7 @@ def _with_l2(replay: Any, check: Callable[..., Any], cost: Callable[..., Any], f
                                                      for n in names)
     regularized.__qualname__ = regularized.__name__ = getattr(cost, "__name__", "cost")
     result = check(regularized)
-    if any(result.parameters[n].status == "mismatch" for n in result.parameters):
+    if not any(result.parameters[n].status == "ok" for n in names if n in result.parameters):
         return None
     return result, strength
 

@@ -15,7 +15,7 @@ from nndoctor.checkfile.runner import Probe, describe_statement, run_program, ru
 from nndoctor.checks import run_safely
 from nndoctor.diagnosis import DataSet, GradientEvidence, diagnose
 from nndoctor.findings import Finding, Location, Report
-from nndoctor.usercode import display_path
+from nndoctor.usercode import display_path, user_code_finding
 
 # arguments nndoctor itself passes to a training call: not part of the run's name
 LABEL_IGNORE = frozenset(ITERATION_PARAMETERS) | frozenset(QUIET_PARAMETERS)
@@ -145,18 +145,16 @@ def _statement_findings(probe: Probe, target: str) -> list[Finding]:
         else:
             message = f"{describe_statement(e.function)} raised {type(e.exception).__name__}: {e.exception}"
         severity = "error" if (err.in_training or not trained) and not err.missing_module else "warning"
-        out.append(Finding(
-            rule="user-code-error", severity=severity,
-            message=message,
-            location=Location(function=e.function, file=e.file or target, line=e.line),
-            evidence={"exception": type(e.exception).__name__, "exception_message": str(e.exception),
-                      "traceback": e.traceback_text, "cell": err.cell, "in_training": err.in_training},
+        out.append(user_code_finding(
+            e.function, type(e.exception).__name__, str(e.exception), file=e.file or target, line=e.line,
+            traceback_text=e.traceback_text, message=message, severity=severity,
+            evidence={"cell": err.cell, "in_training": err.in_training},
             fix=hint or "Read the last line of the traceback: it is the line of your file that failed; "
                         "nndoctor went on with the rest of the file."))
     for problem in probe.parse_problems:
-        out.append(Finding(rule="user-code-error", message=f"A notebook cell does not parse: {problem}.",
-                           location=Location(file=target), evidence={"exception": "SyntaxError"},
-                           fix="Fix the syntax error in that cell; the other cells were run."))
+        out.append(user_code_finding(None, "SyntaxError", str(problem), file=target,
+                                     message=f"A notebook cell does not parse: {problem}.",
+                                     fix="Fix the syntax error in that cell; the other cells were run."))
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nndoctor.checks.context import Context
 from nndoctor.findings import Finding, Location
+from nndoctor.usercode import user_code_finding
 
 
 def check_user_errors(ctx: Context) -> list[Finding]:
@@ -16,13 +17,10 @@ def check_user_errors(ctx: Context) -> list[Finding]:
         seen.add(key)
         run = ctx.trace.runs[err.run].label if err.run < len(ctx.trace.runs) and len(ctx.trace.runs) > 1 else None
         where = f" at iteration {err.iteration}" if err.iteration is not None else ""
-        findings.append(Finding(
-            rule="user-code-error",
-            message=f"{err.function} raised {err.exception}: {err.message}{where}.",
-            location=Location(function=err.function, file=err.file, line=err.line, iteration=err.iteration, run=run),
-            evidence={"exception": err.exception, "exception_message": err.message, "role": err.role,
-                      "traceback": err.traceback},
-            fix="Read the last line of the traceback: it is the line of your code that failed."))
+        findings.append(user_code_finding(
+            err.function, err.exception, err.message, file=err.file, line=err.line, traceback_text=err.traceback,
+            message=f"{err.function} raised {err.exception}: {err.message}{where}.", iteration=err.iteration, run=run,
+            evidence={"role": err.role}, fix="Read the last line of the traceback: it is the line of your code that failed."))
     return findings
 
 

@@ -10,7 +10,7 @@ from nndoctor.findings import Finding, Location, Severity
 from nndoctor.gradcheck.classify import Diagnosis
 from nndoctor.gradcheck.evaluator import UnusableOutput
 from nndoctor.gradcheck.result import ParameterCheck
-from nndoctor.usercode import UserCodeError
+from nndoctor.usercode import UserCodeError, finding_of
 
 
 def name_factor(c: float, n_examples: int | None, n_classes: int | None) -> tuple[str, str, str] | None:
@@ -230,16 +230,9 @@ def non_finite_under_steps(name: str, cost: float, step: float | None, location:
 
 
 def user_code_finding(err: UserCodeError, parameter: str | None = None) -> Finding:
-    exc = err.exception
-    return Finding(
-        "user-code-error",
-        f"{err.function} raised {type(exc).__name__}: {exc}",
-        Severity.ERROR,
-        Location(parameter=parameter, function=err.function, file=err.file, line=err.line),
-        {"exception": type(exc).__name__, "exception_message": str(exc), "function": err.function,
-         "file": err.file, "line": err.line, "traceback": err.traceback_text},
-        "Fix the exception first: the check needs the function to run at these parameters.",
-    )
+    return finding_of(err, message=f"{err.function} raised {type(err.exception).__name__}: {err.exception}",
+                      parameter=parameter,
+                      fix="Fix the exception first: the check needs the function to run at these parameters.")
 
 
 def unusable_finding(err: UnusableOutput) -> Finding:

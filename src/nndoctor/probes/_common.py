@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from nndoctor.findings import Finding, Location, Severity
-from nndoctor.usercode import UserCodeError, definition_site, function_name, guarded_call
+from nndoctor.findings import Finding, Location
+from nndoctor.usercode import UserCodeError, definition_site, finding_of, function_name, guarded_call
 
 
 def guarded(func: Callable[..., Any], *args: Any, seed: int | None = None, **kwargs: Any) -> tuple[bool, Any]:
@@ -64,17 +64,11 @@ def user_code_finding(func: Callable[..., Any], name: str, exc: BaseException, w
     """``user-code-error`` for an exception raised by the user's function during a probe."""
     err = UserCodeError.wrap(name, exc, exc.__traceback__)
     first = (str(exc).splitlines() or [""])[0]
-    loc = Location(function=name, file=err.file, line=err.line)
-    if loc.file is None:
-        file, line = definition_site(func)
-        loc = Location(function=name, file=file, line=line)
-    return Finding(
-        "user-code-error",
-        f"{name} raised {type(exc).__name__}: {first} (when {what}).",
-        Severity.ERROR, loc,
-        {"exception": type(exc).__name__, "exception_message": str(exc), "function": name,
-         "file": err.file, "line": err.line, "traceback": err.traceback_text, "probe": what},
-        f"Fix the exception first: {name} could not be checked.")
+    file, line = (err.file, err.line) if err.file is not None else definition_site(func)
+    return finding_of(UserCodeError(name, exc, file, line, err.traceback_text),
+                      message=f"{name} raised {type(exc).__name__}: {first} (when {what}).",
+                      evidence={"file": err.file, "line": err.line, "probe": what},
+                      fix=f"Fix the exception first: {name} could not be checked.")
 
 
 def parameters_of(func: Callable[..., Any]) -> list[inspect.Parameter] | None:
