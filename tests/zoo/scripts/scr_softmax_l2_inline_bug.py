@@ -3,9 +3,11 @@ with no cost at all: the backward starts from the probabilities changed in place
 delta3[range(m), y] -= 1), the gradients are summed over the examples and carry an L2 term
 (dW2 += reg * W2), and the update adds a negated step (W1 += -epsilon * dW1).
 
-Expected diagnosis: PASS. implied-loss (info) says the applied gradients are those of the
-cross-entropy plus an L2 penalty with lambda = 0.01; the bias gradient db1 summed to shape (3,)
-against b1 of shape (1, 3) is a shape warning.
+Planted bug: the hidden layer's derivative is written (1 - a1) instead of tanh's 1 - a1**2.
+
+Expected diagnosis: FAIL. implied-loss (info): the output layer's gradients are those of the
+cross-entropy plus an L2 penalty with lambda = 0.01; gradient-mismatch (error) on W1 (relative
+error about 0.04) and b1 (about 0.55) against that loss.
 """
 import numpy as np
 

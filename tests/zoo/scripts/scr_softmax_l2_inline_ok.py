@@ -4,8 +4,7 @@ delta3[range(m), y] -= 1), the gradients are summed over the examples and carry 
 (dW2 += reg * W2), and the update adds a negated step (W1 += -epsilon * dW1).
 
 Expected diagnosis: PASS. implied-loss (info) says the applied gradients are those of the
-cross-entropy plus an L2 penalty with lambda = 0.01; the bias gradient db1 summed to shape (3,)
-against b1 of shape (1, 3) is a shape warning.
+cross-entropy plus an L2 penalty with lambda = 0.01.
 """
 import numpy as np
 

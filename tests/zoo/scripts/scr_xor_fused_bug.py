@@ -10,7 +10,8 @@ says so) and the steps of the layers below disagree with it: gradient-mismatch o
 synapse_0 below it).
 
 Ground truth (float64): synapse_2's step equals the gradient of 0.5 * sum((y - out)^2) to 1e-12;
-synapse_1's and synapse_0's differ from theirs by a relative 0.3 to 0.9.
+synapse_1's and synapse_0's differ from theirs (nndoctor check measures relative errors of
+about 0.02 and 0.24 at the first step).
 """
 import numpy as np
 
