@@ -52,7 +52,7 @@ from nndoctor.trace import (
     UpdateStats,
     WeightInit,
 )
-from nndoctor.usercode import UserCodeError, definition_site, display_path, function_name
+from nndoctor.usercode import NOT_THE_LEARNERS_ERROR, UserCodeError, definition_site, display_path, function_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -405,11 +405,13 @@ class Doctor:
             # watch() and the decorators: the first step of each run replayed as a gradient check, so a
             # wrong backward is never a silent PASS (nndoctor check does this itself, with more evidence)
             from nndoctor.checkfile.gradients import check_steps
+            from nndoctor.guard import own_calls
 
             evidence.gradient = GradientEvidence()
             busy, self._busy = self._busy, True  # the replay's calls are not the program's
             try:
-                check_steps(self, evidence.gradient, seed=0, final_params=self._params)
+                with own_calls("the gradient check of the first step"):  # they write no file of the user's
+                    check_steps(self, evidence.gradient, seed=0, final_params=self._params)
             finally:
                 self._busy = busy
         return evidence
@@ -1355,8 +1357,8 @@ class Doctor:
                                            f"{site.name} {message}.", site.file, site.line))
 
     def _record_error(self, site: _Site, exc: BaseException) -> None:
-        if isinstance(exc, (KeyboardInterrupt, GeneratorExit, ProbeBudgetReached, ProbeStopped)):
-            return
+        if isinstance(exc, (*NOT_THE_LEARNERS_ERROR, ProbeBudgetReached, ProbeStopped)):
+            return  # the program ending (exit(), Ctrl-C), or nndoctor stopping or refusing something
         if getattr(exc, "__nndoctor_recorded__", False):
             return  # already recorded by the innermost watched function
         tb = exc.__traceback__
