@@ -223,11 +223,13 @@ def test_a_killed_writer_leaves_the_trace_free(tmp_path):
     path = tmp_path / "run.h5"
     child = subprocess.Popen([sys.executable, "-c", f"import nndoctor, time\nd = nndoctor.Doctor(trace={str(path)!r})\n"
                               "print('locked', flush=True)\ntime.sleep(300)\n"], stdout=subprocess.PIPE, text=True)
-    assert child.stdout.readline().strip() == "locked"
-    with pytest.raises(nndoctor.InvalidInputError, match="being written by another Doctor"):
-        nndoctor.Doctor(trace=path)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        with pytest.raises(nndoctor.InvalidInputError, match="being written by another Doctor"):
+            nndoctor.Doctor(trace=path)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
     nndoctor.Doctor(trace=path).close()  # the kernel released the lock of the dead process
 
 
