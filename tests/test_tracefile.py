@@ -173,3 +173,82 @@ def test_bad_trace_files_exit_2_and_are_left_alone(tmp_path):
         assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr, (path, out.stderr)
         assert (path.read_bytes() if path.exists() else None) == before
     assert SCHEMA == "nndoctor.trace/1"
+
+
+# ---------------------------------------------------------------- the user's files are safe
+
+
+def test_a_file_that_is_not_a_trace_is_never_replaced(tmp_path):
+    notes = tmp_path / "run.h5"
+    notes.write_text("my lab notes, not a trace\n")
+    other = tmp_path / "data.h5"
+    with h5py.File(other, "w") as f:
+        f["train_x"] = [1.0, 2.0]
+    for path in (notes, other):
+        before = path.read_bytes()
+        with pytest.raises(nndoctor.InvalidInputError, match="already exists and is not an nndoctor trace"):
+            nndoctor.Doctor(trace=path)
+        assert path.read_bytes() == before
+    with pytest.raises(nndoctor.InvalidInputError, match="is a folder"):
+        nndoctor.Doctor(trace=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.h5", "run.h5"]  # no lock or temporary file left
+    # an empty file and a trace of an earlier run are replaced
+    (tmp_path / "empty.h5").write_bytes(b"")
+    traced(tmp_path / "empty.h5")
+    traced(tmp_path / "empty.h5")
+    assert read_trace(tmp_path / "empty.h5").runs
+
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="flock and symbolic links: POSIX only")
+
+
+@POSIX
+def test_two_doctors_never_write_one_trace(tmp_path):
+    path = tmp_path / "run.h5"
+    first = nndoctor.Doctor(trace=path)
+    with pytest.raises(nndoctor.InvalidInputError, match="being written by another Doctor"):
+        nndoctor.Doctor(trace=path)
+    # in another process too, for as long as the first one holds it
+    other = subprocess.run([sys.executable, "-c", f"import nndoctor; nndoctor.Doctor(trace={str(path)!r})"],
+                           capture_output=True, text=True, timeout=60)
+    assert other.returncode == 1 and "being written by another Doctor" in other.stderr
+    first.close()
+    second = nndoctor.Doctor(trace=path)  # closed: free again
+    second.close()
+    assert not (tmp_path / ".run.h5.lock").exists()
+
+
+@POSIX
+def test_a_killed_writer_leaves_the_trace_free(tmp_path):
+    path = tmp_path / "run.h5"
+    child = subprocess.Popen([sys.executable, "-c", f"import nndoctor, time\nd = nndoctor.Doctor(trace={str(path)!r})\n"
+                              "print('locked', flush=True)\ntime.sleep(300)\n"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        with pytest.raises(nndoctor.InvalidInputError, match="being written by another Doctor"):
+            nndoctor.Doctor(trace=path)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    nndoctor.Doctor(trace=path).close()  # the kernel released the lock of the dead process
+
+
+@POSIX
+def test_the_temporary_file_has_no_predictable_name_and_no_planted_link_is_followed(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("must not change\n")
+    path = tmp_path / "run.h5"
+    for planted in (f".run.h5.{os.getpid()}.tmp", ".run.h5.tmp"):  # the old temporary name, and a guess
+        os.symlink(victim, tmp_path / planted)
+    traced(path)
+    assert victim.read_text() == "must not change\n"
+    assert read_trace(path).runs
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([".run.h5.tmp", f".run.h5.{os.getpid()}.tmp", "run.h5", "victim.txt"])  # nothing else
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~_umask())  # as any new file, not mkstemp's 0600
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -181,7 +181,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         trace = read_trace(args.path)
     except TraceFileError as err:
-        print(f"nndoctor report: {err}", file=sys.stderr)
+        from nndoctor.render.escape import printable
+
+        print(printable(f"nndoctor report: {err}"), file=sys.stderr)
         return EXIT_TOOL
     report = diagnose(Evidence(target=args.path, trace=trace))
     if args.format == "text":

@@ -23,13 +23,23 @@ their index. Numbers and JSON only, never pickle. While training, the file is re
 ``FLUSH_SECONDS`` (less often as it grows: at most ``COST_SHARE`` of the training time) into a
 temporary file renamed over the old one, so a run killed at any moment leaves a complete trace up
 to the last write.
+
+The user's files are safe: a Doctor refuses a path that holds anything but an nndoctor trace (an
+empty file aside), before training starts; two Doctors never write one trace at once (the first
+holds a lock, ``.NAME.lock`` next to it, taken with ``flock`` and so released when its Doctor is
+closed or its process ends, however it ends: a killed process leaves only the empty lock file);
+the temporary file is made by ``mkstemp`` (a name nobody can predict, created anew, never through
+a link someone put there) and written through the descriptor mkstemp opened.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import math
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -89,6 +99,13 @@ class TraceWriter:
         self.trace: Trace | None = None
         self.last_flush = time.monotonic()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = TraceLock(self.path)
+        self.lock.acquire()  # before looking at the file: another Doctor may be writing it
+        try:
+            refuse_foreign(self.path)
+        except BaseException:
+            self.lock.release()
+            raise
 
     def write(self, run: Run, it: Iteration, trace: Trace) -> None:
         """One finished iteration (called when the next one starts, or at the end)."""
@@ -104,13 +121,86 @@ class TraceWriter:
         if trace is None:
             return
         start = time.monotonic()
+        self.lock.acquire()  # again after close(), should the Doctor go on training
         save_trace(trace, self.path)
         self.save_seconds = time.monotonic() - start
         self.pending = 0
         self.last_flush = time.monotonic()
 
     def close(self, trace: Trace) -> None:
-        self.flush(trace)
+        try:
+            self.flush(trace)
+        finally:
+            self.lock.release()
+
+
+class TraceLock:
+    """``.NAME.lock`` next to the trace, held with ``flock`` for as long as a Doctor writes it: a second
+    Doctor (in this process or another) is refused with a clear error instead of both rewriting one
+    file. The kernel drops the lock when its descriptor is closed, so a process that dies, even
+    killed, never leaves a trace locked. Not taken where ``fcntl`` does not exist (Windows)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock_path = path.with_name(f".{path.name}.lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
+            return
+        while self.fd is None:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise InvalidInputError(f"{self.path} is being written by another Doctor (it holds "
+                                        f"{self.lock_path.name}): two Doctors never write one trace; give this "
+                                        f"one another path, or close() the other first.") from None
+            try:  # the holder before us may have removed the file we opened: lock the one at the path
+                same = os.path.samestat(os.fstat(fd), os.stat(self.lock_path, follow_symlinks=False))
+            except OSError:
+                same = False
+            if same:
+                self.fd = fd
+                atexit.register(self.release)  # a program that never closes its Doctor leaves no lock file
+            else:
+                os.close(fd)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.lock_path)  # while still holding it: whoever opens the name next locks a new file
+            os.close(self.fd)
+            self.fd = None
+            atexit.unregister(self.release)
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def refuse_foreign(path: Path) -> None:
+    """A Doctor replaces its trace file whole: refuse a path that holds anything else (an empty file
+    is fine), before a single iteration is written."""
+    if path.is_dir():
+        raise InvalidInputError(f"{path} is a folder: Doctor(trace=...) needs the path of a file, such as run.h5.")
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return
+    except OSError:
+        return
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            schema = f.attrs.get("schema")
+    except (OSError, ImportError):
+        schema = None
+    if not (isinstance(schema, str) and schema.startswith("nndoctor.trace/")):
+        raise InvalidInputError(f"{path} already exists and is not an nndoctor trace: Doctor(trace=...) would replace "
+                                f"it, so it was left alone. Give another path, or move that file away first.")
 
 
 def save_trace(trace: Trace, path: str | Path) -> None:
@@ -118,7 +208,10 @@ def save_trace(trace: Trace, path: str | Path) -> None:
     import h5py
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # a new file of an unpredictable name, written through the descriptor that created it: never a
+    # file or a link someone else put in the folder
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     vocab: dict[str, int] = {}
 
     def word(text: str | None) -> float:
@@ -127,7 +220,9 @@ def save_trace(trace: Trace, path: str | Path) -> None:
         return float(vocab.setdefault(text, len(vocab)))
 
     try:
-        with h5py.File(tmp, "w") as f:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _file_mode(path))
+        with os.fdopen(fd, "w+b") as handle, h5py.File(handle, "w") as f:
             f.attrs["schema"] = SCHEMA
             f.attrs["every"] = trace.every
             for run in trace.runs:
@@ -151,8 +246,25 @@ def save_trace(trace: Trace, path: str | Path) -> None:
             f.attrs["problems"] = json.dumps([vars(p) for p in trace.problems], default=_plain)
         os.replace(tmp, path)
     finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # when fdopen was never reached
         if tmp.exists():
             tmp.unlink()
+
+
+def _file_mode(path: Path) -> int:
+    """The permissions the trace had, or those a new file gets (mkstemp's are owner-only)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        pass
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _tables(run: Run, word: Any) -> dict[str, list[list[float]]]:
@@ -200,14 +312,25 @@ def read_trace(path: str | Path) -> Trace:
                 raise TraceFileError(f"{path}: written as {schema} by a newer nndoctor; this version reads "
                                      f"{SCHEMA}. Upgrade nndoctor to read it.")
             raise TraceFileError(f"{path}: not an nndoctor trace (no '{SCHEMA}' schema attribute)")
-        vocab = {v: k for k, v in json.loads(f.attrs.get("vocab", "{}")).items()}
-        trace = Trace(every=int(f.attrs.get("every", 1)))
-        for site in json.loads(f.attrs.get("sites", "[]")):
-            trace.sites[site["name"]] = CallSite(**site)
-        trace.errors = [RecordedError(**e) for e in json.loads(f.attrs.get("errors", "[]"))]
-        trace.problems = [Problem(**p) for p in json.loads(f.attrs.get("problems", "[]"))]
-        for name in sorted(f.get("runs", {}), key=int):
-            trace.runs.append(_read_run(f["runs"][name], int(name), vocab))
+        try:
+            return _read_contents(f)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            # a table whose compressed bytes were overwritten, an attribute that is not the JSON written
+            # there, a run or a column missing: the file was changed after nndoctor wrote it
+            detail = str(exc).splitlines()[0] if str(exc) else "no details"
+            raise TraceFileError(f"{path}: a damaged nndoctor trace, it cannot be read ({type(exc).__name__}: "
+                                 f"{detail}); write it again with Doctor(trace=...)") from None
+
+
+def _read_contents(f: Any) -> Trace:
+    vocab = {v: k for k, v in json.loads(f.attrs.get("vocab", "{}")).items()}
+    trace = Trace(every=int(f.attrs.get("every", 1)))
+    for site in json.loads(f.attrs.get("sites", "[]")):
+        trace.sites[site["name"]] = CallSite(**site)
+    trace.errors = [RecordedError(**e) for e in json.loads(f.attrs.get("errors", "[]"))]
+    trace.problems = [Problem(**p) for p in json.loads(f.attrs.get("problems", "[]"))]
+    for name in sorted(f.get("runs", {}), key=int):
+        trace.runs.append(_read_run(f["runs"][name], int(name), vocab))
     return trace
 
 

@@ -132,6 +132,28 @@ def _inside(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+class ProgramExit(BaseException):
+    """``os._exit(code)`` called by the program under `nndoctor check`: it ends the program, not nndoctor."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class InputClosed(EOFError):
+    """``input()`` under `nndoctor check`: nobody types there, so it reads end-of-file."""
+
+
+class WriteRefused(PermissionError):
+    """A file the learner's code tried to write, move or delete while nndoctor itself was calling it
+    (a guessed training call, a loader it looked for data with, the gradient check's replays): only
+    the program's own calls change the learner's files (nndoctor/guard.py)."""
+
+
+# raised into the learner's code by the program ending or by nndoctor: never a bug of the learner's
+NOT_THE_LEARNERS_ERROR = (SystemExit, KeyboardInterrupt, GeneratorExit, ProgramExit, InputClosed, WriteRefused)
+
+
 @dataclass
 class UserCodeError(Exception):
     """A user function raised. Carries the original exception and the innermost user frame."""

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from nndoctor.usercode import ProgramExit, WriteRefused
+
 ITERATION_PARAMETERS = ("num_iterations", "iterations", "n_iterations", "num_iter", "n_iter", "max_iter",
                         "epochs", "num_epochs", "n_epochs", "epoch", "steps", "num_steps", "iters", "niter")
 QUIET_PARAMETERS = {"print_cost": False, "verbose": False, "plot": False, "print_every": 10**9}
@@ -118,8 +120,14 @@ def from_loaders(ns: dict[str, Any], probe: Any) -> Data | None:
             continue
         try:
             result = obj()
+        except WriteRefused as exc:  # it changes files: not a loader nndoctor may run
+            probe.notes.append(f"{name}() was tried as a data loader and stopped: {exc}")
+            continue
+        except (SystemExit, ProgramExit) as exc:  # sys.exit("download the data first"): the search goes on
+            probe.notes.append(f"{name}() was tried as a data loader and called exit({_exit_code(exc)})")
+            continue
         except Exception as exc:  # noqa: BLE001 - a broken loader is reported, the search goes on
-            probe.notes.append(f"{name}() raised {type(exc).__name__}: {exc}")
+            probe.notes.append(f"{name}() was tried as a data loader and raised {type(exc).__name__}: {exc}")
             continue
         arrays = [r for r in (result if isinstance(result, (tuple, list)) else (result,)) if isinstance(r, np.ndarray)]
         if len(arrays) >= 2:
@@ -132,6 +140,11 @@ def from_loaders(ns: dict[str, Any], probe: Any) -> Data | None:
                         data.X_test, data.Y_test = tX, tY
                 return data
     return None
+
+
+def _exit_code(exc: BaseException) -> str:
+    code = getattr(exc, "code", None)
+    return "" if code is None else repr(code)
 
 
 def synthesize(ns: dict[str, Any], funcs: list[Callable[..., Any]]) -> Data | None:

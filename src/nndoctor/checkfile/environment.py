@@ -30,22 +30,16 @@ from typing import Any
 
 import numpy as np
 
+from nndoctor import guard
 from nndoctor.budget import Budget
 from nndoctor.checkfile.transform import ENTER, TICK, instrument_source
 from nndoctor.checkfile.workdir import working_directory
+from nndoctor.usercode import InputClosed, ProgramExit
 
 # aliases numpy 2 removed, with what to write instead
 REMOVED_NUMPY_ALIASES = {"int": "int", "float": "float", "bool": "bool", "object": "object", "str": "str",
                          "long": "int", "unicode": "str", "complex": "complex"}
 OUTPUT_LIMIT = 256 * 1024  # characters of the program's printing kept (the start and the end)
-
-
-class ProgramExit(BaseException):
-    """``os._exit(code)`` called by the program: it ends the program, not nndoctor."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class BoundedOutput(io.TextIOBase):
@@ -198,7 +192,7 @@ def sandbox(path: Path, trees: list[ast.AST], budget: Budget | None = None) -> I
 
     def no_input(prompt: Any = "") -> str:
         state.inputs += 1
-        raise EOFError("stdin is closed while nndoctor runs the file")
+        raise InputClosed("stdin is closed while nndoctor runs the file")
 
     def exit_program(code: int = 0) -> None:
         raise ProgramExit(code)
@@ -402,5 +396,16 @@ def _library_patches(state: Neutralized, patches: _Patches) -> dict[str, Any]:
     def scipy_ndimage(module: Any) -> None:
         supply(module, "imread", imread, "scipy.ndimage.imread (removed in scipy 1.2)")
 
+    def h5py_module(module: Any) -> None:
+        original = module.File.__init__
+
+        def init(self: Any, name: Any, mode: Any = "r", *args: Any, **kwargs: Any) -> None:
+            what = guard.active()  # HDF5 writes in C, unseen by the guard's audit hook: refused here
+            if what is not None and mode not in ("r", None):
+                raise guard.refusal("writing", name, what)
+            original(self, name, mode, *args, **kwargs)
+
+        patches.add(module.File, "__init__", init)
+
     return {"matplotlib": matplotlib_module, "matplotlib.pyplot": pyplot, "matplotlib.cm": cm,
-            "matplotlib.style": style, "scipy.misc": scipy_misc, "scipy.ndimage": scipy_ndimage}
+            "matplotlib.style": style, "scipy.misc": scipy_misc, "scipy.ndimage": scipy_ndimage, "h5py": h5py_module}

@@ -15,6 +15,7 @@ from typing import Any
 from nndoctor.checkfile import data as datamod
 from nndoctor.checkfile.data import ITERATION_PARAMETERS
 from nndoctor.checkfile.runner import Probe, StatementError, call
+from nndoctor.guard import own_calls
 from nndoctor.spec import take_registered
 from nndoctor.usercode import UserCodeError
 
@@ -149,4 +150,5 @@ def train_if_nothing_did(probe: Probe) -> None:
             call(probe, "the spec's train", declared.train, [], {})
     if probe.trained() or probe.doctor.step:
         return
-    call_training_function(probe, probe.iterations)
+    with own_calls("its guess of how the file trains"):  # the program never made these calls
+        call_training_function(probe, probe.iterations)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from nndoctor import guard
 from nndoctor.budget import Budget
 from nndoctor.checkfile.data import ITERATION_PARAMETERS, QUIET_PARAMETERS
 from nndoctor.checkfile.gradients import check_recorded_steps
@@ -15,7 +16,8 @@ from nndoctor.checkfile.runner import Probe, describe_statement, run_program, ru
 from nndoctor.checks import run_safely
 from nndoctor.diagnosis import DataSet, GradientEvidence, diagnose
 from nndoctor.findings import Finding, Location, Report
-from nndoctor.usercode import display_path, user_code_finding
+from nndoctor.guard import own_calls
+from nndoctor.usercode import ProgramExit, display_path, user_code_finding
 
 # arguments nndoctor itself passes to a training call: not part of the run's name
 LABEL_IGNORE = frozenset(ITERATION_PARAMETERS) | frozenset(QUIET_PARAMETERS)
@@ -59,6 +61,7 @@ def _check(path: Path, target: str, iterations: int, seed: int, budget: Budget, 
     from nndoctor import budget as phases
 
     phases.PHASE = "program"
+    guard.redirected.clear()
     with running(path, iterations=iterations, seed=seed, budget=budget, label_ignore=LABEL_IGNORE) as probe:
         run_program(probe, fallback=train_if_nothing_did)
         probe.doctor.unwatch()
@@ -86,6 +89,9 @@ def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int,
                       lambda: evidence.extend(check_random_predictions(probe.doctor.random_forwards)))
     _after_time_limit(probe, "the update and mini-batch probes", lambda: evidence.extend(_probe_steps(probe)))
     evidence.datasets = _file_data(probe)
+    for what, written in dict.fromkeys(guard.redirected):
+        probe.notes.append(f"{written} was not written when nndoctor called the file's functions itself ({what}): "
+                           f"only the program's own calls write files")
     phases.PHASE = "report"
     evidence.sections["probe"] = section = _probe_section(probe, iterations)
     trained = any(run.completed for run in probe.doctor.trace.runs)
@@ -100,7 +106,10 @@ def _diagnose(probe: Probe, path: Path, target: str, iterations: int, seed: int,
 
 def _timeout_finding(probe: Probe, target: str, checked: bool) -> Finding:
     site = probe.timeout_site
-    where = f" It was running {site.function}, line {site.line} of {site.file}." if site and site.line else ""
+    where = ""
+    if site and site.line:
+        function = "" if site.function == f"line {site.line}" else f"{site.function}, "  # a statement: its line
+        where = f" It was running {function}line {site.line} of {site.file}."
     covered = "the report covers what ran before it" if checked else "nothing could be checked before it"
     return Finding(rule="user-code-error", severity="warning" if checked else "error",
                    message=f"The time limit ran out: {covered}.{where}",
@@ -116,10 +125,15 @@ def _after_time_limit(probe: Probe, what: str, stage: Any, *args: Any) -> Any:
     from nndoctor.budget import ProbeStopped
 
     try:
-        return stage(*args)
+        with own_calls(what):  # the learner's functions called again by nndoctor: they write nothing
+            return stage(*args)
     except ProbeStopped:
         probe.timed_out = True
         probe.notes.append(f"{what} was cut short by the time limit")
+        return None
+    except (SystemExit, ProgramExit, KeyboardInterrupt) as exc:  # a function of the file's ending the program
+        probe.notes.append(f"{what} was cut short: a function of the file raised {type(exc).__name__} when "
+                           f"nndoctor called it again")
         return None
 
 
@@ -151,11 +165,27 @@ def _statement_findings(probe: Probe, target: str) -> list[Finding]:
             evidence={"cell": err.cell, "in_training": err.in_training},
             fix=hint or "Read the last line of the traceback: it is the line of your file that failed; "
                         "nndoctor went on with the rest of the file."))
+    if probe.interrupted is not None:
+        out.append(_interrupted_finding(probe.interrupted, target, trained))
     for problem in probe.parse_problems:
         out.append(user_code_finding(None, "SyntaxError", str(problem), file=target,
                                      message=f"A notebook cell does not parse: {problem}.",
                                      fix="Fix the syntax error in that cell; the other cells were run."))
     return out
+
+
+def _interrupted_finding(site: Any, target: str, trained: bool) -> Finding:
+    """The program raised KeyboardInterrupt: it ended there, as for its author after a Ctrl-C."""
+    covered = "this report covers what ran before it" if trained else "nothing had trained before it"
+    inside = f" (in {site.file}, line {site.line})" if site.file and site.line else ""
+    return Finding(rule="user-code-error", severity="warning" if trained else "error",
+                   message=f"{describe_statement(site.function)} raised KeyboardInterrupt{inside}: the program ended "
+                           f"there, as it does after a Ctrl-C, and the statements after it did not run; {covered}.",
+                   location=Location(function=site.function, file=site.file or target, line=site.line),
+                   evidence={"reason": "interrupted", "exception": "KeyboardInterrupt", "traceback": site.traceback_text},
+                   fix="To stop the training early, break out of its loop (or return); to end the program, call "
+                       "sys.exit(). A KeyboardInterrupt of the program's own looks like a Ctrl-C to everything "
+                       "around it.")
 
 
 def _file_data(probe: Probe) -> list[DataSet]:
@@ -272,10 +302,12 @@ def _nothing_message(probe: Probe, target: str) -> str:
     tried = (f" It tried to call {', '.join(candidates[:3])} but could not fill its arguments or it did not train."
              if candidates else "")
     ended = f" The program ended early ({probe.ended}) before anything trained." if probe.ended else ""
+    loaders = [note for note in probe.notes if "as a data loader" in note]
+    loaded = f" {'; '.join(loaders)}." if loaders else ""
     return (
         f"nndoctor check {target}: found nothing to check.{ended} It ran the file as python would (its __main__ block "
         f"included) and saw no training step; then it looked for a training function (named like model/train/fit, or taking num_iterations or "
-        f"epochs) to call with the file's data (module arrays such as train_x, or load_data()).{tried} {seen}\n"
+        f"epochs) to call with the file's data (module arrays such as train_x, or load_data()).{loaded}{tried} {seen}\n"
         f"Make the file checkable by adding, at the end:\n\n"
         f"    import nndoctor\n"
         f"    nndoctor.spec(train=lambda: model(X, Y, num_iterations=300))   # your own training call\n\n"

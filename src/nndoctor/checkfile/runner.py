@@ -29,12 +29,12 @@ import numpy as np
 
 from nndoctor import roles as R
 from nndoctor.budget import Budget, ProbeBudgetReached, ProbeStopped
-from nndoctor.checkfile.environment import Neutralized, ProgramExit, sandbox
+from nndoctor.checkfile.environment import Neutralized, sandbox
 from nndoctor.checkfile.shell import NotebookShell, display
 from nndoctor.checkfile.source import Program, Statement, read_program
 from nndoctor.hooks import Doctor
 from nndoctor.spec import take_registered
-from nndoctor.usercode import UserCodeError
+from nndoctor.usercode import InputClosed, ProgramExit, UserCodeError, WriteRefused
 
 TRAINING_ROLES = (R.FORWARD, R.FORWARD_COST, R.COST, R.BACKWARD, R.UPDATE)
 
@@ -66,6 +66,8 @@ class Probe:
     data_source: str | None = None
     timed_out: bool = False
     ended: str | None = None  # how the program ended early: "exit(0)", "os._exit(3)", "KeyboardInterrupt"
+    interrupted: UserCodeError | None = None  # where the program raised KeyboardInterrupt
+    statement_start: tuple[int, int] = (0, 0)  # the running statement's start: errors recorded, steps completed
     data: Any = None  # the data the training call got (or the module's arrays)
     final_params: Any = None  # the parameters the last training run ended with
     unbound: set[str] = field(default_factory=set)  # names a failed or stopped statement never assigned
@@ -202,6 +204,7 @@ def _run_statement(probe: Probe, statement: Statement) -> bool:
     """Run one statement; False when the program ends here (exit, time limit)."""
     ns = probe.namespace
     probe.held = {n: id(ns[n]) for n in bound_names(statement.node) if n in ns}  # to see what it reassigns
+    probe.statement_start = (len(probe.doctor.trace.errors), _completed_steps(probe))
     try:
         exec(statement.code, ns)  # noqa: S102 - running the learner's file is the job
     except ProbeBudgetReached:
@@ -211,14 +214,13 @@ def _run_statement(probe: Probe, statement: Statement) -> bool:
         _stopped(probe, statement.where, exc)
         return False
     except (SystemExit, ProgramExit) as exc:
-        code = exc.code if isinstance(exc, SystemExit) else exc.code
+        code = exc.code
         how = f"os._exit({code})" if isinstance(exc, ProgramExit) else f"exit({code if code is not None else ''})"
         probe.ended = how
         probe.notes.append(f"the program called {how} at {statement.where}: it ends there, as it does for its author")
         return False
-    except KeyboardInterrupt:
-        probe.ended = "KeyboardInterrupt"
-        probe.notes.append(f"KeyboardInterrupt at {statement.where}: the program ends there")
+    except KeyboardInterrupt as exc:
+        _interrupted(probe, statement.where, exc)
         return False
     except NameError as exc:
         if getattr(exc, "name", None) in probe.unbound:
@@ -227,15 +229,12 @@ def _run_statement(probe: Probe, statement: Statement) -> bool:
             _unbind(probe, statement)
         else:
             _record(probe, statement, exc)
-    except EOFError as exc:
+    except InputClosed:
         _unbind(probe, statement)
-        if "stdin is closed" in str(exc):
-            probe.notes.append(f"input() at {statement.where} got end-of-file (nobody types here): that statement "
-                               f"ended there")
-        else:
-            _record(probe, statement, exc)
-    except Exception as exc:  # noqa: BLE001 - each failing statement becomes evidence
-        _record(probe, statement, exc)
+        probe.notes.append(f"input() at {statement.where} got end-of-file (nobody types here): that statement "
+                           f"ended there")
+    except BaseException as exc:  # noqa: BLE001 - each failing statement becomes evidence (an exception
+        _record(probe, statement, exc)  # class of the learner's own may derive from BaseException)
     return True
 
 
@@ -266,8 +265,20 @@ def _record(probe: Probe, statement: Statement, exc: BaseException) -> None:
     recorded = [e for e in probe.doctor.trace.errors
                 if e.exception == type(exc).__name__ and e.message == str(exc)]
     in_training = any(e.role in TRAINING_ROLES for e in recorded)
+    errors_before, steps_before = probe.statement_start
+    if not in_training and probe.trained() and _completed_steps(probe) == steps_before:
+        # raised after the training (a plot helper, a prediction), not in it: the statement's finding
+        # says so, as a warning; the same exception as a watched helper of the file recorded it is not
+        # a second finding, graver and dated to the last iteration
+        trace = probe.doctor.trace
+        trace.errors[errors_before:] = [e for e in trace.errors[errors_before:]
+                                        if (e.exception, e.message) != (type(exc).__name__, str(exc))]
     probe.errors.append(StatementError(UserCodeError.wrap(statement.where, exc, exc.__traceback__),
                                        statement.cell, statement.line, in_training, missing))
+
+
+def _completed_steps(probe: Probe) -> int:
+    return sum(len(run.completed) for run in probe.doctor.trace.runs)
 
 
 def call(probe: Probe, name: str, func: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
@@ -278,14 +289,26 @@ def call(probe: Probe, name: str, func: Any, args: list[Any], kwargs: dict[str, 
         pass
     except ProbeStopped as exc:
         _stopped(probe, name, exc)
-    except EOFError:
+    except InputClosed:
         probe.notes.append(f"{name} asked for input(); nobody types here, so it ended there")
     except (SystemExit, ProgramExit):
         probe.notes.append(f"{name} called exit()")
-    except Exception as exc:  # noqa: BLE001
+    except KeyboardInterrupt as exc:
+        _interrupted(probe, name, exc)
+    except WriteRefused as exc:
+        probe.notes.append(f"{name} ended early: {exc}")
+    except BaseException as exc:  # noqa: BLE001
         recorded = [e for e in probe.doctor.trace.errors if e.exception == type(exc).__name__ and e.message == str(exc)]
         probe.errors.append(StatementError(UserCodeError.wrap(name, exc, exc.__traceback__), None, 0,
                                            any(e.role in TRAINING_ROLES for e in recorded)))
+
+
+def _interrupted(probe: Probe, where: str, exc: BaseException) -> None:
+    """The program raised KeyboardInterrupt (its own raise, or Ctrl-C as it would see it): it ends
+    there, as it does for its author; the report says so with a finding (report.py)."""
+    probe.ended = "KeyboardInterrupt"
+    probe.interrupted = UserCodeError.wrap(where, exc, exc.__traceback__)
+    probe.notes.append(f"KeyboardInterrupt at {where}: the program ends there")
 
 
 def describe_statement(name: str) -> str:

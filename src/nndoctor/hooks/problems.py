@@ -14,7 +14,7 @@ from nndoctor.budget import ProbeBudgetReached, ProbeStopped
 from nndoctor.hooks.sites import Site
 from nndoctor.hooks.state import DoctorState
 from nndoctor.trace import Problem, RecordedError
-from nndoctor.usercode import UserCodeError
+from nndoctor.usercode import NOT_THE_LEARNERS_ERROR, UserCodeError
 
 MAX_INTERNAL_ERRORS = 20
 
@@ -30,8 +30,8 @@ class Problems(DoctorState):
                                            f"{site.name} {message}.", site.file, site.line))
 
     def _record_error(self, site: Site, exc: BaseException) -> None:
-        if isinstance(exc, (KeyboardInterrupt, GeneratorExit, ProbeBudgetReached, ProbeStopped)):
-            return
+        if isinstance(exc, (*NOT_THE_LEARNERS_ERROR, ProbeBudgetReached, ProbeStopped)):
+            return  # the program ending (exit(), Ctrl-C), or nndoctor stopping or refusing something
         if getattr(exc, "__nndoctor_recorded__", False):
             return  # already recorded by the innermost watched function
         tb = exc.__traceback__

@@ -9,8 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from nndoctor.findings import Finding, Location
-from nndoctor.usercode import UserCodeError, definition_site, finding_of, function_name, guarded_call
+from nndoctor.findings import Finding, Location, Severity
+from nndoctor.usercode import (
+    NOT_THE_LEARNERS_ERROR,
+    UserCodeError,
+    WriteRefused,
+    definition_site,
+    finding_of,
+    function_name,
+    guarded_call,
+)
 
 
 def guarded(func: Callable[..., Any], *args: Any, seed: int | None = None, **kwargs: Any) -> tuple[bool, Any]:
@@ -61,8 +69,19 @@ def location(func: Callable[..., Any], name: str, patterns: Iterable[str] = (), 
 
 
 def user_code_finding(func: Callable[..., Any], name: str, exc: BaseException, what: str) -> Finding:
-    """``user-code-error`` for an exception raised by the user's function during a probe."""
+    """``user-code-error`` for an exception raised by the user's function during a probe; an exit, a
+    Ctrl-C or a write nndoctor refused on the probe's made-up inputs is no bug of the learner's: an
+    info that the function could not be probed."""
     err = UserCodeError.wrap(name, exc, exc.__traceback__)
+    if isinstance(exc, NOT_THE_LEARNERS_ERROR):
+        how = "was refused a write" if isinstance(exc, WriteRefused) else f"raised {type(exc).__name__}"
+        return Finding(
+            "check-inconclusive",
+            f"{name} could not be checked when {what}: on nndoctor's made-up inputs it {how}; the rest of the "
+            f"check is unaffected.",
+            Severity.INFO, Location(function=name, file=err.file, line=err.line),
+            {"reason": "probe-ended", "exception": type(exc).__name__, "exception_message": str(exc), "probe": what},
+            "Nothing to fix for this.")
     first = (str(exc).splitlines() or [""])[0]
     file, line = (err.file, err.line) if err.file is not None else definition_site(func)
     return finding_of(UserCodeError(name, exc, file, line, err.traceback_text),

@@ -6,7 +6,8 @@ figures come from `nndoctor.plots` (inline SVG, no external resource of any kind
 comes from the report's JSON form, so a page can be made from anything `render_json` can print.
 
 Every user-supplied string (messages, parameter and function names, file paths, evidence values,
-run labels) goes through `_e` (HTML escaping, quotes included) before it reaches the page.
+run labels) goes through `_e` (HTML escaping, quotes included, control characters shown as
+``\\x1b``) before it reaches the page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from nndoctor.findings import Finding, Report, Severity, _jsonable
+from nndoctor.render.escape import printable
 from nndoctor.render.text import _fmt_value
 
 _SEVERITY_COLOR = {"error": "#cf222e", "warning": "#9a6700", "info": "#0969da"}
@@ -49,8 +51,9 @@ _PAGE_STYLE = "body{max-width:72rem;margin:2rem auto;padding:0 1rem;background:#
 
 
 def _e(value: Any) -> str:
-    """Escape anything for HTML text or a quoted attribute."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escape anything for HTML text or a quoted attribute; control characters (terminal escapes, which
+    reach a terminal when the page is printed there, and are not allowed in HTML) are shown as text."""
+    return html.escape(printable(value), quote=True)
 
 
 # ---------------------------------------------------------------- findings

@@ -1,0 +1,71 @@
+"""A file of functions that never trains by itself (its author calls nn_model from a notebook); the
+training function ends by saving the weights with save_weights(W), over weights.npy and
+weights.h5 (written with h5py), which already exist in the folder.
+
+Expected: nndoctor calls nn_model itself (the fallback: nothing trained), on the file's load_data(),
+but the files the program writes are the program's business: a write made only because nndoctor
+called the function never reaches the disk (a note says so): weights.npy and weights.h5 are
+untouched. The training is still checked: exit 0, healthy network.
+"""
+
+import h5py
+import numpy as np
+
+
+def load_data():
+    rng = np.random.RandomState(1)
+    X = rng.randn(2, 40)
+    Y = (X[0:1] * X[1:2] > 0).astype(float)
+    return X, Y
+
+
+def initialize_parameters(n_x, n_h, n_y):
+    rng = np.random.RandomState(2)
+    return {"W1": rng.randn(n_h, n_x) * 0.5, "b1": np.zeros((n_h, 1)),
+            "W2": rng.randn(n_y, n_h) * 0.5, "b2": np.zeros((n_y, 1))}
+
+
+def forward_propagation(X, parameters):
+    A1 = np.tanh(parameters["W1"] @ X + parameters["b1"])
+    A2 = 1 / (1 + np.exp(-(parameters["W2"] @ A1 + parameters["b2"])))
+    return A2, {"A1": A1, "A2": A2}
+
+
+def compute_cost(A2, Y):
+    m = Y.shape[1]
+    return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)
+
+
+def backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dZ1 = parameters["W2"].T @ dZ2 * (1 - A1 ** 2)
+    return {"dW1": dZ1 @ X.T / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+            "dW2": dZ2 @ A1.T / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m}
+
+
+def update_parameters(parameters, grads, learning_rate=1.2):
+    return {k: parameters[k] - learning_rate * grads["d" + k] for k in parameters}
+
+
+def nn_model(X, Y, n_h=4, num_iterations=1000):
+    parameters = initialize_parameters(X.shape[0], n_h, Y.shape[0])
+    for i in range(num_iterations):
+        A2, cache = forward_propagation(X, parameters)
+        cost = compute_cost(A2, Y)
+        grads = backward_propagation(parameters, cache, X, Y)
+        parameters = update_parameters(parameters, grads)
+    save_weights(parameters["W1"])
+    return parameters
+
+
+def save_weights(W, path="weights.npy"):
+    """Keeps the trained first layer for the next lab (and for the course's h5 checker)."""
+    np.save(path, W)
+    with h5py.File("weights.h5", "w") as f:
+        f["W1"] = W
+
+
+EXPECTED = {"exit": 0, "finding": None, "message": "weights.h5 was refused",
+            "setup": {"weights.npy": "the weights of last week's run\n", "weights.h5": "not HDF5 yet\n"}}
