@@ -59,6 +59,8 @@ Source = tuple[str, Any]
 
 
 def build_replay(step: RecordedStep) -> Replay:
+    """The replay of ``step``: its calls before the update, run again with other parameters, as the
+    cost and gradient functions `check_gradients` takes."""
     if not step.tape:
         raise NotReplayable("the program ran no complete training step")
     opening = step.tape[0]
@@ -69,10 +71,40 @@ def build_replay(step: RecordedStep) -> Replay:
     root, owner, params, style = _parameters(step, opening)
     vector_name = next(iter(params)) if opening.role == R.COST_GRAD else None
     prefix = _before_update(step.tape)
+    run = _runner(prefix, _traced_sources(prefix, root, owner, vector_name))
+    holders = holders_of(owner) if owner is not None else {}
+    cost_at = _cost_position(prefix)
+    grad_at, implied_from = _gradient_position(step, prefix, params, holders)
+    if implied_from is not None:
+        return _fused_update_replay(step, params, style, owner, implied_from)
+    cost_at, extra_cost, implied_costs = _replayed_cost(step, prefix, root, owner, params, run, cost_at, grad_at)
+    cost_value = _cost_function(run, cost_at, extra_cost, implied_costs)
+    gradients = _gradient_function(run, prefix, grad_at, implied_from, opening, vector_name, style, params,
+                                   holders)
+    backward = prefix[grad_at].call.func if grad_at is not None else prefix[-1].call.func
+    cost_name = _cost_source(prefix, cost_at, extra_cost)
+    describe = _description(prefix, cost_at, grad_at, extra_cost, cost_name)
+    _named_after_the_learner(cost_value, gradients, opening, cost_name, backward)
+    examples, classes = _sizes(opening, params)
+    if style == "stateful":
+        return _stateful_replay(cost_value, gradients, params, describe, examples, classes, owner, step, backward,
+                                implied_costs)
+    return Replay(cost_value, gradients, params, "pure", describe, examples, classes, None, None, backward,
+                  False, implied_costs=[(k, functools.wraps(cost_value)(f)) for k, f in implied_costs])
+
+
+def _traced_sources(prefix: list[TapeEntry], root: Any, owner: Any, vector_name: str | None
+                    ) -> list[tuple[list[Source], dict[str, Source]]]:
+    """Where every argument of every call of ``prefix`` comes from."""
     # parameters passed as separate arrays (forward(x, W1, b1, ...)): each is replaced by name
     separate = {id(a): name for name, a in root.items()} if isinstance(root, _Separate) else {}
-    sources = [_sources(e.call, i, prefix, root, owner, vector_name, separate) for i, e in enumerate(prefix)]
-    holders = holders_of(owner) if owner is not None else {}
+    return [_sources(e.call, i, prefix, root, owner, vector_name, separate) for i, e in enumerate(prefix)]
+
+
+def _runner(prefix: list[TapeEntry], sources: list[tuple[list[Source], dict[str, Source]]]
+            ) -> Callable[[Any, int], list[Any]]:
+    """``run(p, upto)``: the results of the calls of ``prefix`` up to ``upto``, replayed at the
+    parameters ``p``."""
 
     def run(p: Any, upto: int) -> list[Any]:
         results: list[Any] = []
@@ -81,12 +113,20 @@ def build_replay(step: RecordedStep) -> Replay:
             results.append(entry.call.func(*args, **kwargs))
         return results
 
-    cost_at = _cost_position(prefix)
-    grad_at, implied_from = _gradient_position(step, prefix, params, holders)
-    if implied_from is not None:
-        # no gradient anywhere but in the update a fused backward applied: implied.py reads it
-        return Replay(None, None, params, style, _name(step.tape[implied_from].call.func),  # type: ignore[arg-type]
-                      None, None, owner, step.owner_state, step.tape[implied_from].call.func, True)
+    return run
+
+
+def _fused_update_replay(step: RecordedStep, params: Any, style: str, owner: Any, implied_from: int) -> Replay:
+    """No gradient anywhere but in the update a fused backward applied: implied.py reads it."""
+    return Replay(None, None, params, style, _name(step.tape[implied_from].call.func),  # type: ignore[arg-type]
+                  None, None, owner, step.owner_state, step.tape[implied_from].call.func, True)
+
+
+def _replayed_cost(step: RecordedStep, prefix: list[TapeEntry], root: Any, owner: Any, params: Any,
+                   run: Callable[[Any, int], list[Any]], cost_at: int | None, grad_at: int | None,
+                   ) -> tuple[int | None, tuple[Callable[..., Any], Any] | None, list[tuple[str, Callable[[Any], Any]]]]:
+    """Where the replay's cost comes from: (the call of ``prefix`` that computes it; or a cost the
+    program computes on other data, adapted to the step's; or the losses the output layer implies)."""
     extra_cost = None
     if cost_at is not None and grad_at is not None and not _same_data(prefix[cost_at], prefix[grad_at], params):
         # a cost of all the data (once per epoch) before a backward on a mini-batch: evaluate that
@@ -99,25 +139,39 @@ def build_replay(step: RecordedStep) -> Replay:
     if cost_at is None and extra_cost is None:
         extra_cost = _adapted_cost(step, prefix, root, owner)
         if extra_cost is None and grad_at is not None:
-            # no cost anywhere (the loop prints the accuracy): the losses its output layer implies
-            from nndoctor.checkfile.losses import loss_candidates
-
-            forward = prefix[0]
-            if grad_at == 0 and owner is not None and step.owner_forward is not None:
-                # backprop(self, x, y) computes its own forward: the network's forward method (the one
-                # the program calls to evaluate) gives the output on the same example
-                forward = _owner_forward(step.owner_forward, owner, prefix[0], params)
-
-            def output(p: Any) -> np.ndarray:
-                if forward is not prefix[0]:
-                    return np.asarray(R.output_of(forward.call.func(*forward.call.args)), dtype=np.float64)
-                return np.asarray(R.output_of(run(p, 0)[0]), dtype=np.float64)
-
-            if forward is not None:
-                implied_costs = [(kind, (lambda p, loss=loss: loss(output(p))))
-                                 for kind, loss in loss_candidates(forward, prefix[grad_at], params)]
+            implied_costs = _implied_costs(step, prefix, owner, params, run, grad_at)
         if extra_cost is None and not implied_costs:
             raise NotReplayable("the program computes no cost nndoctor could evaluate on the step it made")
+    return cost_at, extra_cost, implied_costs
+
+
+def _implied_costs(step: RecordedStep, prefix: list[TapeEntry], owner: Any, params: Any,
+                   run: Callable[[Any, int], list[Any]], grad_at: int) -> list[tuple[str, Callable[[Any], Any]]]:
+    """No cost anywhere (the loop prints the accuracy): the losses its output layer implies."""
+    from nndoctor.checkfile.losses import loss_candidates
+
+    forward = prefix[0]
+    if grad_at == 0 and owner is not None and step.owner_forward is not None:
+        # backprop(self, x, y) computes its own forward: the network's forward method (the one
+        # the program calls to evaluate) gives the output on the same example
+        forward = _owner_forward(step.owner_forward, owner, prefix[0], params)
+
+    def output(p: Any) -> np.ndarray:
+        if forward is not prefix[0]:
+            return np.asarray(R.output_of(forward.call.func(*forward.call.args)), dtype=np.float64)
+        return np.asarray(R.output_of(run(p, 0)[0]), dtype=np.float64)
+
+    if forward is None:
+        return []
+    return [(kind, (lambda p, loss=loss: loss(output(p))))
+            for kind, loss in loss_candidates(forward, prefix[grad_at], params)]
+
+
+def _cost_function(run: Callable[[Any, int], list[Any]], cost_at: int | None,
+                   extra_cost: tuple[Callable[..., Any], Any] | None,
+                   implied_costs: list[tuple[str, Callable[[Any], Any]]]) -> Callable[[Any], Any]:
+    """The replay's cost at the parameters ``p``: the first implied loss, the adapted cost, or the
+    step's own cost call."""
 
     def cost_value(p: Any) -> Any:
         if implied_costs:
@@ -129,6 +183,17 @@ def build_replay(step: RecordedStep) -> Replay:
             return R.first(func(*args, **kwargs))
         results = run(p, cost_at)  # type: ignore[arg-type]
         return R.first(results[cost_at])  # type: ignore[index]
+
+    return cost_value
+
+
+def _gradient_function(run: Callable[[Any, int], list[Any]], prefix: list[TapeEntry], grad_at: int | None,
+                       implied_from: int | None, opening: TapeEntry, vector_name: str | None, style: str,
+                       params: Any, holders: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """The replay's gradients at the parameters ``p``: the learner's dict when it has the course's
+    keys, else the result paired with the parameters. (``implied_from`` is None here, a fused update
+    having its own replay; the closure still holds it, as every replay closure holds what it held
+    inside build_replay: gradcheck.reach walks their cells.)"""
 
     def gradients(p: Any) -> Any:
         if implied_from is not None:
@@ -143,27 +208,44 @@ def build_replay(step: RecordedStep) -> Replay:
             return result[0]
         return match_gradients(p if style == "pure" else params, result, holders, plain_names=True)
 
-    backward = prefix[grad_at].call.func if grad_at is not None else (
-        prefix[-1].call.func if implied_from is None else step.tape[implied_from].call.func)
-    cost_name = (extra_cost[0] if extra_cost else prefix[cost_at].call.func if cost_at is not None  # type: ignore[index]
-                 else prefix[0].call.func)
+    return gradients
+
+
+def _cost_source(prefix: list[TapeEntry], cost_at: int | None, extra_cost: tuple[Callable[..., Any], Any] | None
+                 ) -> Callable[..., Any]:
+    """The learner's function the replayed cost comes from."""
+    return (extra_cost[0] if extra_cost else prefix[cost_at].call.func if cost_at is not None  # type: ignore[index]
+            else prefix[0].call.func)
+
+
+def _description(prefix: list[TapeEntry], cost_at: int | None, grad_at: int | None,
+                 extra_cost: tuple[Callable[..., Any], Any] | None, cost_name: Callable[..., Any]) -> str:
+    """The calls replayed, e.g. "L_model_forward -> compute_cost -> L_model_backward"."""
     describe = " -> ".join(dict.fromkeys(_name(e.call.func) for e in prefix[: max(cost_at or 0, grad_at or 0) + 1]))
     if extra_cost is not None:
         describe += f" (cost: {_name(cost_name)})"
+    return describe
+
+
+def _named_after_the_learner(cost_value: Callable[..., Any], gradients: Callable[..., Any], opening: TapeEntry,
+                             cost_name: Callable[..., Any], backward: Callable[..., Any]) -> None:
+    """The replay's functions take the names of the learner's, and wrap them: findings point at the
+    learner's backward."""
     cost_value.__qualname__ = cost_value.__name__ = f"{_name(opening.call.func)} -> {_name(cost_name)}"
     gradients.__qualname__ = gradients.__name__ = _name(backward)
-    gradients.__wrapped__ = backward  # type: ignore[attr-defined]  # findings point at the learner's backward
+    gradients.__wrapped__ = backward  # type: ignore[attr-defined]
     cost_value.__wrapped__ = opening.call.func  # type: ignore[attr-defined]
-    examples, classes = _sizes(opening, params)
-    if style == "stateful":
-        stateful_cost = functools.wraps(cost_value)(lambda: cost_value(None))
-        stateful_gradients = functools.wraps(gradients)(lambda: gradients(None))
-        return Replay(stateful_cost, stateful_gradients, params, "stateful", describe, examples,
-                      classes, owner, step.owner_state, backward, implied_from is not None,
-                      implied_costs=[(k, functools.wraps(cost_value)(lambda f=f: f(None))) for k, f in implied_costs])
-    return Replay(cost_value, gradients, params, "pure", describe, examples, classes, None, None, backward,
-                  implied_from is not None,
-                  implied_costs=[(k, functools.wraps(cost_value)(f)) for k, f in implied_costs])
+
+
+def _stateful_replay(cost_value: Callable[[Any], Any], gradients: Callable[[Any], Any], params: Any, describe: str,
+                     examples: int | None, classes: int | None, owner: Any, step: RecordedStep, backward: Any,
+                     implied_costs: list[tuple[str, Callable[[Any], Any]]]) -> Replay:
+    """Parameters kept on the network: the check perturbs them in place and calls the replay with none."""
+    stateful_cost = functools.wraps(cost_value)(lambda: cost_value(None))
+    stateful_gradients = functools.wraps(gradients)(lambda: gradients(None))
+    return Replay(stateful_cost, stateful_gradients, params, "stateful", describe, examples,
+                  classes, owner, step.owner_state, backward, False,
+                  implied_costs=[(k, functools.wraps(cost_value)(lambda f=f: f(None))) for k, f in implied_costs])
 
 
 def _owner_forward(method_name: str, owner: Any, fused: TapeEntry, params: Mapping[str, np.ndarray]) -> TapeEntry | None:

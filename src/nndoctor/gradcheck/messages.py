@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -56,93 +56,144 @@ def _entries_text(name: str, p: ParameterCheck) -> str:
     return ", ".join(f"{w.label(name)} analytic {_fmt(w.analytic)} numeric {_fmt(w.numeric)}" for w in p.worst_entries)
 
 
+class _Words(NamedTuple):
+    """What a mismatch finding says, its fix, and the evidence only this kind of mismatch has."""
+
+    message: str
+    fix: str
+    evidence: dict[str, Any]
+
+
 def mismatch_finding(
     p: ParameterCheck, diag: Diagnosis, key: str, location: Location, directional: dict[str, float],
     severity: Severity, n_examples: int | None, n_classes: int | None, tolerance_label: str,
     marginal: bool = False, moved_off_kink: bool = False,
 ) -> Finding:
-    name = p.name
-    rel = diag.relative_error
     evidence: dict[str, Any] = {
         "kind": diag.kind,
-        "relative_error": rel,
+        "relative_error": diag.relative_error,
         "worst_entries": [w.to_dict() for w in p.worst_entries],
         "directional": directional,
         "evaluations": p.evaluations,
         "precision": tolerance_label,
     }
-    worst = _entries_text(name, p)
+    worst = _entries_text(p.name, p)
     worst_sentence = f" Worst entries: {worst}." if worst else ""
-    if diag.kind in ("scale", "sign"):
-        c = diag.factor if diag.factor is not None else float("nan")
-        evidence["factor"] = c
-        named = name_factor(c, n_examples, n_classes)
-        if diag.kind == "sign":
-            message = (f"{key} has the wrong sign: it is -1 x the numerical gradient of the cost, so the update "
-                       f"climbs the cost instead of descending it.{worst_sentence}")
-            fix = (f"Flip the sign where {key} is computed (for sigmoid or softmax with cross-entropy the output "
-                   f"error is dZ = A - Y, not Y - A).")
-        elif c == 0.0:
-            message = (f"{key} is all zeros, but the cost does change with {name}: the backward pass never fills "
-                       f"this gradient (or multiplies it by zero).{worst_sentence}")
-            fix = f"Compute {key} from the layer's dZ and the previous activation instead of leaving it at zero."
-        else:
-            written, label, meaning = named if named else (fmt_factor(c), fmt_factor(c), "")
-            called = f", a factor of {label}" if label != written else ""
-            explained = f": {meaning}" if meaning else ""
-            message = (f"{key} is {written} x the numerical gradient of the cost (relative error {rel:.2g})"
-                       f"{called}{explained}.{worst_sentence}")
-            if meaning:
-                fix = f"Make the cost and {key} agree on the factor {label}."
-            else:
-                fix = f"Look for a stray factor {written} in the line that computes {key}."
-            evidence["factor_name"] = label if named else None
-    elif diag.kind == "transpose":
-        message = f"{key} is the transpose of the right gradient (relative error {rel:.2g}).{worst_sentence}"
-        fix = (f"For a weight of shape (units, inputs), dW = dZ @ A_prev.T / m: check the order of the factors "
-               f"and the .T in the line that computes {key}.")
-    elif diag.kind == "missing-term":
-        lam = diag.coefficient if diag.coefficient is not None else float("nan")
-        evidence["coefficient"] = lam
-        hint = f"; with m = {n_examples} that is lambd = {_fmt(lam * n_examples)}" if n_examples else ""
-        if lam > 0:
-            message = (f"{key} lacks a term {_fmt(lam)} x {name} (relative error {rel:.2g}): the cost has a "
-                       f"penalty such as L2 (lambd/m * {name}{hint}) whose gradient the backward pass forgot."
-                       f"{worst_sentence}")
-            fix = f"Add (lambd / m) * {name} to {key}, the derivative of lambd/(2m) * sum({name}**2)."
-        else:
-            message = (f"{key} has an extra term {_fmt(-lam)} x {name} that the cost does not have (relative "
-                       f"error {rel:.2g}){hint}.{worst_sentence}")
-            fix = (f"Either add the L2 penalty lambd/(2m) * sum({name}**2) to the cost, or remove the "
-                   f"lambd/m * {name} term from {key}.")
-    elif diag.numeric_is_zero:
-        message = (f"The cost does not change when {name} changes, yet {key} is not zero: {name} is probably not "
-                   f"used in the forward pass, or a layer after it blocks every signal.{worst_sentence}")
-        fix = f"Check that the forward pass uses {name}, and that {key} belongs to this parameter."
-    else:
-        # a single number is always some multiple of the right one: no pattern to rule out
-        patterns = ("" if int(np.prod(p.shape)) == 1 else
-                    "; it is not a constant factor, a sign, a transpose or a missing L2 term")
-        message = (f"{key} disagrees with the numerical gradient of the cost (relative error about {rel:.2g})"
-                   f"{patterns}.{worst_sentence}")
-        fix = (f"Recheck the formula for {key}, most often the derivative of this layer's activation "
-               f"(sigmoid'(z) = s(z) * (1 - s(z)), tanh'(z) = 1 - tanh(z)**2, relu'(z) = (z > 0)) "
-               f"and which cached values it uses.")
+    message, fix, kind_evidence = _mismatch_words(p, diag, key, n_examples, n_classes, worst_sentence)
+    evidence.update(kind_evidence)
     if severity is Severity.WARNING:
         message = "Small but real disagreement: " + message[0].lower() + message[1:]
         fix += " At this size it can also be an epsilon added in the cost (log(A + 1e-8)) that the backward ignores."
     if marginal:
-        gap = abs(directional["analytic"] - directional["numeric"])
-        analytic, bound = abs(directional["analytic"]), directional["error_bound"]
-        message += (f" The disagreement along the checked direction is only {gap / max(analytic, 1e-300):.1%}, "
-                    f"{gap / max(bound, 1e-300):.1f} times the error bound: near ReLU kinks or at the limit of the "
-                    f"cost's precision this can happen without a bug.")
+        message += _marginal_note(directional)
         evidence["marginal"] = True
     if moved_off_kink:
         message += (" (Measured at parameters moved by a relative 1e-3: at yours, pre-activations sit on a ReLU "
                     "kink, where the cost has no derivative.)")
         evidence["moved_off_kink"] = True
     return Finding("gradient-mismatch", message, severity, location, evidence, fix)
+
+
+def _mismatch_words(p: ParameterCheck, diag: Diagnosis, key: str, n_examples: int | None, n_classes: int | None,
+                    worst_sentence: str) -> _Words:
+    """The words for the kind of mismatch ``diag`` recognized, ``worst_sentence`` ending the message."""
+    name, rel = p.name, diag.relative_error
+    if diag.kind in ("scale", "sign"):
+        c = diag.factor if diag.factor is not None else float("nan")
+        if diag.kind == "sign":
+            return _sign_words(key, c, worst_sentence)
+        if c == 0.0:
+            return _zero_gradient_words(key, name, c, worst_sentence)
+        return _factor_words(key, c, rel, name_factor(c, n_examples, n_classes), worst_sentence)
+    if diag.kind == "transpose":
+        return _transpose_words(key, rel, worst_sentence)
+    if diag.kind == "missing-term":
+        lam = diag.coefficient if diag.coefficient is not None else float("nan")
+        return _missing_term_words(key, name, rel, lam, n_examples, worst_sentence)
+    if diag.numeric_is_zero:
+        return _unused_parameter_words(key, name, worst_sentence)
+    return _unrecognized_words(p, key, rel, worst_sentence)
+
+
+def _sign_words(key: str, c: float, worst_sentence: str) -> _Words:
+    message = (f"{key} has the wrong sign: it is -1 x the numerical gradient of the cost, so the update "
+               f"climbs the cost instead of descending it.{worst_sentence}")
+    fix = (f"Flip the sign where {key} is computed (for sigmoid or softmax with cross-entropy the output "
+           f"error is dZ = A - Y, not Y - A).")
+    return _Words(message, fix, {"factor": c})
+
+
+def _zero_gradient_words(key: str, name: str, c: float, worst_sentence: str) -> _Words:
+    message = (f"{key} is all zeros, but the cost does change with {name}: the backward pass never fills "
+               f"this gradient (or multiplies it by zero).{worst_sentence}")
+    fix = f"Compute {key} from the layer's dZ and the previous activation instead of leaving it at zero."
+    return _Words(message, fix, {"factor": c})
+
+
+def _factor_words(key: str, c: float, rel: float, named: tuple[str, str, str] | None, worst_sentence: str) -> _Words:
+    """``key`` is ``c`` times the right gradient; ``named``: the factor recognized (name_factor), if it is."""
+    written, label, meaning = named if named else (fmt_factor(c), fmt_factor(c), "")
+    called = f", a factor of {label}" if label != written else ""
+    explained = f": {meaning}" if meaning else ""
+    message = (f"{key} is {written} x the numerical gradient of the cost (relative error {rel:.2g})"
+               f"{called}{explained}.{worst_sentence}")
+    if meaning:
+        fix = f"Make the cost and {key} agree on the factor {label}."
+    else:
+        fix = f"Look for a stray factor {written} in the line that computes {key}."
+    return _Words(message, fix, {"factor": c, "factor_name": label if named else None})
+
+
+def _transpose_words(key: str, rel: float, worst_sentence: str) -> _Words:
+    message = f"{key} is the transpose of the right gradient (relative error {rel:.2g}).{worst_sentence}"
+    fix = (f"For a weight of shape (units, inputs), dW = dZ @ A_prev.T / m: check the order of the factors "
+           f"and the .T in the line that computes {key}.")
+    return _Words(message, fix, {})
+
+
+def _missing_term_words(key: str, name: str, rel: float, lam: float, n_examples: int | None,
+                        worst_sentence: str) -> _Words:
+    """``key`` lacks ``lam`` x ``name`` (an L2 penalty's gradient) or, ``lam`` negative, has one too many."""
+    hint = f"; with m = {n_examples} that is lambd = {_fmt(lam * n_examples)}" if n_examples else ""
+    if lam > 0:
+        message = (f"{key} lacks a term {_fmt(lam)} x {name} (relative error {rel:.2g}): the cost has a "
+                   f"penalty such as L2 (lambd/m * {name}{hint}) whose gradient the backward pass forgot."
+                   f"{worst_sentence}")
+        fix = f"Add (lambd / m) * {name} to {key}, the derivative of lambd/(2m) * sum({name}**2)."
+    else:
+        message = (f"{key} has an extra term {_fmt(-lam)} x {name} that the cost does not have (relative "
+                   f"error {rel:.2g}){hint}.{worst_sentence}")
+        fix = (f"Either add the L2 penalty lambd/(2m) * sum({name}**2) to the cost, or remove the "
+               f"lambd/m * {name} term from {key}.")
+    return _Words(message, fix, {"coefficient": lam})
+
+
+def _unused_parameter_words(key: str, name: str, worst_sentence: str) -> _Words:
+    message = (f"The cost does not change when {name} changes, yet {key} is not zero: {name} is probably not "
+               f"used in the forward pass, or a layer after it blocks every signal.{worst_sentence}")
+    fix = f"Check that the forward pass uses {name}, and that {key} belongs to this parameter."
+    return _Words(message, fix, {})
+
+
+def _unrecognized_words(p: ParameterCheck, key: str, rel: float, worst_sentence: str) -> _Words:
+    # a single number is always some multiple of the right one: no pattern to rule out
+    patterns = ("" if int(np.prod(p.shape)) == 1 else
+                "; it is not a constant factor, a sign, a transpose or a missing L2 term")
+    message = (f"{key} disagrees with the numerical gradient of the cost (relative error about {rel:.2g})"
+               f"{patterns}.{worst_sentence}")
+    fix = (f"Recheck the formula for {key}, most often the derivative of this layer's activation "
+           f"(sigmoid'(z) = s(z) * (1 - s(z)), tanh'(z) = 1 - tanh(z)**2, relu'(z) = (z > 0)) "
+           f"and which cached values it uses.")
+    return _Words(message, fix, {})
+
+
+def _marginal_note(directional: dict[str, float]) -> str:
+    """How small the disagreement along the checked direction is, against its value and the error bound."""
+    gap = abs(directional["analytic"] - directional["numeric"])
+    analytic, bound = abs(directional["analytic"]), directional["error_bound"]
+    return (f" The disagreement along the checked direction is only {gap / max(analytic, 1e-300):.1%}, "
+            f"{gap / max(bound, 1e-300):.1f} times the error bound: near ReLU kinks or at the limit of the "
+            f"cost's precision this can happen without a bug.")
 
 
 def shape_finding(p: ParameterCheck, key: str, location: Location, values: str | None, severity: Severity) -> Finding:

@@ -320,153 +320,256 @@ def _preview(values: np.ndarray, n: int = 8) -> str:
     return shown + (", ..." if values.size > n else "")
 
 
+@dataclass(frozen=True)
+class _Builder:
+    """What every verdict about one builder names: the function, its size and seed arguments (as the
+    user called them), its labels argument, and the layout it was read in."""
+
+    func: Callable[..., Any]
+    fname: str
+    size_name: str
+    seed_name: str
+    y_name: str
+    common: dict[str, str]
+
+
 def _judge(func: Callable[..., Any], fname: str, sig: MinibatchSignature, layout: str,
            epochs: dict[tuple[int, int], list[_Epoch]]) -> list[Finding]:
-    findings: list[Finding] = []
-    size_name = sig.roles.get("size", "mini_batch_size")
-    seed_name = sig.roles.get("seed", "seed")
-    common = {"layout": "examples as columns" if layout == "columns" else "examples as rows"}
+    """The verdicts on a builder's epochs, in this order: X and Y misaligned, examples dropped or
+    repeated (or only the remainder dropped), the same batches for every seed; at most one of each."""
+    builder = _Builder(func, fname, sig.roles.get("size", "mini_batch_size"), sig.roles.get("seed", "seed"),
+                       sig.roles["Y"],
+                       {"layout": "examples as columns" if layout == "columns" else "examples as rows"})
     all_epochs = [e for group in epochs.values() for e in group]
+    return _misalignment(builder, all_epochs) + _coverage(builder, epochs) + _same_batches(builder, epochs)
 
-    # misaligned: X and Y of one column from different examples
+
+# misaligned: X and Y of one column from different examples
+
+
+def _misalignment(builder: _Builder, all_epochs: list[_Epoch]) -> list[Finding]:
+    """The first epoch whose X and Y columns do not pair up, as one finding."""
     for e in all_epochs:
-        sizes_x = [len(b) for b in e.x]
-        sizes_y = [len(b) for b in e.y]
-        ox, oy = e.order_x, e.order_y
-        if sizes_x != sizes_y:
-            findings.append(Finding(
-                "mini-batch",
-                f"{fname} returns X and Y batches of different sizes (m = {e.m}, {size_name} = {e.size}): X batches "
-                f"of {sizes_x}, Y batches of {sizes_y}. Inputs and labels cannot be paired.",
-                Severity.ERROR, location(func, fname, (r"append\(",)),
-                {"kind": "misaligned", "problem": "sizes-differ", "examples": e.m, "batch_size": e.size,
-                 "seed": e.seed, "x_batch_sizes": sizes_x, "y_batch_sizes": sizes_y, **common},
-                "Slice X and Y with the same indices: mini_batch_X = shuffled_X[:, a:b]; mini_batch_Y = "
-                "shuffled_Y[:, a:b]."))
-            break
-        bad = ox != oy
-        if bad.any():
-            count = int(bad.sum())
-            first_pos = int(np.flatnonzero(bad)[0])
-            b, col = _batch_position(e.x, first_pos)
-            x_ex, y_ex = int(ox[first_pos]), int(oy[first_pos])
-            x_sorted = bool(np.all(np.diff(ox) > 0))
-            y_sorted = bool(np.all(np.diff(oy) > 0))
-            if y_sorted and not x_sorted:
-                pattern, how = "only-x-shuffled", "X was shuffled and Y kept in its original order"
-            elif x_sorted and not y_sorted:
-                pattern, how = "only-y-shuffled", "Y was shuffled and X kept in its original order"
-            else:
-                pattern, how = "separate-permutations", "X and Y were shuffled with two different permutations"
-            fraction = count / ox.size
-            message = (f"{fname} pairs inputs with the labels of other examples: for {seed_name} {e.seed}, "
-                       f"{count} of {ox.size} columns ({fraction:.0%}) hold X of one example and Y of another "
-                       f"(batch {b}, column {col}: X of example {x_ex}, Y of example {y_ex}); {how}. "
-                       + ("Y shuffled with its own permutation" if pattern != "only-x-shuffled" else
-                          "Labels left in their original order")
-                       + " are random labels for the shuffled inputs: the network cannot learn them and the cost "
-                         "stays near ln 2 = 0.693 (binary labels) however good the backprop.")
-            findings.append(Finding(
-                "mini-batch", message, Severity.ERROR,
-                location(func, fname, (r"\b" + re.escape(sig.roles["Y"]) + r"\s*\[", r"permutation|shuffle")),
-                {"kind": "misaligned", "problem": pattern, "examples": e.m, "batch_size": e.size, "seed": e.seed,
-                 "batches": len(e.x), "misaligned": count, "fraction": fraction,
-                 "first_bad": {"batch": b, "column": col, "x_example": x_ex, "y_example": y_ex}, **common},
-                "Draw one permutation and index X and Y with it: permutation = list(np.random.permutation(m)); "
-                "shuffled_X = X[:, permutation]; shuffled_Y = Y[:, permutation]."))
-            break
+        finding = _sizes_differ(builder, e)
+        if finding is None:
+            finding = _labels_of_other_examples(builder, e)
+        if finding is not None:
+            return [finding]
+    return []
 
-    # coverage: every example exactly once per epoch
-    coverage_done = False
-    remainder_note = None
+
+def _sizes_differ(builder: _Builder, e: _Epoch) -> Finding | None:
+    sizes_x = [len(b) for b in e.x]
+    sizes_y = [len(b) for b in e.y]
+    if sizes_x == sizes_y:
+        return None
+    return Finding(
+        "mini-batch",
+        f"{builder.fname} returns X and Y batches of different sizes (m = {e.m}, {builder.size_name} = {e.size}): "
+        f"X batches of {sizes_x}, Y batches of {sizes_y}. Inputs and labels cannot be paired.",
+        Severity.ERROR, location(builder.func, builder.fname, (r"append\(",)),
+        {"kind": "misaligned", "problem": "sizes-differ", "examples": e.m, "batch_size": e.size,
+         "seed": e.seed, "x_batch_sizes": sizes_x, "y_batch_sizes": sizes_y, **builder.common},
+        "Slice X and Y with the same indices: mini_batch_X = shuffled_X[:, a:b]; mini_batch_Y = "
+        "shuffled_Y[:, a:b].")
+
+
+def _shuffle_pattern(ox: np.ndarray, oy: np.ndarray) -> tuple[str, str]:
+    """Which of X and Y was shuffled: the problem's name and the phrase that says it."""
+    x_sorted = bool(np.all(np.diff(ox) > 0))
+    y_sorted = bool(np.all(np.diff(oy) > 0))
+    if y_sorted and not x_sorted:
+        return "only-x-shuffled", "X was shuffled and Y kept in its original order"
+    if x_sorted and not y_sorted:
+        return "only-y-shuffled", "Y was shuffled and X kept in its original order"
+    return "separate-permutations", "X and Y were shuffled with two different permutations"
+
+
+def _labels_of_other_examples(builder: _Builder, e: _Epoch) -> Finding | None:
+    ox, oy = e.order_x, e.order_y
+    bad = ox != oy
+    if not bad.any():
+        return None
+    count = int(bad.sum())
+    first_pos = int(np.flatnonzero(bad)[0])
+    b, col = _batch_position(e.x, first_pos)
+    x_ex, y_ex = int(ox[first_pos]), int(oy[first_pos])
+    pattern, how = _shuffle_pattern(ox, oy)
+    fraction = count / ox.size
+    message = (f"{builder.fname} pairs inputs with the labels of other examples: for {builder.seed_name} {e.seed}, "
+               f"{count} of {ox.size} columns ({fraction:.0%}) hold X of one example and Y of another "
+               f"(batch {b}, column {col}: X of example {x_ex}, Y of example {y_ex}); {how}. "
+               + ("Y shuffled with its own permutation" if pattern != "only-x-shuffled" else
+                  "Labels left in their original order")
+               + " are random labels for the shuffled inputs: the network cannot learn them and the cost "
+                 "stays near ln 2 = 0.693 (binary labels) however good the backprop.")
+    return Finding(
+        "mini-batch", message, Severity.ERROR,
+        location(builder.func, builder.fname, (r"\b" + re.escape(builder.y_name) + r"\s*\[", r"permutation|shuffle")),
+        {"kind": "misaligned", "problem": pattern, "examples": e.m, "batch_size": e.size, "seed": e.seed,
+         "batches": len(e.x), "misaligned": count, "fraction": fraction,
+         "first_bad": {"batch": b, "column": col, "x_example": x_ex, "y_example": y_ex}, **builder.common},
+        "Draw one permutation and index X and Y with it: permutation = list(np.random.permutation(m)); "
+        "shuffled_X = X[:, permutation]; shuffled_Y = Y[:, permutation].")
+
+
+# coverage: every example exactly once per epoch
+
+
+@dataclass
+class _Gap:
+    """An epoch whose batches do not hold every one of the m examples exactly once."""
+
+    epoch: _Epoch
+    m: int
+    counts: np.ndarray  # how many times each example appears
+    missing: np.ndarray
+    repeated: np.ndarray
+    sizes: list[int]  # the batch sizes
+    step: int  # the batch size (the largest batch when the function takes none)
+
+    @property
+    def expected_sizes(self) -> list[int]:
+        step, m = self.step, self.m
+        return [step] * (m // step) + ([m % step] if step and m % step else []) if step else []
+
+    @property
+    def only_remainder_dropped(self) -> bool:
+        """Complete batches of the size, and exactly the m % size examples of a last batch missing."""
+        step, m, sizes = self.step, self.m, self.sizes
+        return bool(not self.repeated.size and step and m % step and self.missing.size == m % step
+                    and len(sizes) == m // step and all(s == step for s in sizes))
+
+
+def _gap(e: _Epoch, m: int) -> _Gap | None:
+    counts = np.bincount(e.order_x, minlength=m)
+    missing = np.flatnonzero(counts == 0)
+    repeated = np.flatnonzero(counts > 1)
+    if not missing.size and not repeated.size:
+        return None
+    sizes = [len(b) for b in e.x]
+    step = e.size if e.size is not None else (max(sizes) if sizes else 0)
+    return _Gap(e, m, counts, missing, repeated, sizes, step)
+
+
+def _coverage(builder: _Builder, epochs: dict[tuple[int, int], list[_Epoch]]) -> list[Finding]:
+    """The first epoch that drops or repeats examples, as an error; else the first that only drops the
+    remainder, as a note; else nothing."""
+    first_gap: _Gap | None = None
+    first_remainder: _Gap | None = None
     for (m, _size), group in epochs.items():
         for e in group:
-            counts = np.bincount(e.order_x, minlength=m)
-            missing = np.flatnonzero(counts == 0)
-            repeated = np.flatnonzero(counts > 1)
-            sizes = [len(b) for b in e.x]
-            step = e.size if e.size is not None else (max(sizes) if sizes else 0)
-            if not missing.size and not repeated.size:
+            gap = _gap(e, m)
+            if gap is None:
                 continue
-            expected_sizes = [step] * (m // step) + ([m % step] if step and m % step else []) if step else []
-            dropped_remainder = (not repeated.size and step and m % step and missing.size == m % step
-                                 and len(sizes) == m // step and all(s == step for s in sizes))
-            if dropped_remainder:
-                if remainder_note is None:
-                    remainder_note = (e, step, missing, sizes)
-                continue
-            if coverage_done:
-                continue
-            coverage_done = True
-            parts = []
-            if missing.size:
-                parts.append(f"{missing.size} of the {m} examples never appear (examples {_preview(missing)})")
-            if repeated.size:
-                extra = int((counts[repeated] - 1).sum())
-                of_m = "" if missing.size else f" of the {m} examples"
-                parts.append(f"{repeated.size}{of_m} appear more than once ({extra} extra copies; examples "
-                             f"{_preview(repeated)})")
-            how = ""
-            if missing.size and repeated.size and sum(sizes) == m:
-                how = " The batches hold m columns in all, but some examples twice and others never: examples are " \
-                      "drawn with replacement, or the slices overlap and leave gaps."
-            elif repeated.size and not missing.size:
-                how = " Slices overlap, or a batch is added twice (e.g. the last one when m is a multiple of the size)."
-            elif missing.size:
-                how = " Slices leave gaps between batches, or a batch is missing."
-            message = (f"{fname} does not put every example in exactly one batch per epoch: with m = {m} and "
-                       f"{size_name} = {step} ({seed_name} {e.seed}), " + " and ".join(parts)
-                       + f". Batch sizes {sizes}, expected {expected_sizes}." + how)
-            findings.append(Finding(
-                "mini-batch", message, Severity.ERROR,
-                location(func, fname, (r"range\(", r"\[\s*:\s*,.*:", r"permutation|choice|randint")),
-                {"kind": "coverage", "examples": m, "batch_size": step, "seed": e.seed, "batches": len(sizes),
-                 "batch_sizes": sizes, "expected_batch_sizes": expected_sizes,
-                 "missing": missing.tolist(), "repeated": repeated.tolist(),
-                 "missing_count": int(missing.size), "repeated_count": int(repeated.size), **common},
-                f"Shuffle with one permutation of range(m) (np.random.permutation(m): every example once), cut "
-                f"m // {size_name} complete batches [k * {size_name}:(k + 1) * {size_name}], then, only if "
-                f"m % {size_name} != 0, the last batch [(m // {size_name}) * {size_name}:m]."))
-    if remainder_note is not None and not coverage_done:
-        e, step, missing, sizes = remainder_note
-        findings.append(Finding(
-            "mini-batch",
-            f"{fname} drops the last, smaller batch: with m = {e.m} and {size_name} = {step}, {missing.size} examples "
-            f"are left out of every epoch (which ones changes with the shuffle, so all are used over several "
-            f"epochs). The course keeps the remainder as a last batch of {e.m % step}.",
-            Severity.INFO, location(func, fname, (r"range\(", r"//")),
-            {"kind": "coverage", "problem": "remainder-dropped", "examples": e.m, "batch_size": step,
-             "batches": len(sizes), "dropped": int(missing.size), "missing": missing.tolist(), "seed": e.seed,
-             **common},
-            f"If every example should count in every epoch, add the last batch when m % {size_name} != 0: "
-            f"shuffled_X[:, (m // {size_name}) * {size_name}:]."))
+            if gap.only_remainder_dropped:
+                if first_remainder is None:
+                    first_remainder = gap
+            elif first_gap is None:
+                first_gap = gap
+    if first_gap is not None:
+        return [_coverage_finding(builder, first_gap)]
+    if first_remainder is not None:
+        return [_remainder_finding(builder, first_remainder)]
+    return []
 
-    # the same batches whatever the seed
+
+def _gap_parts(gap: _Gap) -> list[str]:
+    """The examples that never appear and those that appear more than once, in words."""
+    m, missing, repeated = gap.m, gap.missing, gap.repeated
+    parts = []
+    if missing.size:
+        parts.append(f"{missing.size} of the {m} examples never appear (examples {_preview(missing)})")
+    if repeated.size:
+        extra = int((gap.counts[repeated] - 1).sum())
+        of_m = "" if missing.size else f" of the {m} examples"
+        parts.append(f"{repeated.size}{of_m} appear more than once ({extra} extra copies; examples "
+                     f"{_preview(repeated)})")
+    return parts
+
+
+def _gap_cause(gap: _Gap) -> str:
+    """The likely cause of the gap, as a sentence (with its leading space), or ""."""
+    missing, repeated = gap.missing, gap.repeated
+    if missing.size and repeated.size and sum(gap.sizes) == gap.m:
+        return " The batches hold m columns in all, but some examples twice and others never: examples are " \
+               "drawn with replacement, or the slices overlap and leave gaps."
+    if repeated.size and not missing.size:
+        return " Slices overlap, or a batch is added twice (e.g. the last one when m is a multiple of the size)."
+    if missing.size:
+        return " Slices leave gaps between batches, or a batch is missing."
+    return ""
+
+
+def _coverage_finding(builder: _Builder, gap: _Gap) -> Finding:
+    m, step, sizes, size_name = gap.m, gap.step, gap.sizes, builder.size_name
+    expected_sizes = gap.expected_sizes
+    message = (f"{builder.fname} does not put every example in exactly one batch per epoch: with m = {m} and "
+               f"{size_name} = {step} ({builder.seed_name} {gap.epoch.seed}), " + " and ".join(_gap_parts(gap))
+               + f". Batch sizes {sizes}, expected {expected_sizes}." + _gap_cause(gap))
+    return Finding(
+        "mini-batch", message, Severity.ERROR,
+        location(builder.func, builder.fname, (r"range\(", r"\[\s*:\s*,.*:", r"permutation|choice|randint")),
+        {"kind": "coverage", "examples": m, "batch_size": step, "seed": gap.epoch.seed, "batches": len(sizes),
+         "batch_sizes": sizes, "expected_batch_sizes": expected_sizes,
+         "missing": gap.missing.tolist(), "repeated": gap.repeated.tolist(),
+         "missing_count": int(gap.missing.size), "repeated_count": int(gap.repeated.size), **builder.common},
+        f"Shuffle with one permutation of range(m) (np.random.permutation(m): every example once), cut "
+        f"m // {size_name} complete batches [k * {size_name}:(k + 1) * {size_name}], then, only if "
+        f"m % {size_name} != 0, the last batch [(m // {size_name}) * {size_name}:m].")
+
+
+def _remainder_finding(builder: _Builder, gap: _Gap) -> Finding:
+    e, step, missing, size_name = gap.epoch, gap.step, gap.missing, builder.size_name
+    return Finding(
+        "mini-batch",
+        f"{builder.fname} drops the last, smaller batch: with m = {e.m} and {size_name} = {step}, {missing.size} "
+        f"examples are left out of every epoch (which ones changes with the shuffle, so all are used over several "
+        f"epochs). The course keeps the remainder as a last batch of {e.m % step}.",
+        Severity.INFO, location(builder.func, builder.fname, (r"range\(", r"//")),
+        {"kind": "coverage", "problem": "remainder-dropped", "examples": e.m, "batch_size": step,
+         "batches": len(gap.sizes), "dropped": int(missing.size), "missing": missing.tolist(), "seed": e.seed,
+         **builder.common},
+        f"If every example should count in every epoch, add the last batch when m % {size_name} != 0: "
+        f"shuffled_X[:, (m // {size_name}) * {size_name}:].")
+
+
+# the same batches whatever the seed
+
+
+def _same_every_seed(group: list[_Epoch]) -> bool:
+    orders = [e.order_x for e in group]
+    return all(np.array_equal(orders[0], o) for o in orders[1:]) and \
+        all(len(a) == len(b) for a, b in zip(group[0].x, group[-1].x))
+
+
+def _same_batches(builder: _Builder, epochs: dict[tuple[int, int], list[_Epoch]]) -> list[Finding]:
+    """The first (m, size) whose seeds all give the same batches, as one note."""
     for (m, size), group in epochs.items():
-        if len(group) < 2:
-            continue
-        orders = [e.order_x for e in group]
-        if all(np.array_equal(orders[0], o) for o in orders[1:]) and \
-                all(len(a) == len(b) for a, b in zip(group[0].x, group[-1].x)):
-            seeds = ", ".join(str(e.seed) for e in group)
-            unshuffled = bool(np.array_equal(orders[0], np.sort(orders[0])))
-            if unshuffled:
-                message = (f"{fname} does not shuffle: for {seed_name} {seeds} the batches are the examples in "
-                           f"their original order, the same every epoch.")
-                problem = "no-shuffle"
-            else:
-                message = (f"{fname} returns the same batches, in the same order, for {seed_name} {seeds}: every "
-                           f"epoch sees the same mini-batches (the seed does not reach the shuffle, or numpy is "
-                           f"reseeded with a constant).")
-                problem = "same-batches"
-            findings.append(Finding(
-                "mini-batch", message, Severity.INFO,
-                location(func, fname, (r"seed\(", r"permutation|shuffle")),
-                {"problem": problem, "examples": m, "batch_size": size, "seeds": [e.seed for e in group], **common},
-                f"Shuffle with the seed you are given (np.random.seed({seed_name}); permutation = "
-                f"np.random.permutation(m)) and pass a different one every epoch ({seed_name} = {seed_name} + 1)."))
-            break
-    return findings
+        if len(group) >= 2 and _same_every_seed(group):
+            return [_same_batches_finding(builder, m, size, group)]
+    return []
+
+
+def _same_batches_finding(builder: _Builder, m: int, size: int, group: list[_Epoch]) -> Finding:
+    fname, seed_name = builder.fname, builder.seed_name
+    seeds = ", ".join(str(e.seed) for e in group)
+    order = group[0].order_x
+    if np.array_equal(order, np.sort(order)):
+        message = (f"{fname} does not shuffle: for {seed_name} {seeds} the batches are the examples in "
+                   f"their original order, the same every epoch.")
+        problem = "no-shuffle"
+    else:
+        message = (f"{fname} returns the same batches, in the same order, for {seed_name} {seeds}: every "
+                   f"epoch sees the same mini-batches (the seed does not reach the shuffle, or numpy is "
+                   f"reseeded with a constant).")
+        problem = "same-batches"
+    return Finding(
+        "mini-batch", message, Severity.INFO,
+        location(builder.func, builder.fname, (r"seed\(", r"permutation|shuffle")),
+        {"problem": problem, "examples": m, "batch_size": size, "seeds": [e.seed for e in group], **builder.common},
+        f"Shuffle with the seed you are given (np.random.seed({seed_name}); permutation = "
+        f"np.random.permutation(m)) and pass a different one every epoch ({seed_name} = {seed_name} + 1).")
 
 
 def _batch_position(batches: list[np.ndarray], pos: int) -> tuple[int, int]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -84,149 +85,264 @@ def _describe(variant: Variant) -> str:
     return f"{base} " + ", ".join(words[d] for d in devs)
 
 
+@dataclass(frozen=True)
+class _Deviation:
+    """One group of deviations of a variant, with what its wording needs: the function's name, its
+    argument names (the course's where it takes none), the hyperparameters, and the entry and step
+    where the deviations show."""
+
+    fname: str
+    sig: UpdateSignature
+    variant: Variant
+    hp: Mapping[str, float]
+    devs: list[str]
+    nums: Mapping[str, Any]
+    lr_name: str
+    v_name: str
+    s_name: str
+    b_name: str
+    b1_name: str
+    b2_name: str
+    eps_name: str
+    t_name: str
+
+    @property
+    def opt(self) -> str:
+        return self.variant.optimizer
+
+    @property
+    def key(self) -> str:
+        return self.nums["parameter"]
+
+    @property
+    def gkey(self) -> str:
+        return "d" + self.key
+
+    @property
+    def at(self) -> str:
+        """Where the deviation shows: the step, entry, gradient and both moves (lower case)."""
+        nums = self.nums
+        return (f"at t = {nums['t']}, {nums['entry']} (gradient {fmt(nums['gradient'])}) moves by "
+                f"{fmt(nums['actual_step'])} to {fmt(nums['actual'], 6)}; the formula gives a step of "
+                f"{fmt(nums['expected_step'])}, to {fmt(nums['expected'], 6)}")
+
+    @property
+    def at_capitalized(self) -> str:
+        """`at` starting a sentence."""
+        at = self.at
+        return f"{at[0].upper()}{at[1:]}"
+
+    @classmethod
+    def of(cls, fname: str, sig: UpdateSignature, match: Match, devs: list[str], nums: Mapping[str, Any]
+           ) -> _Deviation:
+        r = sig.roles
+        v_name, s_name = _state_names(sig, match.variant.optimizer)
+        return cls(fname, sig, match.variant, match.hp, devs, nums,
+                   lr_name=r.get("learning_rate", "learning_rate"), v_name=v_name, s_name=s_name,
+                   b_name=r.get("beta", "beta"), b1_name=r.get("beta1", "beta1"), b2_name=r.get("beta2", "beta2"),
+                   eps_name=r.get("epsilon", "epsilon"), t_name=r.get("t", "t"))
+
+
+class _Wording(NamedTuple):
+    message: str
+    fix: str
+    patterns: list[str]  # the lines the finding points at, most likely first
+
+
 def deviation_finding(func: Callable[..., Any], fname: str, sig: UpdateSignature, obs: Observed, match: Match,
                       kind: str, devs: list[str], nums: Mapping[str, Any], severity: Severity) -> Finding:
     """The finding of ``devs`` (deviations of one kind of ``match``'s variant), ``nums`` the entry
     and step where they show."""
+    evidence = _deviation_evidence(obs, match, kind, devs, nums)
+    d = _Deviation.of(fname, sig, match, devs, nums)
+    wording = {"sign": _sign_wording, "state": _state_wording, "bias-correction": _bias_correction_wording,
+               "epsilon": _epsilon_wording}.get(kind, _other_wording)
+    message, fix, patterns = wording(d)
+    return Finding("optimizer-update", message, severity, location(func, fname, patterns, parameter=d.key),
+                   evidence, fix)
+
+
+def _deviation_evidence(obs: Observed, match: Match, kind: str, devs: list[str], nums: Mapping[str, Any]
+                        ) -> dict[str, Any]:
     variant = match.variant
     opt = variant.optimizer
-    hp = match.hp
-    r = sig.roles
-    lr_name = r.get("learning_rate", "learning_rate")
     evidence: dict[str, Any] = {
         "kind": kind,
         "optimizer": opt,
         "implements": _describe(variant),
         "deviations": devs,
         **nums,
-        "hyperparameters": _hp_evidence(hp, opt, match.fitted),
+        "hyperparameters": _hp_evidence(match.hp, opt, match.fitted),
         "steps_checked": int(obs.steps.shape[0]),
         "keys": obs.layout,
     }
-    key = nums["parameter"]
-    gkey = "d" + key
-    t = nums["t"]
-    at = (f"at t = {t}, {nums['entry']} (gradient {fmt(nums['gradient'])}) moves by {fmt(nums['actual_step'])} "
-          f"to {fmt(nums['actual'], 6)}; the formula gives a step of {fmt(nums['expected_step'])}, "
-          f"to {fmt(nums['expected'], 6)}")
-    v_name, s_name = _state_names(sig, opt)
-    b_name = r.get("beta", "beta")
-    b1_name = r.get("beta1", "beta1")
-    b2_name = r.get("beta2", "beta2")
-    eps_name = r.get("epsilon", "epsilon")
-    t_name = r.get("t", "t")
-    patterns: list[str] = []
-    term = _term(opt, sig, gkey)
-    if kind == "sign":
-        message = (f"{fname} moves the parameters along the gradient instead of against it: {at}. Every "
-                   f"update makes the cost larger, whatever the learning rate.")
-        fix = f"Subtract the step: parameters[\"{key}\"] = parameters[\"{key}\"] - {lr_name} * {term}."
-        patterns = [rf"\+=.*\b{re.escape(lr_name)}\b", rf"\b{re.escape(lr_name)}\b"]
-    elif kind == "state":
-        what = {"momentum": f"the velocity {v_name}", "rmsprop": f"the running average {s_name}",
-                "adam": f"the moving averages {v_name} and {s_name}"}.get(opt, "its state")
-        ratio = _ratio(nums)
-        message = (f"{fname} does not carry {what} over from one call to the next: every step starts again from "
-                   f"zero, so {at}"
-                   + (f" ({fmt(ratio, 3)} x)" if ratio is not None and np.isfinite(ratio) else "") + ".")
-        if opt == "momentum":
-            message += (f" Momentum becomes plain gradient descent with a learning rate (1 - {b_name}) = "
-                        f"{fmt(1 - hp['beta'], 3)} times smaller.")
-        fix = (f"Write the new average into the dictionary and return it: {v_name}[\"{gkey}\"] = "
-               f"{b_name if opt == 'momentum' else b1_name} * {v_name}[\"{gkey}\"] + (1 - "
-               f"{b_name if opt == 'momentum' else b1_name}) * grads[\"{gkey}\"]"
-               if opt in ("momentum", "adam") else
-               f"Write the new average into the dictionary and return it: {s_name}[\"{gkey}\"] = {b_name} * "
-               f"{s_name}[\"{gkey}\"] + (1 - {b_name}) * grads[\"{gkey}\"] ** 2")
-        fix += (". Do not re-create the state inside the update, and keep what it returns in the loop: "
-                + {"momentum": f"parameters, {v_name} = {fname}(...)",
-                   "rmsprop": f"parameters, {s_name} = {fname}(...)",
-                   "adam": f"parameters, {v_name}, {s_name} = {fname}(...)"}.get(opt, f"{fname}(...)") + ".")
-        patterns = [r"initiali[sz]e_\w*\(", r"np\.zeros", rf"\b{re.escape(b_name if opt != 'adam' else b1_name)}\b"]
-    elif kind == "bias-correction":
-        if devs == ["t-shift"]:
-            message = (f"{fname} corrects the averages with t + 1 instead of t (1 - beta ** (t + 1)): {at}. With a "
-                       f"loop that counts t from 1, as the course's does, the early steps are too small; counting "
-                       f"t in two places is easy to get wrong.")
-            fix = (f"Use the {t_name} you are given: v_corrected = v / (1 - {b1_name} ** {t_name}); increment "
-                   f"{t_name} once, in the training loop, before each update.")
-            patterns = [rf"\b{re.escape(t_name)}\s*(\+=|=\s*{re.escape(t_name)}\s*\+)", r"\*\*"]
-        elif "correction-fed-back" in devs:
-            which = []
-            if opt in ("momentum", "adam") and variant.v_corr == "fed-back":
-                which.append(v_name)
-            if opt in ("rmsprop", "adam") and variant.s_corr == "fed-back":
-                which.append(s_name)
-            names = " and ".join(which) or v_name
-            message = (f"{fname} stores the bias-corrected value back into {names}: the next step averages the "
-                       f"corrected value instead of the raw one (v = beta * v_corrected + (1 - beta) * dW), so the "
-                       f"correction compounds. {at[0].upper()}{at[1:]}.")
-            if "correction-missing" in devs:
-                message += " The other average is not corrected at all."
-            b_v = b1_name if opt == "adam" else b_name
-            fix = (f"Keep the raw average in {names} and put the corrected one in a separate variable: "
-                   f"{v_name}_corrected[\"{gkey}\"] = {v_name}[\"{gkey}\"] / (1 - {b_v} ** {t_name}); step with "
-                   f"the corrected value, return the raw one.")
-            patterns = [r"\*\*\s*\(?\s*\w*\b" + re.escape(t_name) + r"\b", r"correct|hat"]
-        else:
-            missing = [n for n, c in ((v_name, variant.v_corr), (s_name, variant.s_corr)) if c == "none"]
-            if len(missing) == 2:
-                what = (f"neither {v_name} nor {s_name} is divided by its correction (1 - {b1_name} ** {t_name}, "
-                        f"1 - {b2_name} ** {t_name})")
-            elif missing == [v_name]:
-                what = f"{v_name} is not divided by 1 - {b1_name} ** {t_name} ({s_name} is)"
-            else:
-                what = f"{s_name} is not divided by 1 - {b2_name} ** {t_name} ({v_name} is)"
-            ratio = _ratio(nums)
-            times = f" ({fmt(ratio, 3)} x the intended step)" if ratio is not None else ""
-            message = (f"{fname} does not correct Adam's moving averages for their start at zero: {what}. "
-                       f"{at[0].upper()}{at[1:]}{times}. The first steps are far off (the final accuracy hardly "
-                       f"shows it).")
-            fix = (f"{v_name}_corrected = {v_name}[\"{gkey}\"] / (1 - {b1_name} ** {t_name}); {s_name}_corrected = "
-                   f"{s_name}[\"{gkey}\"] / (1 - {b2_name} ** {t_name}); step with "
-                   f"{v_name}_corrected / (np.sqrt({s_name}_corrected) + {eps_name}), t counting updates from 1. "
-                   f"Keep the raw {v_name} and {s_name} in the dictionaries.")
-            patterns = [r"(correct|hat)\w*\s*\[.+\]\s*=[^=]", r"(correct|hat)\w*\s*=\s*[^{\s=]",
-                        rf"\b{re.escape(lr_name)}\b"]
-    elif kind == "epsilon":
-        if "epsilon-missing" in devs:
-            message = (f"{fname} divides by the square root of the running average with no {eps_name}: {at}. A "
-                       f"parameter whose gradient is 0 gets 0 / 0 = NaN, and tiny gradients get huge steps.")
-            fix = f"Add {eps_name} after the square root: ... / (np.sqrt({s_name}_corrected[\"{gkey}\"]) + {eps_name})."
-        else:
-            e = hp.get("epsilon", 0.0)
-            message = (f"{fname} adds {eps_name} inside the square root (np.sqrt(s + {eps_name})) instead of after it "
-                       f"(np.sqrt(s) + {eps_name}). It only changes steps whose gradients are below about "
-                       f"sqrt({eps_name}) = {fmt(np.sqrt(e)) if e else 'n/a'}: {at}. Harmless in practice, but not "
-                       f"the formula.")
-            fix = f"Divide by (np.sqrt({s_name}_corrected[\"{gkey}\"]) + {eps_name}), with {eps_name} outside the root."
-        patterns = [rf"sqrt\(.*\b{re.escape(eps_name)}\b", r"sqrt\("]
-    else:  # other
-        d = devs[0]
-        b = b_name if opt != "adam" else b1_name
-        if d == "no-one-minus-beta":
-            factor = 1 / (1 - hp["beta"]) if hp.get("beta", 1.0) < 1 else None
-            message = (f"{fname} accumulates {v_name} = {b_name} * {v_name} + dW, without the (1 - {b_name}) factor. "
-                       f"It is a valid form of momentum (the one PyTorch uses), but with the same learning rate its "
-                       f"steps are 1 / (1 - {b_name}) = {fmt(factor, 3) if factor else 'n/a'} times the course "
-                       f"formula's: {at}.")
-            fix = (f"For the course's formula: {v_name}[\"{gkey}\"] = {b_name} * {v_name}[\"{gkey}\"] + (1 - {b_name}) "
-                   f"* grads[\"{gkey}\"]; or keep this form with a learning rate (1 - {b_name}) times smaller.")
-        elif d == "swapped-beta":
-            message = (f"{fname} swaps {b} and 1 - {b} in the moving average (v = (1 - {b}) * v + {b} * dW): the "
-                       f"average forgets almost everything at each step. {at[0].upper()}{at[1:]}.")
-            fix = f"{v_name}[\"{gkey}\"] = {b} * {v_name}[\"{gkey}\"] + (1 - {b}) * grads[\"{gkey}\"]."
-        else:
-            message = (f"{fname} uses {b2_name} for the first moment {v_name} and {b1_name} for the second moment "
-                       f"{s_name}: the two averages are exchanged. {at[0].upper()}{at[1:]}.")
-            fix = (f"{v_name} = {b1_name} * {v_name} + (1 - {b1_name}) * dW; {s_name} = {b2_name} * {s_name} + "
-                   f"(1 - {b2_name}) * dW ** 2.")
-        patterns = [rf"\b{re.escape(b)}\b"]
     evidence["problem"] = devs[0] if len(devs) == 1 else devs
     if kind == "bias-correction" and opt == "adam":
         evidence["corrected"] = {"v": variant.v_corr, "s": variant.s_corr}
-    loc = location(func, fname, patterns, parameter=key)
-    return Finding("optimizer-update", message, severity, loc, evidence, fix)
+    return evidence
+
+
+def _sign_wording(d: _Deviation) -> _Wording:
+    fname, at, key, lr_name = d.fname, d.at, d.key, d.lr_name
+    term = _term(d.opt, d.sig, d.gkey)
+    message = (f"{fname} moves the parameters along the gradient instead of against it: {at}. Every "
+               f"update makes the cost larger, whatever the learning rate.")
+    fix = f"Subtract the step: parameters[\"{key}\"] = parameters[\"{key}\"] - {lr_name} * {term}."
+    return _Wording(message, fix, [rf"\+=.*\b{re.escape(lr_name)}\b", rf"\b{re.escape(lr_name)}\b"])
+
+
+def _state_wording(d: _Deviation) -> _Wording:
+    fname, opt, v_name, s_name, b_name = d.fname, d.opt, d.v_name, d.s_name, d.b_name
+    what = {"momentum": f"the velocity {v_name}", "rmsprop": f"the running average {s_name}",
+            "adam": f"the moving averages {v_name} and {s_name}"}.get(opt, "its state")
+    ratio = _ratio(d.nums)
+    message = (f"{fname} does not carry {what} over from one call to the next: every step starts again from "
+               f"zero, so {d.at}"
+               + (f" ({fmt(ratio, 3)} x)" if ratio is not None and np.isfinite(ratio) else "") + ".")
+    if opt == "momentum":
+        message += (f" Momentum becomes plain gradient descent with a learning rate (1 - {b_name}) = "
+                    f"{fmt(1 - d.hp['beta'], 3)} times smaller.")
+    return _Wording(message, _state_fix(d), [r"initiali[sz]e_\w*\(", r"np\.zeros",
+                                             rf"\b{re.escape(b_name if opt != 'adam' else d.b1_name)}\b"])
+
+
+def _state_fix(d: _Deviation) -> str:
+    fname, opt, gkey, v_name, s_name, b_name, b1_name = d.fname, d.opt, d.gkey, d.v_name, d.s_name, d.b_name, d.b1_name
+    fix = (f"Write the new average into the dictionary and return it: {v_name}[\"{gkey}\"] = "
+           f"{b_name if opt == 'momentum' else b1_name} * {v_name}[\"{gkey}\"] + (1 - "
+           f"{b_name if opt == 'momentum' else b1_name}) * grads[\"{gkey}\"]"
+           if opt in ("momentum", "adam") else
+           f"Write the new average into the dictionary and return it: {s_name}[\"{gkey}\"] = {b_name} * "
+           f"{s_name}[\"{gkey}\"] + (1 - {b_name}) * grads[\"{gkey}\"] ** 2")
+    return fix + (". Do not re-create the state inside the update, and keep what it returns in the loop: "
+                  + {"momentum": f"parameters, {v_name} = {fname}(...)",
+                     "rmsprop": f"parameters, {s_name} = {fname}(...)",
+                     "adam": f"parameters, {v_name}, {s_name} = {fname}(...)"}.get(opt, f"{fname}(...)") + ".")
+
+
+def _bias_correction_wording(d: _Deviation) -> _Wording:
+    if d.devs == ["t-shift"]:
+        return _t_shift_wording(d)
+    if "correction-fed-back" in d.devs:
+        return _correction_fed_back_wording(d)
+    return _correction_missing_wording(d)
+
+
+def _t_shift_wording(d: _Deviation) -> _Wording:
+    t_name, b1_name = d.t_name, d.b1_name
+    message = (f"{d.fname} corrects the averages with t + 1 instead of t (1 - beta ** (t + 1)): {d.at}. With a "
+               f"loop that counts t from 1, as the course's does, the early steps are too small; counting "
+               f"t in two places is easy to get wrong.")
+    fix = (f"Use the {t_name} you are given: v_corrected = v / (1 - {b1_name} ** {t_name}); increment "
+           f"{t_name} once, in the training loop, before each update.")
+    return _Wording(message, fix, [rf"\b{re.escape(t_name)}\s*(\+=|=\s*{re.escape(t_name)}\s*\+)", r"\*\*"])
+
+
+def _fed_back_names(d: _Deviation) -> str:
+    """The state dicts the bias-corrected value is stored back into, in words."""
+    which = []
+    if d.opt in ("momentum", "adam") and d.variant.v_corr == "fed-back":
+        which.append(d.v_name)
+    if d.opt in ("rmsprop", "adam") and d.variant.s_corr == "fed-back":
+        which.append(d.s_name)
+    return " and ".join(which) or d.v_name
+
+
+def _correction_fed_back_wording(d: _Deviation) -> _Wording:
+    v_name, t_name, gkey = d.v_name, d.t_name, d.gkey
+    names = _fed_back_names(d)
+    message = (f"{d.fname} stores the bias-corrected value back into {names}: the next step averages the "
+               f"corrected value instead of the raw one (v = beta * v_corrected + (1 - beta) * dW), so the "
+               f"correction compounds. {d.at_capitalized}.")
+    if "correction-missing" in d.devs:
+        message += " The other average is not corrected at all."
+    b_v = d.b1_name if d.opt == "adam" else d.b_name
+    fix = (f"Keep the raw average in {names} and put the corrected one in a separate variable: "
+           f"{v_name}_corrected[\"{gkey}\"] = {v_name}[\"{gkey}\"] / (1 - {b_v} ** {t_name}); step with "
+           f"the corrected value, return the raw one.")
+    return _Wording(message, fix, [r"\*\*\s*\(?\s*\w*\b" + re.escape(t_name) + r"\b", r"correct|hat"])
+
+
+def _uncorrected(d: _Deviation) -> str:
+    """Which of Adam's averages are not divided by their correction, in words."""
+    v_name, s_name, b1_name, b2_name, t_name = d.v_name, d.s_name, d.b1_name, d.b2_name, d.t_name
+    missing = [n for n, c in ((v_name, d.variant.v_corr), (s_name, d.variant.s_corr)) if c == "none"]
+    if len(missing) == 2:
+        return (f"neither {v_name} nor {s_name} is divided by its correction (1 - {b1_name} ** {t_name}, "
+                f"1 - {b2_name} ** {t_name})")
+    if missing == [v_name]:
+        return f"{v_name} is not divided by 1 - {b1_name} ** {t_name} ({s_name} is)"
+    return f"{s_name} is not divided by 1 - {b2_name} ** {t_name} ({v_name} is)"
+
+
+def _correction_missing_wording(d: _Deviation) -> _Wording:
+    v_name, s_name, b1_name, b2_name, t_name, gkey = d.v_name, d.s_name, d.b1_name, d.b2_name, d.t_name, d.gkey
+    what = _uncorrected(d)
+    ratio = _ratio(d.nums)
+    times = f" ({fmt(ratio, 3)} x the intended step)" if ratio is not None else ""
+    message = (f"{d.fname} does not correct Adam's moving averages for their start at zero: {what}. "
+               f"{d.at_capitalized}{times}. The first steps are far off (the final accuracy hardly "
+               f"shows it).")
+    fix = (f"{v_name}_corrected = {v_name}[\"{gkey}\"] / (1 - {b1_name} ** {t_name}); {s_name}_corrected = "
+           f"{s_name}[\"{gkey}\"] / (1 - {b2_name} ** {t_name}); step with "
+           f"{v_name}_corrected / (np.sqrt({s_name}_corrected) + {d.eps_name}), t counting updates from 1. "
+           f"Keep the raw {v_name} and {s_name} in the dictionaries.")
+    return _Wording(message, fix, [r"(correct|hat)\w*\s*\[.+\]\s*=[^=]", r"(correct|hat)\w*\s*=\s*[^{\s=]",
+                                   rf"\b{re.escape(d.lr_name)}\b"])
+
+
+def _epsilon_wording(d: _Deviation) -> _Wording:
+    fname, at, eps_name, s_name, gkey = d.fname, d.at, d.eps_name, d.s_name, d.gkey
+    if "epsilon-missing" in d.devs:
+        message = (f"{fname} divides by the square root of the running average with no {eps_name}: {at}. A "
+                   f"parameter whose gradient is 0 gets 0 / 0 = NaN, and tiny gradients get huge steps.")
+        fix = f"Add {eps_name} after the square root: ... / (np.sqrt({s_name}_corrected[\"{gkey}\"]) + {eps_name})."
+    else:
+        e = d.hp.get("epsilon", 0.0)
+        message = (f"{fname} adds {eps_name} inside the square root (np.sqrt(s + {eps_name})) instead of after it "
+                   f"(np.sqrt(s) + {eps_name}). It only changes steps whose gradients are below about "
+                   f"sqrt({eps_name}) = {fmt(np.sqrt(e)) if e else 'n/a'}: {at}. Harmless in practice, but not "
+                   f"the formula.")
+        fix = f"Divide by (np.sqrt({s_name}_corrected[\"{gkey}\"]) + {eps_name}), with {eps_name} outside the root."
+    return _Wording(message, fix, [rf"sqrt\(.*\b{re.escape(eps_name)}\b", r"sqrt\("])
+
+
+def _other_wording(d: _Deviation) -> _Wording:
+    """The moving average's betas: (1 - beta) missing, beta and 1 - beta swapped, Adam's two exchanged."""
+    b = d.b_name if d.opt != "adam" else d.b1_name
+    wording = {"no-one-minus-beta": _no_one_minus_beta_wording,
+               "swapped-beta": _swapped_beta_wording}.get(d.devs[0], _exchanged_betas_wording)
+    message, fix = wording(d, b)
+    return _Wording(message, fix, [rf"\b{re.escape(b)}\b"])
+
+
+def _no_one_minus_beta_wording(d: _Deviation, b: str) -> tuple[str, str]:
+    v_name, b_name, gkey, hp = d.v_name, d.b_name, d.gkey, d.hp
+    factor = 1 / (1 - hp["beta"]) if hp.get("beta", 1.0) < 1 else None
+    message = (f"{d.fname} accumulates {v_name} = {b_name} * {v_name} + dW, without the (1 - {b_name}) factor. "
+               f"It is a valid form of momentum (the one PyTorch uses), but with the same learning rate its "
+               f"steps are 1 / (1 - {b_name}) = {fmt(factor, 3) if factor else 'n/a'} times the course "
+               f"formula's: {d.at}.")
+    fix = (f"For the course's formula: {v_name}[\"{gkey}\"] = {b_name} * {v_name}[\"{gkey}\"] + (1 - {b_name}) "
+           f"* grads[\"{gkey}\"]; or keep this form with a learning rate (1 - {b_name}) times smaller.")
+    return message, fix
+
+
+def _swapped_beta_wording(d: _Deviation, b: str) -> tuple[str, str]:
+    v_name, gkey = d.v_name, d.gkey
+    message = (f"{d.fname} swaps {b} and 1 - {b} in the moving average (v = (1 - {b}) * v + {b} * dW): the "
+               f"average forgets almost everything at each step. {d.at_capitalized}.")
+    fix = f"{v_name}[\"{gkey}\"] = {b} * {v_name}[\"{gkey}\"] + (1 - {b}) * grads[\"{gkey}\"]."
+    return message, fix
+
+
+def _exchanged_betas_wording(d: _Deviation, b: str) -> tuple[str, str]:
+    v_name, s_name, b1_name, b2_name = d.v_name, d.s_name, d.b1_name, d.b2_name
+    message = (f"{d.fname} uses {b2_name} for the first moment {v_name} and {b1_name} for the second moment "
+               f"{s_name}: the two averages are exchanged. {d.at_capitalized}.")
+    fix = (f"{v_name} = {b1_name} * {v_name} + (1 - {b1_name}) * dW; {s_name} = {b2_name} * {s_name} + "
+           f"(1 - {b2_name}) * dW ** 2.")
+    return message, fix
 
 
 def _state_names(sig: UpdateSignature, opt: str) -> tuple[str, str]:
