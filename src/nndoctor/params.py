@@ -141,6 +141,8 @@ def _reason(name: str, node: Any, what: str) -> str | None:
         return (f"{what}[{name!r}] is {kind}, not a numpy array; pass every parameter as a float array "
                 f"(np.asarray(x, dtype=float))")
     dtype = node.dtype
+    if dtype.kind == "f":  # the common case, without numpy's slower subtype tests below
+        return None if node.size else f"parameter {name!r} has no entries (shape {node.shape})"
     if dtype == np.bool_:
         return (f"parameter {name!r} is a boolean array (True/False values), which no small step can move; "
                 f"a mask or a flag is not a parameter")

@@ -83,7 +83,7 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
     if len(decided) == len(directions) and all(d.outcome == "match" for d in decided):
         r = ruled_out([d.hides(d.bound, point.precision.tol) for d in decided])
         if r <= target(point.precision.tol) and not _light(point, blocks, r):
-            return {b: _vouched(point, b, r, [d.discrepancy for d in decided], decided) for b in blocks}
+            return _vouched(point, blocks, r, [d.discrepancy for d in decided], decided)
         if r <= target(point.precision.tol):
             vouched_by, remainders = r, [d.discrepancy for d in decided]
     disagreeing = next((d for d in decided if d.outcome == "mismatch"), None)
@@ -113,7 +113,7 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
     outcomes = {}
     if vouched_by is not None:
         light = _light(point, rest, vouched_by)
-        outcomes = {b: _vouched(point, b, vouched_by, remainders, decided) for b in rest if b not in light}
+        outcomes = _vouched(point, [b for b in rest if b not in light], vouched_by, remainders, decided)
         for b in outcomes:
             results.pop(b, None)  # undecided alone, vouched for with the rest
         _check(point, [b for b in light if b not in results], decided, results, fetch)
@@ -200,8 +200,7 @@ def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direct
         if r <= target(point.precision.tol):
             light = _light(point, blocks, r)
             _check(point, light, decided, results, fetch)
-            return {b: _vouched(point, b, r, [m.discrepancy for m in measured], measured) for b in blocks
-                    if b not in light}
+            return _vouched(point, [b for b in blocks if b not in light], r, [m.discrepancy for m in measured], measured)
     wrong = next((m for m in measured if m.outcome == "mismatch"), None)
     if wrong is not None:
         joint.redraw(wrong, blocks)
@@ -263,13 +262,17 @@ def _light(point: Point, blocks: list[int], r: float) -> list[int]:
     return [b for b in blocks if r / point.heft[b] > wanted]
 
 
-def _vouched(point: Point, b: int, r: float, discrepancies: list[float], decided: list[Direction]) -> Outcome:
-    """A block the combined directions vouch for; its relative error is theirs: the largest
+def _vouched(point: Point, blocks: list[int], r: float, discrepancies: list[float], decided: list[Direction]
+             ) -> dict[int, Outcome]:
+    """Blocks the combined directions vouch for; a block's relative error is theirs: the largest
     discrepancy over the size of the combined slope (sqrt of the number of blocks), halved as in
     the course's measure. What they rule out for it is r reference norms, over its heft."""
+    if not blocks:
+        return {}
     relative = max(abs(x) for x in discrepancies) / (2.0 * np.sqrt(len(point.blocks)))
-    return Outcome("ok", course_relative(r / point.heft[b], point.ref[b], point.norms[b]), relative, directions=len(decided),
-                   step=point.block_step(b, min(d.step for d in decided)), joint=True)
+    step = min(d.step for d in decided)
+    return {b: Outcome("ok", course_relative(r / point.heft[b], point.ref[b], point.norms[b]), relative,
+                       directions=len(decided), step=point.block_step(b, step), joint=True) for b in blocks}
 
 
 def _outcome(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], worst: int) -> Outcome:
