@@ -24,6 +24,7 @@ import numpy as np
 SQRT3 = float(np.sqrt(3.0))
 ANTI_CONCENTRATION = float(np.sqrt(2.0 / 3.0))  # P(|<e, u>| <= tau) <= this * tau / ||e||
 CHUNK = 1 << 16
+RAW_CHUNK = 1 << 15  # entries drawn per call of the raw stream (a 128 KB temporary)
 _SCRATCH = np.empty(CHUNK)  # reused by the chunked reductions below (512 KB: stays in cache)
 
 
@@ -78,7 +79,7 @@ class Directions:
 
     def _fill(self, memory: np.ndarray, run: list[tuple[int, int]], scales: list[np.float32]) -> None:
         """Block b of ``run`` gets ``(r - 0.5) * scale``, r the stream's next float32 uniforms, drawn
-        CHUNK at a time through the raw words.
+        RAW_CHUNK at a time through the raw words.
 
         numpy's float32 uniform is r = (w >> 8) * 2^-24 for w the stream's next 32 bits (the low
         half of a word, then its high half), so r - 0.5 = ((w >> 8) - 2^23) * 2^-24, exactly: the
@@ -87,8 +88,8 @@ class Directions:
         start, stop = run[0][1], run[-1][1] + self.sizes[run[-1][0]]
         spans = [(lo, lo + self.sizes[b], scale) for (b, lo), scale in zip(run, scales)]
         first = 0
-        for c0 in range(start, stop, CHUNK):
-            c1 = min(stop, c0 + CHUNK)
+        for c0 in range(start, stop, RAW_CHUNK):
+            c1 = min(stop, c0 + RAW_CHUNK)
             words = self._bits.random_raw((c1 - c0 + 1) // 2).view(np.uint32)
             np.right_shift(words, 8, out=words)
             m = words.view(np.int32)
@@ -101,6 +102,7 @@ class Directions:
                 if lo >= c1:
                     break
                 memory[max(lo, c0):min(hi, c1)] *= scale
+            del words, m  # one chunk of words alive at a time
 
     def _seek(self, k: int, block: int) -> None:
         if k not in self._starts:

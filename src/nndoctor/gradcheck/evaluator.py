@@ -19,6 +19,7 @@ that part at the base point: a call costs one pass over what it moves, not copie
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -93,6 +94,11 @@ class Combined:
 
 def detect_style(cost_fn: Callable[..., Any]) -> str:
     """'stateful' when ``cost_fn`` can be called with no argument, else 'pure'."""
+    if type(cost_fn) is types.FunctionType and not hasattr(cost_fn, "__wrapped__") \
+            and not hasattr(cost_fn, "__signature__"):
+        # a plain function: what inspect.signature would say, read off its code (no Signature built)
+        required = cost_fn.__code__.co_argcount - len(cost_fn.__defaults__ or ())
+        return "stateful" if required <= 0 else "pure"
     try:
         sig = inspect.signature(cost_fn)
     except (TypeError, ValueError):
