@@ -134,13 +134,16 @@ class Evaluator:
             self.work: list[np.ndarray | None] = [_flat_view(leaf.array) for leaf in leaves]
         else:
             self.snapshot = []
-            self.bases = [_read_only(np.ascontiguousarray(leaf.array).reshape(-1)) for leaf in leaves]
+            # a read-only view of the user's array, flat (a reshape of a read-only view is one too)
+            self.bases = [_read_only(leaf.array).reshape(-1) if leaf.array.flags.c_contiguous
+                          else _read_only(np.ascontiguousarray(leaf.array).reshape(-1)) for leaf in leaves]
             self.work = [None] * len(leaves)
         self.shown: list[np.ndarray | None] = [None] * len(leaves)
         # the pure style in the user's dtypes keeps one working array for every block end to end,
         # so that a combined direction moves all of them in one pass (a sweep)
         self._sweeps = style == "pure" and work_dtype is None and len({leaf.array.dtype for leaf in leaves}) == 1
         self._all: np.ndarray | None = None
+        self._all_shown: np.ndarray | None = None  # a read-only view of it
         self._offsets = list(accumulate(self.sizes, initial=0))
         # what the working array holds beyond the base: {(id, version): (direction, coef)}, or None
         # when a block was written on its own since
@@ -296,10 +299,13 @@ class Evaluator:
             if self._sweeps:
                 if self._all is None:
                     self._all = np.empty(self._offsets[-1], dtype=self.bases[0].dtype)
+                    self._all_shown = _read_only(self._all)
                 self.work[i] = self._all[self._offsets[i]:self._offsets[i + 1]]
+                # what the user's function sees: a part of the read-only view (read-only as well)
+                self.shown[i] = self._all_shown[self._offsets[i]:self._offsets[i + 1]].reshape(self.shapes[i])
             else:
                 self.work[i] = np.empty(self.sizes[i], dtype=self.work_dtype or self.bases[i].dtype)
-            self.shown[i] = _read_only(self.work[i].reshape(self.shapes[i]))  # what the user's function sees
+                self.shown[i] = _read_only(self.work[i].reshape(self.shapes[i]))  # what the user's function sees
             self.dirty[i] = (0, self.sizes[i])  # uninitialized: all of it differs from the base
         return self.work[i]
 
@@ -361,7 +367,7 @@ class Evaluator:
             self.work = [None] * len(self.leaves)
             self.shown = [None] * len(self.leaves)
             self.dirty = [None] * len(self.leaves)
-            self._all, self._terms = None, None
+            self._all, self._all_shown, self._terms = None, None, None
 
     def close(self) -> None:
         """Put every user array and every random source back exactly as they were."""

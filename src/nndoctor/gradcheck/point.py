@@ -274,7 +274,7 @@ def _stats(g: np.ndarray, theta: np.ndarray, squares: float | None = None) -> tu
     if squares is None:
         squares = g @ g
     if g.size <= CHUNK:
-        t = theta.astype(np.float64, copy=False)
+        t = theta if theta.dtype == np.float64 else theta.astype(np.float64)
         gt = g * t
         g2, rms = float(gt @ gt), math.sqrt(t @ t / t.size)
     else:
