@@ -894,3 +894,39 @@ def test_a_wrong_single_number_is_not_called_a_stray_factor():
         message = next(f.message for f in result.findings if f.rule == "gradient-mismatch")
         assert ("stray factor" in next(f.fix for f in result.findings if f.rule == "gradient-mismatch")) == (kind == "scale")
         assert "not a constant factor" not in message
+
+
+# --- the directions are numpy's float32 uniforms, whatever way they are computed ------------------
+
+def _reference_parts(seed, sizes, k, blocks, weights):
+    """Direction k's parts drawn block by block with numpy's own float32 uniforms: each block from
+    its word of the stream seeded with (seed, k), moved to [-√3, √3) and weighted."""
+    words = np.concatenate([[0], np.cumsum([(n + 1) // 2 for n in sizes])])
+    parts = {}
+    for b in blocks:
+        bits = np.random.PCG64(np.random.SeedSequence((seed, k)))
+        bits.advance(int(words[b]))
+        part = np.random.Generator(bits).random(sizes[b], dtype=np.float32)
+        part -= np.float32(0.5)
+        part *= np.float32(2.0 * np.sqrt(3.0) * (1.0 if weights is None else weights[b]))
+        parts[b] = part
+    return parts
+
+
+@pytest.mark.parametrize("sizes, blocks", [
+    ([3, 5, 5], [1, 2]), ([4, 6, 1, 2], [0, 1, 2, 3]), ([1000, 64, 70001, 64, 5, 2], [5, 2, 0]),
+    ([140000, 1, 2], [0, 1, 2]), ([7], [0]), ([2, 2, 2, 2], [0, 2, 3]),
+])
+def test_directions_are_numpys_float32_uniforms_block_by_block(sizes, blocks):
+    from nndoctor.gradcheck.directions import Directions
+    from nndoctor.gradcheck.evaluator import Combined
+
+    weights = {b: [1.0, 3.7e-5, 1e-40, 250.0][b % 4] for b in range(len(sizes))}
+    for k, w in ((1, None), (2, weights)):
+        expected = _reference_parts(11, sizes, k, blocks, w)
+        drawn = Directions(11, sizes).blocks(k, blocks, weights=w)
+        assert all(drawn[b].tobytes() == expected[b].tobytes() for b in blocks)
+        ordered = sorted(blocks)
+        into = Combined(sizes, ordered)
+        Directions(11, sizes).blocks(k, ordered, into=into, weights=w)
+        assert all(into.part(b).tobytes() == expected[b].tobytes() for b in ordered)

@@ -26,6 +26,8 @@ class Leaf:
 
 
 def path_name(path: Path) -> str:
+    if len(path) == 1 and type(path[0]) is str:  # a flat dict's key: the common case
+        return path[0]
     return ".".join(str(p) for p in path)
 
 
@@ -97,8 +99,9 @@ def checkable(params: Any, what: str = "params") -> tuple[list[Leaf], list[NotCh
         if reason is None and name in seen:
             reason = (f"parameter {name!r} has the same name as another parameter (keys {path!r} and "
                       f"{seen[name].path!r}), so their results could not be told apart")
+        buffer = _buffer(node) if reason is None else 0
         if reason is None:
-            twin = next((leaf for leaf in by_buffer.get(_buffer(node), []) if _overlap(leaf.array, node)), None)
+            twin = next((leaf for leaf in by_buffer.get(buffer, []) if _overlap(leaf.array, node)), None)
             if twin is not None:
                 same = twin.array is node
                 reason = (f"parameter {name!r} is {'the same array as' if same else 'a view sharing memory with'} "
@@ -109,7 +112,7 @@ def checkable(params: Any, what: str = "params") -> tuple[list[Leaf], list[NotCh
         leaf = Leaf(name, path, node)
         leaves.append(leaf)
         seen[name] = leaf
-        by_buffer.setdefault(_buffer(node), []).append(leaf)
+        by_buffer.setdefault(buffer, []).append(leaf)
     if not leaves:
         if not skipped:
             raise InvalidInputError(f"{what} is empty: there is no parameter array to check.")
@@ -141,6 +144,8 @@ def _reason(name: str, node: Any, what: str) -> str | None:
         return (f"{what}[{name!r}] is {kind}, not a numpy array; pass every parameter as a float array "
                 f"(np.asarray(x, dtype=float))")
     dtype = node.dtype
+    if dtype.kind == "f":  # the common case, without numpy's slower subtype tests below
+        return None if node.size else f"parameter {name!r} has no entries (shape {node.shape})"
     if dtype == np.bool_:
         return (f"parameter {name!r} is a boolean array (True/False values), which no small step can move; "
                 f"a mask or a flag is not a parameter")

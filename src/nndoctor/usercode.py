@@ -113,9 +113,22 @@ def traced_call(func: Callable[..., Any], *args: Any) -> tuple[Any, list[Any]]:
     return result, list(reversed(list(seen)))
 
 
+_USER_FILES: dict[tuple[str, str], bool] = {}  # (absolute file name, _PACKAGE_DIR) -> _is_user_frame's answer
+
+
 def _is_user_frame(filename: str) -> bool:
     """User code is everything but nndoctor itself, the standard library and installed third-party
     packages. nndoctor's bundled examples are user code, also when installed into site-packages."""
+    key = (filename, _PACKAGE_DIR)
+    known = _USER_FILES.get(key)
+    if known is None:
+        known = _user_file(filename)
+        if os.path.isabs(filename) and len(_USER_FILES) < 10_000:  # a relative name depends on the directory
+            _USER_FILES[key] = known
+    return known
+
+
+def _user_file(filename: str) -> bool:
     if filename.startswith("<"):  # <stdin>, <ipython-input-3-…>: typed by the user; <frozen …>: Python's
         return not filename.startswith("<frozen")
     path = os.path.abspath(filename)

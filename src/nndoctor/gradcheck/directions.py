@@ -16,6 +16,7 @@ uniforms have 24 random bits: the guarantee above holds up to that grid, 2e-7 of
 
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 SQRT3 = float(np.sqrt(3.0))
 ANTI_CONCENTRATION = float(np.sqrt(2.0 / 3.0))  # P(|<e, u>| <= tau) <= this * tau / ||e||
 CHUNK = 1 << 16
+RAW_CHUNK = 1 << 15  # entries drawn per call of the raw stream (a 128 KB temporary)
 _SCRATCH = np.empty(CHUNK)  # reused by the chunked reductions below (512 KB: stays in cache)
 
 
@@ -31,10 +33,11 @@ class Directions:
         self.seed = seed
         self.sizes = sizes
         # each block starts on a 64-bit word of the stream (two float32 draws per word)
-        self.words = np.concatenate([[0], np.cumsum([(n + 1) // 2 for n in sizes])]).astype(int).tolist()
+        self.words = [0, *accumulate((n + 1) // 2 for n in sizes)]
         self._starts: dict[int, dict] = {}
-        self._bits = np.random.PCG64(0)  # reused: a generator built from OS entropy costs 0.15 ms
-        self._rng = np.random.Generator(self._bits)
+        # one bit generator, reused and set to each stream's state (building one costs a
+        # SeedSequence): the one built for the first stream seeded
+        self._bits: np.random.PCG64 | None = None
 
     def block(self, k: int, block: int) -> np.ndarray:
         """Direction ``k``'s part for ``block``: a new float32 array of the block's size."""
@@ -44,50 +47,76 @@ class Directions:
                ) -> dict[int, np.ndarray]:
         """Direction ``k``'s parts for ``blocks``: views of one new float32 array, or written into
         ``into.part(b)`` (a combined direction laid out like the parameters), each times
-        ``weights[b]`` when given (in the same pass)."""
+        ``weights[b]`` when given (in the same pass).
+
+        The numbers are numpy's float32 uniforms from the stream, ``Generator.random(dtype=
+        np.float32)``, moved to [-√3, √3) and weighted; they are computed from the stream's raw
+        words (`_fill`), the same numbers at a fraction of the cost. Blocks that follow each other
+        in the stream and in memory are drawn as one run: the stream goes on from one block into
+        the next as long as the earlier block ends on a whole word (an even size); an odd block
+        ends its run, the other half of its last word unused."""
         whole = np.empty(sum(self.sizes[b] for b in blocks), dtype=np.float32) if into is None else None
-        parts, at, after = {}, 0, None
+        memory = whole if into is None else into.whole
+        parts: dict[int, np.ndarray] = {}
+        runs: list[list[tuple[int, int]]] = []  # runs of (block, memory start)
+        at, end, after = 0, -1, None
         for b in blocks:
             n = self.sizes[b]
-            if after != b:  # not where the stream stands: seek (each block starts on a word)
-                self._seek(k, b)
-            parts[b] = whole[at:at + n] if into is None else into.part(b)
-            self._rng.random(out=parts[b], dtype=np.float32)
-            if n % 2:
-                self._rng.random(dtype=np.float32)  # the other half of the block's last word
-            at, after = at + n, b + 1
-        if weights is None:
-            for part in _runs(parts, whole, into):
-                part -= np.float32(0.5)
-                part *= np.float32(2.0 * SQRT3)
-        else:
-            for b, part in parts.items():
-                part -= np.float32(0.5)
-                part *= np.float32(2.0 * SQRT3 * weights[b])
+            lo = at if into is None else into.offsets[b] - into.start
+            if not runs or after != b or lo != end or self.sizes[runs[-1][-1][0]] % 2:
+                runs.append([])
+            runs[-1].append((b, lo))
+            parts[b] = memory[lo:lo + n]
+            at, end, after = at + n, lo + n, b + 1
+        stream_at = None  # the block the stream stands at
+        for run in runs:
+            if stream_at != run[0][0]:
+                self._seek(k, run[0][0])
+            scales = [np.float32(2.0 * SQRT3 * (1.0 if weights is None else weights[b])) for b, _ in run]
+            self._fill(memory, run, scales)
+            stream_at = run[-1][0] + 1
         return parts
+
+    def _fill(self, memory: np.ndarray, run: list[tuple[int, int]], scales: list[np.float32]) -> None:
+        """Block b of ``run`` gets ``(r - 0.5) * scale``, r the stream's next float32 uniforms, drawn
+        RAW_CHUNK at a time through the raw words.
+
+        numpy's float32 uniform is r = (w >> 8) * 2^-24 for w the stream's next 32 bits (the low
+        half of a word, then its high half), so r - 0.5 = ((w >> 8) - 2^23) * 2^-24, exactly: the
+        same float32 numbers, from one pass over the words and one conversion."""
+        assert self._bits is not None
+        start, stop = run[0][1], run[-1][1] + self.sizes[run[-1][0]]
+        spans = [(lo, lo + self.sizes[b], scale) for (b, lo), scale in zip(run, scales)]
+        first = 0
+        for c0 in range(start, stop, RAW_CHUNK):
+            c1 = min(stop, c0 + RAW_CHUNK)
+            words = self._bits.random_raw((c1 - c0 + 1) // 2).view(np.uint32)
+            np.right_shift(words, 8, out=words)
+            m = words.view(np.int32)
+            m -= _MIDDLE
+            np.multiply(m[:c1 - c0], _TWO_M24, out=memory[c0:c1], dtype=np.float32)
+            # each block's share of the chunk scaled while it is in cache
+            while spans[first][1] <= c0:
+                first += 1
+            for lo, hi, scale in spans[first:]:
+                if lo >= c1:
+                    break
+                memory[max(lo, c0):min(hi, c1)] *= scale
+            del words, m  # one chunk of words alive at a time
 
     def _seek(self, k: int, block: int) -> None:
         if k not in self._starts:
-            self._starts[k] = np.random.PCG64(np.random.SeedSequence((self.seed, k))).state
+            bits = np.random.PCG64(np.random.SeedSequence((self.seed, k)))
+            self._starts[k] = bits.state
+            if self._bits is None:
+                self._bits = bits
+        assert self._bits is not None
         self._bits.state = self._starts[k]
         self._bits.advance(self.words[block])
 
 
-def _runs(parts: dict[int, np.ndarray], whole: np.ndarray | None, into: Any) -> list[np.ndarray]:
-    """The arrays to transform in place: the new array, or the runs of consecutive blocks of ``into``."""
-    if whole is not None:
-        return [whole]
-    runs, start, prev = [], None, None
-    for b in parts:
-        if start is None:
-            start = b
-        elif b != prev + 1:
-            runs.append(into.whole[into.offsets[start]:into.offsets[prev + 1]])
-            start = b
-        prev = b
-    if start is not None:
-        runs.append(into.whole[into.offsets[start]:into.offsets[prev + 1]])
-    return runs
+_TWO_M24 = np.float32(2.0 ** -24)
+_MIDDLE = np.int32(1 << 23)
 
 
 def dot(x: np.ndarray, u: np.ndarray) -> float:
@@ -103,6 +132,34 @@ def dot(x: np.ndarray, u: np.ndarray) -> float:
         np.copyto(part, u[lo:hi])
         total += float(np.dot(x[lo:hi], part)) if x.dtype == np.float64 else float(np.dot(x[lo:hi].astype(np.float64), part))
     return total
+
+
+def dots(grads: dict[int, np.ndarray], vector: Any, blocks: list[int]) -> dict[int, float]:
+    """``dot(grads[b], vector.part(b))`` for each of ``blocks``, the same numbers: the parts of
+    small blocks side by side are widened to float64 in one copy, then one product per block."""
+    out: dict[int, float] = {}
+    run: list[int] = []
+
+    def flush() -> None:
+        lo, hi = vector.offsets[run[0]] - vector.start, vector.offsets[run[-1] + 1] - vector.start
+        wide = _SCRATCH[:hi - lo]
+        np.copyto(wide, vector.whole[lo:hi])
+        for b in run:
+            at = vector.offsets[b] - vector.start - lo
+            out[b] = 0.0 + float(np.dot(grads[b], wide[at:at + grads[b].size]))  # as `dot` sums: -0.0 is 0.0
+        run.clear()
+
+    for b in blocks:
+        g = grads[b]
+        if g.size > CHUNK or g.dtype != np.float64:
+            out[b] = dot(g, vector.part(b))
+            continue
+        if run and (run[-1] + 1 != b or vector.offsets[b + 1] - vector.offsets[run[0]] > CHUNK):
+            flush()
+        run.append(b)
+    if run:
+        flush()
+    return out
 
 
 def dot_transposed(g: np.ndarray, shape: tuple[int, ...], u: np.ndarray) -> float:

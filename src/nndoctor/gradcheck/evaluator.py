@@ -19,8 +19,10 @@ that part at the base point: a call costs one pass over what it moves, not copie
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -67,7 +69,7 @@ class Combined:
     parameters it moved along it no longer lie on it."""
 
     def __init__(self, sizes: list[int], blocks: list[int], part: np.ndarray | None = None) -> None:
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+        self.offsets = list(accumulate(sizes, initial=0))
         self.blocks = tuple(blocks)
         self.start = self.offsets[min(blocks)]
         stop = self.offsets[max(blocks) + 1]
@@ -78,9 +80,25 @@ class Combined:
     def part(self, b: int) -> np.ndarray:
         return self.whole[self.offsets[b] - self.start:self.offsets[b + 1] - self.start]
 
+    def runs(self) -> list[tuple[int, int]]:
+        """[lo, hi) offsets (laid out like the parameters) of the runs of blocks side by side."""
+        runs: list[tuple[int, int]] = []
+        for b in sorted(self.blocks):
+            lo, hi = self.offsets[b], self.offsets[b + 1]
+            if runs and runs[-1][1] == lo:
+                runs[-1] = (runs[-1][0], hi)
+            else:
+                runs.append((lo, hi))
+        return runs
+
 
 def detect_style(cost_fn: Callable[..., Any]) -> str:
     """'stateful' when ``cost_fn`` can be called with no argument, else 'pure'."""
+    if type(cost_fn) is types.FunctionType and not hasattr(cost_fn, "__wrapped__") \
+            and not hasattr(cost_fn, "__signature__"):
+        # a plain function: what inspect.signature would say, read off its code (no Signature built)
+        required = cost_fn.__code__.co_argcount - len(cost_fn.__defaults__ or ())
+        return "stateful" if required <= 0 else "pure"
     try:
         sig = inspect.signature(cost_fn)
     except (TypeError, ValueError):
@@ -116,14 +134,17 @@ class Evaluator:
             self.work: list[np.ndarray | None] = [_flat_view(leaf.array) for leaf in leaves]
         else:
             self.snapshot = []
-            self.bases = [_read_only(np.ascontiguousarray(leaf.array).reshape(-1)) for leaf in leaves]
+            # a read-only view of the user's array, flat (a reshape of a read-only view is one too)
+            self.bases = [_read_only(leaf.array).reshape(-1) if leaf.array.flags.c_contiguous
+                          else _read_only(np.ascontiguousarray(leaf.array).reshape(-1)) for leaf in leaves]
             self.work = [None] * len(leaves)
         self.shown: list[np.ndarray | None] = [None] * len(leaves)
         # the pure style in the user's dtypes keeps one working array for every block end to end,
         # so that a combined direction moves all of them in one pass (a sweep)
         self._sweeps = style == "pure" and work_dtype is None and len({leaf.array.dtype for leaf in leaves}) == 1
         self._all: np.ndarray | None = None
-        self._offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
+        self._all_shown: np.ndarray | None = None  # a read-only view of it
+        self._offsets = list(accumulate(self.sizes, initial=0))
         # what the working array holds beyond the base: {(id, version): (direction, coef)}, or None
         # when a block was written on its own since
         self._terms: dict[tuple[int, int], tuple[Combined, float]] | None = None
@@ -223,36 +244,68 @@ class Evaluator:
 
         Moving to another direction writes the working array from the base, one pass per block.
         Moving along the same direction to another step adds the difference, one pass over the
-        whole working array (blocks the direction leaves out have zeros there: x + 0.0 is x
-        exactly); after MAX_INCREMENTS such passes, which bounds the rounding they accumulate, or
+        direction's blocks (over each run of blocks side by side, not over the blocks it leaves out
+        between them, whose part of the working array may be uninitialized); after MAX_INCREMENTS such passes, which bounds the rounding they accumulate, or
         once a block was moved on its own or the direction changed in place (signs flipped), it is
         written from the base again.
         """
         key = (id(vector), vector.version)
         if self._terms is None or key not in self._terms or self._increments >= MAX_INCREMENTS:
             # another direction (or a fresh start): written from the base, one pass per block
-            for b in vector.blocks:  # the others are handed out at the base point, whatever the array holds
-                self._target(b)
-                self._apply(b, Move(b, vector.part(b)), step)
+            self._write(vector, step)  # the others are handed out at the base point, whatever the array holds
             self._terms, self._increments = {key: (vector, step)}, 0
             changes = []
         else:
             changes = [(step - self._terms[key][1], vector)] if step != self._terms[key][1] else []
         for coef, direction in changes:
-            add_scaled(self._all[direction.start:direction.start + direction.whole.size], coef, direction.whole)
+            for lo, hi in direction.runs():
+                add_scaled(self._all[lo:hi], coef, direction.whole[lo - direction.start:hi - direction.start])
         self._increments += len(changes)
         self._terms = {key: (vector, step)}
         self._moved = set(blocks)
+
+    def _write(self, vector: Combined, step: float) -> None:
+        """Write every block of ``vector`` from the base at ``step``: small blocks side by side in
+        the working array in one multiplication (then one addition per block), a large one chunk by
+        chunk (`_apply`). The same numbers as block by block, in fewer calls."""
+        run: list[int] = []  # consecutive small blocks, at most CHUNK entries in all
+        total = 0
+        for b in vector.blocks:
+            self._target(b)
+            n = self.sizes[b]
+            if n > CHUNK:
+                self._apply(b, Move(b, vector.part(b)), step)
+                continue
+            if run and (run[-1] + 1 != b or total + n > CHUNK):
+                self._write_run(vector, run, step)
+                run, total = [], 0
+            run.append(b)
+            total += n
+        if run:
+            self._write_run(vector, run, step)
+
+    def _write_run(self, vector: Combined, run: list[int], step: float) -> None:
+        assert self._all is not None
+        lo, hi = self._offsets[run[0]], self._offsets[run[-1] + 1]
+        out = self._all[lo:hi]
+        np.multiply(vector.whole[lo - vector.start:hi - vector.start], step, out=out, dtype=out.dtype)
+        for b in run:
+            target = self.work[b]
+            np.add(target, self.bases[b], out=target, dtype=out.dtype)
+            self.dirty[b] = (0, self.sizes[b])
 
     def _target(self, i: int) -> np.ndarray | None:
         if self.style == "pure" and self.work[i] is None:
             if self._sweeps:
                 if self._all is None:
                     self._all = np.empty(self._offsets[-1], dtype=self.bases[0].dtype)
+                    self._all_shown = _read_only(self._all)
                 self.work[i] = self._all[self._offsets[i]:self._offsets[i + 1]]
+                # what the user's function sees: a part of the read-only view (read-only as well)
+                self.shown[i] = self._all_shown[self._offsets[i]:self._offsets[i + 1]].reshape(self.shapes[i])
             else:
                 self.work[i] = np.empty(self.sizes[i], dtype=self.work_dtype or self.bases[i].dtype)
-            self.shown[i] = _read_only(self.work[i].reshape(self.shapes[i]))  # what the user's function sees
+                self.shown[i] = _read_only(self.work[i].reshape(self.shapes[i]))  # what the user's function sees
             self.dirty[i] = (0, self.sizes[i])  # uninitialized: all of it differs from the base
         return self.work[i]
 
@@ -314,7 +367,7 @@ class Evaluator:
             self.work = [None] * len(self.leaves)
             self.shown = [None] * len(self.leaves)
             self.dirty = [None] * len(self.leaves)
-            self._all, self._terms = None, None
+            self._all, self._all_shown, self._terms = None, None, None
 
     def close(self) -> None:
         """Put every user array and every random source back exactly as they were."""

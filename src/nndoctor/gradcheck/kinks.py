@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nndoctor.gradcheck.directions import CHUNK, weighted_squares
+from nndoctor.gradcheck.numeric import median
 from nndoctor.gradcheck.pipeline import Outcome, examine
 from nndoctor.gradcheck.point import Point, Precision
 
@@ -56,7 +57,7 @@ def _moved(bases: list[np.ndarray], seed: int) -> list[np.ndarray]:
     out = []
     scales = [float(np.sqrt(weighted_squares(base) / base.size)) if base.size else 0.0 for base in bases]
     known = [v for v in scales if v > 0]
-    typical = float(np.median(known)) if known else 1.0  # for an all-zero block, as point.py does
+    typical = median(known) if known else 1.0  # for an all-zero block, as point.py does
     for base, rms in zip(bases, scales):
         step = SHIFT * (rms if rms > 0 else typical)
         moved = np.empty_like(base)

@@ -91,6 +91,15 @@ def tolerance_for(eps: float) -> Tolerance:
     return Tolerance(*_ROWS[-1][1:])
 
 
+def median(values: list[float]) -> float:
+    """np.median of a short list of floats, the same number without numpy's per-call set-up."""
+    ordered = sorted(values)
+    if any(v != v for v in ordered):
+        return float("nan")
+    n = len(ordered)
+    return float(ordered[n // 2]) if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2.0
+
+
 def natural_step(eps: float) -> float:
     """The classic relative step of a central difference, eps^(1/3): truncation against round-off."""
     return float(np.cbrt(eps))

@@ -80,10 +80,11 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
     results: dict[int, BlockResult] = {}
     rest = list(blocks)
     vouched_by, remainders = None, []
+    passed: dict[int, Passed] = {}  # directions the rest's share passed along, when it is not vouched for
     if len(decided) == len(directions) and all(d.outcome == "match" for d in decided):
         r = ruled_out([d.hides(d.bound, point.precision.tol) for d in decided])
         if r <= target(point.precision.tol) and not _light(point, blocks, r):
-            return {b: _vouched(point, b, r, [d.discrepancy for d in decided], decided) for b in blocks}
+            return _vouched(point, blocks, r, [d.discrepancy for d in decided], decided)
         if r <= target(point.precision.tol):
             vouched_by, remainders = r, [d.discrepancy for d in decided]
     disagreeing = next((d for d in decided if d.outcome == "mismatch"), None)
@@ -102,6 +103,7 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
             r = ruled_out([d.hides(bound, point.precision.tol) for d, (_, bound, _) in matched])
             vouched_by = r if len(matched) == len(decided) and r <= target(point.precision.tol) else None
             remainders = [share for _, (share, _, _) in matched]
+            passed = {d.k: Passed(d, bound, share) for d, (share, bound, _) in matched}
             break
         d, (share, bound, _) = pointing
         joint.redraw(d, rest)
@@ -113,13 +115,13 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
     outcomes = {}
     if vouched_by is not None:
         light = _light(point, rest, vouched_by)
-        outcomes = {b: _vouched(point, b, vouched_by, remainders, decided) for b in rest if b not in light}
+        outcomes = _vouched(point, [b for b in rest if b not in light], vouched_by, remainders, decided)
         for b in outcomes:
             results.pop(b, None)  # undecided alone, vouched for with the rest
         _check(point, [b for b in light if b not in results], decided, results, fetch)
     else:
         unsure = [b for b in rest if b not in results]
-        outcomes = _certify(point, joint, unsure, decided, results, fetch)
+        outcomes = _certify(point, joint, unsure, decided, results, fetch, passed)
     missing = [b for b, r in results.items() if r.status == "mismatch" and b not in point.grads]
     if missing:
         fetch(missing)
@@ -173,14 +175,30 @@ def _check(point: Point, blocks: list[int], decided: list[Direction], results: d
         results[b] = check_block(point, b, plan, wanted, expected=expected)
 
 
+@dataclass(frozen=True)
+class Passed:
+    """A measurement that passed along direction ``direction.k`` over a set of blocks: evidence for
+    every block of the set, and of any part of it (the guarantee holds block by block, whatever
+    the other blocks' errors). ``bound`` and ``discrepancy``: its own (a share's, when taken out
+    of a combined measurement)."""
+
+    direction: Direction
+    bound: float
+    discrepancy: float
+
+
 def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direction],
-             results: dict[int, BlockResult], fetch: Fetch) -> dict[int, Outcome]:
+             results: dict[int, BlockResult], fetch: Fetch, passed: dict[int, Passed] | None = None
+             ) -> dict[int, Outcome]:
     """Vouch for ``blocks`` that no combined measurement could: halves at a time.
 
     Fewer blocks moving cross fewer kinks, so a set the combined directions could not decide is
     split in two and each half measured along the same directions (their recorded slopes need no
     new gradient), down to single blocks, which are checked on their own (into ``results``). A
     half that disagrees is searched like the whole. Returns the outcomes of the halves vouched for.
+
+    ``passed``: directions already passed over a set that holds ``blocks`` (the rest's share, or
+    the whole before it was halved); they are not measured again, only the others are.
     """
     if not blocks:
         return {}
@@ -189,19 +207,26 @@ def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direct
         return {}
     if any(b not in point.grads for b in blocks):
         fetch(blocks)  # one call for every block the halving may check alone
-    measured = []
+    passed = dict(passed or {})
+    measured: list[Direction] = []
     for k in range(1, directions_needed(point.precision.tol) + 1):
+        if k in passed:
+            continue
         joint.redraw(Direction(k, {b: 1.0 for b in blocks}, point.first_step, "undecided"), blocks)
-        measured.append(joint.measure(k, blocks))
+        m = joint.measure(k, blocks)
+        measured.append(m)
+        if m.outcome == "match":
+            passed[k] = Passed(m, m.bound, m.discrepancy)
     joint.release()
     point.ev.release_work()
     if all(m.outcome == "match" for m in measured):
-        r = ruled_out([m.hides(m.bound, point.precision.tol) for m in measured])
+        evidence = list(passed.values())
+        r = ruled_out([e.direction.hides(e.bound, point.precision.tol) for e in evidence])
         if r <= target(point.precision.tol):
             light = _light(point, blocks, r)
             _check(point, light, decided, results, fetch)
-            return {b: _vouched(point, b, r, [m.discrepancy for m in measured], measured) for b in blocks
-                    if b not in light}
+            return _vouched(point, [b for b in blocks if b not in light], r, [e.discrepancy for e in evidence],
+                            [e.direction for e in evidence])
     wrong = next((m for m in measured if m.outcome == "mismatch"), None)
     if wrong is not None:
         joint.redraw(wrong, blocks)
@@ -209,10 +234,10 @@ def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direct
         joint.release()
         point.ev.release_work()
         _check(point, found, decided, results, fetch)
-        return _certify(point, joint, [b for b in blocks if b not in found], decided, results, fetch)
+        return _certify(point, joint, [b for b in blocks if b not in found], decided, results, fetch, passed)
     half = len(blocks) // 2
-    return {**_certify(point, joint, blocks[:half], decided, results, fetch),
-            **_certify(point, joint, blocks[half:], decided, results, fetch)}
+    return {**_certify(point, joint, blocks[:half], decided, results, fetch, passed),
+            **_certify(point, joint, blocks[half:], decided, results, fetch, passed)}
 
 
 def _share(point: Point, joint: Joint, d: Direction, results: dict[int, BlockResult], rest: list[int]
@@ -263,13 +288,17 @@ def _light(point: Point, blocks: list[int], r: float) -> list[int]:
     return [b for b in blocks if r / point.heft[b] > wanted]
 
 
-def _vouched(point: Point, b: int, r: float, discrepancies: list[float], decided: list[Direction]) -> Outcome:
-    """A block the combined directions vouch for; its relative error is theirs: the largest
+def _vouched(point: Point, blocks: list[int], r: float, discrepancies: list[float], decided: list[Direction]
+             ) -> dict[int, Outcome]:
+    """Blocks the combined directions vouch for; a block's relative error is theirs: the largest
     discrepancy over the size of the combined slope (sqrt of the number of blocks), halved as in
     the course's measure. What they rule out for it is r reference norms, over its heft."""
+    if not blocks:
+        return {}
     relative = max(abs(x) for x in discrepancies) / (2.0 * np.sqrt(len(point.blocks)))
-    return Outcome("ok", course_relative(r / point.heft[b], point.ref[b], point.norms[b]), relative, directions=len(decided),
-                   step=point.block_step(b, min(d.step for d in decided)), joint=True)
+    step = min(d.step for d in decided)
+    return {b: Outcome("ok", course_relative(r / point.heft[b], point.ref[b], point.norms[b]), relative,
+                       directions=len(decided), step=point.block_step(b, step), joint=True) for b in blocks}
 
 
 def _outcome(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], worst: int) -> Outcome:

@@ -21,11 +21,12 @@ ReLU kinks are crossed that much more rarely, and round-off stays below the floo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nndoctor.gradcheck.directions import CHUNK, Directions, dot, weighted_squares
+from nndoctor.gradcheck.directions import CHUNK, Directions, dot, dots, weighted_squares
 from nndoctor.gradcheck.evaluator import MAX_INCREMENTS, Combined, Evaluator
 from nndoctor.gradcheck.numeric import (
     ROUNDOFF_FACTOR,
@@ -33,6 +34,7 @@ from nndoctor.gradcheck.numeric import (
     Line,
     Tolerance,
     measured_noise,
+    median,
     natural_step,
     probe,
     tolerance_for,
@@ -99,23 +101,31 @@ class Precision:
 
 class Point:
     def __init__(self, ev: Evaluator, cost0: float, precision: Precision, seed: int,
-                 grads: dict[int, np.ndarray], eps_step: float | None) -> None:
+                 grads: dict[int, np.ndarray], eps_step: float | None, squares: dict[int, float] | None = None) -> None:
+        """``squares``: each gradient's g @ g where already computed."""
         self.ev = ev
         self.cost0 = cost0
         self.precision = precision
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self._rng: np.random.Generator | None = None  # built when first drawn from (most checks never do)
         self.eps_step = eps_step  # the user's own per-entry step (eps=), if given
         self.directions = Directions(seed, ev.sizes)
         self.grads = grads  # flat float64 analytic gradients of the blocks still needed
         self.blocks = sorted(grads)
         self.norms, self.g2, self.scales = {}, {}, {}  # ||g_a||, sum (g_a theta)^2, RMS(theta)
         for b, g in grads.items():
-            self.norms[b], self.g2[b], self.scales[b] = _stats(g, ev.bases[b])
+            self.norms[b], self.g2[b], self.scales[b] = _stats(g, ev.bases[b], squares.get(b) if squares else None)
         self._scale_zero_blocks()
         self.weighted: dict[tuple[int, int], float] = {}  # (direction, block) -> <g_a, w u> as stored
         self.noise_measured_wide = False
         self.configure()
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The check's own generator for sign patterns and bisection vectors, seeded with ``seed``."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng
 
     def _scale_zero_blocks(self) -> None:
         """A block's scale is its RMS, but at least a tenth of the blocks' median RMS, and that
@@ -124,7 +134,7 @@ class Point:
         network with small weights, the pre-activations are of the order of the weights'
         products, not of 1: a bias moved by 1e-6 can cross every ReLU kink of a layer."""
         known = [v for v in self.scales.values() if v > 0]
-        typical = float(np.median(known)) if known else 1.0
+        typical = median(known) if known else 1.0
         for b, v in self.scales.items():
             self.scales[b] = typical if v <= 0 else max(v, SCALE_FLOOR * typical)
 
@@ -134,7 +144,7 @@ class Point:
         rel = natural_step(self.precision.eps)
         self.caps = {b: rel * self.scales[b] for b in self.blocks}
         natural = [self.caps[b] * self.norms[b] for b in self.blocks if self.norms[b] > 0]
-        typical = float(np.median(natural)) if natural else 0.0
+        typical = median(natural) if natural else 0.0
         target = (ROUNDOFF_FACTOR * self.precision.eps * max(abs(self.cost0), TINY)
                   / (START_NOISE * self.precision.tol.passes_below))
         if typical > 0:
@@ -142,7 +152,7 @@ class Point:
         self.first_step = target
         self.natural = typical if typical > 0 else target  # the classic step, for measuring the cost's noise
         norms = [self.norms[b] for b in self.blocks if self.norms[b] > 0]
-        least = REFERENCE_FLOOR * float(np.median(norms)) if norms else 1.0
+        least = REFERENCE_FLOOR * median(norms) if norms else 1.0
         self.ref = {b: max(self.norms[b], least) for b in self.blocks}
         self.w = {b: self._weight(b) for b in self.blocks}
         self.heft = {b: self.w[b] * self.ref[b] for b in self.blocks}
@@ -208,8 +218,8 @@ class Point:
         for the numbers the parameters really move by."""
         vector = Combined(self.ev.sizes, blocks)
         self.directions.blocks(k, blocks, into=vector, weights=self.w)
-        for b in blocks:
-            self.weighted[(k, b)] = dot(self.grads[b], vector.part(b))
+        for b, slope in dots(self.grads, vector, blocks).items():
+            self.weighted[(k, b)] = slope
         return vector
 
     def rounding(self, blocks: list[int], passes: float = 1.0) -> float:
@@ -258,12 +268,15 @@ class Point:
             self.grads.pop(b, None)
 
 
-def _stats(g: np.ndarray, theta: np.ndarray) -> tuple[float, float, float]:
-    """||g||, sum (g theta)^2 and RMS(theta) (0 for an all-zero block: its scale is unknown)."""
+def _stats(g: np.ndarray, theta: np.ndarray, squares: float | None = None) -> tuple[float, float, float]:
+    """||g||, sum (g theta)^2 and RMS(theta) (0 for an all-zero block: its scale is unknown).
+    ``squares``: g @ g when already known (np.linalg.norm is the square root of it too)."""
+    if squares is None:
+        squares = g @ g
     if g.size <= CHUNK:
-        t = theta.astype(np.float64, copy=False)
+        t = theta if theta.dtype == np.float64 else theta.astype(np.float64)
         gt = g * t
-        norm, g2, rms = float(np.sqrt(g @ g)), float(gt @ gt), float(np.sqrt(t @ t / t.size))
+        g2, rms = float(gt @ gt), math.sqrt(t @ t / t.size)
     else:
-        norm, g2, rms = float(np.linalg.norm(g)), weighted_squares(g, theta), float(np.sqrt(weighted_squares(theta) / theta.size))
-    return norm, g2, rms if np.isfinite(rms) else 0.0
+        g2, rms = weighted_squares(g, theta), math.sqrt(weighted_squares(theta) / theta.size)
+    return math.sqrt(squares), g2, rms if math.isfinite(rms) else 0.0

@@ -174,6 +174,7 @@ def _is_user_class(cls: type) -> bool:
     return usercode._is_user_frame(path)  # noqa: SLF001
 
 
+@functools.lru_cache(maxsize=1024)
 def _code_names(code: types.CodeType) -> frozenset[str]:
     """Every global and attribute name a code object (and the code nested in it) uses."""
     names: set[str] = set()

@@ -9,6 +9,7 @@ findings). The evaluator is closed in every case: arrays and random state put ba
 from __future__ import annotations
 
 import linecache
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +44,8 @@ class Run:
         self.cost_fn, self.grad_fn, self.params, self.leaves, self.skipped = cost_fn, grad_fn, params, leaves, skipped
         self.style, self.eps_step, self.seed, self.method, self.worst = style, eps, seed, method, worst
         self.n_examples, self.n_classes = n_examples, n_classes
-        self.rows = {leaf.name: ParameterCheck(leaf.name, tuple(leaf.array.shape), str(leaf.array.dtype)) for leaf in leaves}
+        self.rows = {leaf.name: ParameterCheck(leaf.name, tuple(leaf.array.shape), _dtype_name(leaf.array.dtype))
+                     for leaf in leaves}
         for s in skipped:
             shape = tuple(getattr(s, "shape", ()) or ())
             self.rows[s.name] = ParameterCheck(s.name, shape, "-", status="not-checked", note=s.reason)
@@ -53,6 +55,7 @@ class Run:
         self.block_findings: dict[int, Finding] = {}
         self.grad_name = function_name(grad_fn)
         self._code: list[Any] | None = None  # the user's code the gradient function reaches (for locations)
+        self._matched: tuple[Any, dict[str, tuple[str, Any] | None]] | None = None
         randomness = RandomState(reach(cost_fn, grad_fn).generators)
         narrow = any(eps_of(dtype) > eps_of(np.float64) for dtype in {leaf.array.dtype for leaf in leaves})
         work = np.dtype(np.float64) if wider and narrow and style == "pure" else None
@@ -98,7 +101,8 @@ class Run:
         regular = self._pair(start.grads)
         start.grads = None  # the gradients live on only as the blocks' flat arrays, released when drawn
         blocks = sorted(regular)
-        point = Point(self.ev, self.cost0, self.precision, self.seed, regular, self.eps_step)
+        point = Point(self.ev, self.cost0, self.precision, self.seed, regular, self.eps_step, self.squares)
+        self.squares = {}
         del regular
         shapes = {b: tuple(leaf.array.shape) for b, leaf in enumerate(self.leaves)}
         if self.method == "full":
@@ -116,16 +120,23 @@ class Run:
             self._shape(point, b, g)
 
     def _paired_arrays(self, grads: Any) -> list[np.ndarray]:
-        return [hit[1] for hit in match_gradients(self.leaves, grads).values()
-                if hit is not None and isinstance(hit[1], np.ndarray)]
+        return [hit[1] for hit in self._match(grads).values() if hit is not None and isinstance(hit[1], np.ndarray)]
+
+    def _match(self, grads: Any) -> dict[str, tuple[str, Any] | None]:
+        """match_gradients, once per gradients object (the start pairs them, then `_pair` again)."""
+        if self._matched is None or self._matched[0] is not grads:
+            self._matched = (grads, match_gradients(self.leaves, grads))
+        return self._matched[1]
 
     def _pair(self, grads: Any) -> dict[int, np.ndarray]:
         """Each parameter's gradient: missing, non-finite and wrongly shaped ones are settled here;
         the regular ones come back flat in float64."""
-        matched = match_gradients(self.leaves, grads)
+        matched = self._match(grads)
+        self._matched = None
         available = sorted(str(k) for k in grads) if isinstance(grads, dict) else []
         regular: dict[int, np.ndarray] = {}
         self.wrong_shape: dict[int, np.ndarray] = {}
+        self.squares: dict[int, float] = {}  # g @ g of the regular ones, computed on the way
         for b, leaf in enumerate(self.leaves):
             p = self.rows[leaf.name]
             hit = matched[leaf.name]
@@ -138,14 +149,17 @@ class Run:
             p.gradient_key = key
             g = _as_float_array(value, key, self.grad_name)
             p.gradient_shape = tuple(g.shape)
-            if not np.all(np.isfinite(g)):
+            flat = g.reshape(-1)
+            squares = _squares(flat)
+            if squares is None:
                 p.status, p.kind = "non-finite", "non-finite"
                 self.block_findings[b] = messages.non_finite_finding(key, g, tuple(g.shape), self._location(leaf.name, key),
                                                                      "The gradient")
             elif g.shape != leaf.array.shape:
                 self.wrong_shape[b] = g
             else:
-                regular[b] = g.reshape(-1)
+                regular[b] = flat
+                self.squares[b] = squares
         return regular
 
     def _gradients(self, blocks: list[int]) -> dict[int, np.ndarray]:
@@ -213,6 +227,27 @@ def _mentions(code: Any, key: str) -> bool:
     if not lines:
         return False
     return any(key in linecache.getline(code.co_filename, n) for n in range(code.co_firstlineno, max(lines) + 1))
+
+
+_DTYPE_NAMES: dict[np.dtype, str] = {}
+
+
+def _dtype_name(dtype: np.dtype) -> str:
+    """str(dtype), which numpy builds afresh at every call (slow enough to matter per block)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
+
+def _squares(flat: np.ndarray) -> float | None:
+    """flat @ flat for a flat float64 array, whose norm the check needs anyway, or None when it
+    holds an inf or a NaN: a finite sum of squares says every entry is finite in one pass without a
+    temporary (an inf or NaN entry makes it inf or NaN; only a sum that overflows asks the entries)."""
+    squares = flat @ flat
+    if math.isfinite(squares) or np.all(np.isfinite(flat)):
+        return squares
+    return None
 
 
 def _as_float_array(value: Any, key: str, function: str) -> np.ndarray:
