@@ -137,7 +137,7 @@ _RULES: tuple[Rule, ...] = (
          checker="nndoctor.checkfile.predict:check_random_predictions"),
     # user code and tooling
     Rule("NND901", "user-code-error", "a user function raised an exception", "error",
-         checker="nndoctor.checks.errors:check_user_errors"),
+         checker="nndoctor.usercode:user_code_finding"),
     Rule("NND902", "unexpected-output", "a user function returned something that cannot be used", "error",
          checker="nndoctor.checks.errors:check_unexpected_outputs"),
     Rule("NND903", "check-inconclusive", "a check could not reach a verdict", "warning",
