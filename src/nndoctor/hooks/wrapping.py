@@ -10,18 +10,15 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from nndoctor import roles as R
 from nndoctor.hooks.sites import Site
 
-if TYPE_CHECKING:
-    from nndoctor.hooks.doctor import Doctor
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def wrap(doctor: Doctor, func: F, role: str | None, kind: str | None = None,
+def wrap(doctor: Any, func: F, role: str | None, kind: str | None = None,
          derivative_of: str | None = None) -> F:
     """``func`` watched by ``doctor``, in the role given (None: recognized from its calls)."""
     site = Site(func, role, kind, derivative_of)
