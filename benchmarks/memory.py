@@ -4,7 +4,7 @@
     python benchmarks/memory.py --quick   # [256, 20, 7, 5, 1] and [256, 512, 512, 1], m = 64: a smoke test
 
 Networks (course style: ReLU hidden layers, a sigmoid output, cross-entropy, He initialization,
-zero biases, float64, examples as columns, written out here, not imported from tests/):
+zero biases, float64, examples as columns: benchmarks/gradcheck_scale.py's, not imported from tests/):
 
 - cat: [12288, 20, 7, 5, 1] on the course's 209 cat images, train_catvnoncat.h5 from
   ../shared/data or /work/shared/data read with h5py (uniform random data of the same shape when
@@ -59,7 +59,6 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import tracemalloc  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -68,7 +67,7 @@ import numpy as np  # noqa: E402
 import nndoctor  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import catdata  # noqa: E402  (benchmarks/catdata.py)
+from gradcheck_scale import Net, data, functions, he_init, peak_memory  # noqa: E402  (the same course-style network)
 
 MB = 1e6
 ITERATIONS = 20
@@ -76,98 +75,12 @@ CONTROL_ITERATIONS = 3  # the same script, shorter: does either peak depend on t
 SAMPLE_SECONDS = 0.05
 
 
-@dataclass(frozen=True)
-class Net:
-    name: str
-    dims: list[int]
-    m: int
-    cat: bool = False
-
-    @property
-    def layers(self) -> int:
-        return len(self.dims) - 1
-
-
 NETS = [Net("cat", [12288, 20, 7, 5, 1], 209, cat=True), Net("wide", [1024, 4096, 4096, 1], 64)]
 QUICK = [Net("cat-quick", [256, 20, 7, 5, 1], 64, cat=True), Net("wide-quick", [256, 512, 512, 1], 64)]
 
 
-# --- the network (part 1) --------------------------------------------------------------------------
-
-def he_init(dims: list[int], seed: int = 1) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    params = {}
-    for l in range(1, len(dims)):
-        params[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * np.sqrt(2.0 / dims[l - 1])
-        params[f"b{l}"] = np.zeros((dims[l], 1))
-    return params
-
-
-def forward(X, params, L):
-    A, caches = X, []
-    for l in range(1, L + 1):
-        Z = params[f"W{l}"] @ A + params[f"b{l}"]
-        caches.append((A, Z))
-        A = 1 / (1 + np.exp(-Z)) if l == L else np.maximum(0, Z)
-    return A, caches
-
-
-def cross_entropy(AL, Y):
-    m = Y.shape[1]
-    return float(-np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / m)
-
-
-def backward(AL, Y, caches, params, L):
-    m = Y.shape[1]
-    grads = {}
-    dZ, dA = AL - Y, None
-    for l in range(L, 0, -1):
-        A_prev, Z = caches[l - 1]
-        if l < L:
-            dZ = dA * (Z > 0)
-        grads[f"dW{l}"] = dZ @ A_prev.T / m
-        grads[f"db{l}"] = np.sum(dZ, axis=1, keepdims=True) / m
-        dA = params[f"W{l}"].T @ dZ
-    return grads
-
-
-def functions(X, Y, L, plant: bool = False):
-    def cost(params):
-        return cross_entropy(forward(X, params, L)[0], Y)
-
-    def grads(params):
-        AL, caches = forward(X, params, L)
-        g = backward(AL, Y, caches, params, L)
-        if plant:
-            g["dW1"] = 2 * g["dW1"]
-        return g
-
-    return cost, grads
-
-
-def data(net: Net, seed: int = 2) -> tuple[np.ndarray, np.ndarray, str]:
-    rng = np.random.default_rng(seed)
-    if net.cat:
-        cat = catdata.load()
-        if cat is not None:
-            X, Y, path = cat
-            return X[: net.dims[0], : net.m].copy(), Y[:, : net.m].copy(), f"cat images ({path})"
-        return (rng.random((net.dims[0], net.m)), (rng.random((1, net.m)) < 0.5).astype(float),
-                "SYNTHETIC uniform data, same shape (train_catvnoncat.h5 or h5py is missing)")
-    return rng.standard_normal((net.dims[0], net.m)), (rng.random((1, net.m)) < 0.5).astype(float), "standard normal"
-
-
-def peak_memory(fn):
-    """(fn's result, the largest memory numpy and Python held during fn() beyond what was held before it)."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        result = fn()
-        return result, tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+def double_dW1(grads: dict, _params: dict) -> dict:
+    return {**grads, "dW1": 2 * grads["dW1"]}
 
 
 @dataclass
@@ -186,12 +99,14 @@ class Part1:
 def part1(net: Net, X, Y, params, param_bytes: int) -> Part1:
     out = Part1()
     _, grads = functions(X, Y, net.layers)
-    _, peak = peak_memory(lambda: grads(params))
+    peak = peak_memory(lambda: grads(params))
     out.fwd_bwd = peak / param_bytes
     for plant in (False, True):
-        cost_fn, grad_fn = functions(X, Y, net.layers, plant)
+        cost_fn, grad_fn = functions(X, Y, net.layers, corrupt=double_dW1 if plant else None)
         start = time.perf_counter()
-        result, peak = peak_memory(lambda c=cost_fn, g=grad_fn: nndoctor.check_gradients(c, g, params, seed=0))
+        results: list = []
+        peak = peak_memory(lambda c=cost_fn, g=grad_fn, r=results: r.append(nndoctor.check_gradients(c, g, params, seed=0)))
+        result = results[0]
         seconds = time.perf_counter() - start
         flagged = [n for n, p in result.parameters.items() if p.status != "ok"]
         if plant:
@@ -434,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="nndoctor-memory-") as tmp:
         for net in nets:
             X, Y, source = data(net)
-            params = he_init(net.dims)
+            params = he_init(net.dims, seed=1)
             n_params = sum(v.size for v in params.values())
             param_bytes = sum(v.nbytes for v in params.values())
             print(f"\n== {net.name}: {net.dims}, m = {net.m}, {n_params:,} parameters "
