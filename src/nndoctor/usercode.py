@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from nndoctor.findings import Finding, Location
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB_DIRS = tuple({os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib")})
 
@@ -194,12 +196,10 @@ class UserCodeError(Exception):
 def user_code_finding(function: str | None, exception: str, exception_message: str, *, file: str | None = None,
                       line: int | None = None, traceback_text: str | None = None, message: str | None = None,
                       fix: str, severity: str = "error", parameter: str | None = None, iteration: int | None = None,
-                      run: str | None = None, evidence: dict[str, Any] | None = None) -> Any:
+                      run: str | None = None, evidence: dict[str, Any] | None = None) -> Finding:
     """The one way a failure of the user's code becomes a ``user-code-error`` finding: the same
     evidence keys (exception, exception_message, function, file, line, traceback) whoever saw it
     (the hooks, a probe, the gradient check, the file runner), plus what that checker adds."""
-    from nndoctor.findings import Finding, Location
-
     first = (exception_message.splitlines() or [""])[0]
     return Finding(
         rule="user-code-error", severity=severity,
@@ -210,7 +210,7 @@ def user_code_finding(function: str | None, exception: str, exception_message: s
         fix=fix)
 
 
-def finding_of(err: UserCodeError, *, fix: str, message: str | None = None, **kwargs: Any) -> Any:
+def finding_of(err: UserCodeError, *, fix: str, message: str | None = None, **kwargs: Any) -> Finding:
     """`user_code_finding` for a caught `UserCodeError`."""
     return user_code_finding(err.function, type(err.exception).__name__, str(err.exception), file=err.file,
                              line=err.line, traceback_text=err.traceback_text, message=message, fix=fix, **kwargs)

@@ -178,14 +178,15 @@ def _interrupted_finding(site: Any, target: str, trained: bool) -> Finding:
     """The program raised KeyboardInterrupt: it ended there, as for its author after a Ctrl-C."""
     covered = "this report covers what ran before it" if trained else "nothing had trained before it"
     inside = f" (in {site.file}, line {site.line})" if site.file and site.line else ""
-    return Finding(rule="user-code-error", severity="warning" if trained else "error",
-                   message=f"{describe_statement(site.function)} raised KeyboardInterrupt{inside}: the program ended "
-                           f"there, as it does after a Ctrl-C, and the statements after it did not run; {covered}.",
-                   location=Location(function=site.function, file=site.file or target, line=site.line),
-                   evidence={"reason": "interrupted", "exception": "KeyboardInterrupt", "traceback": site.traceback_text},
-                   fix="To stop the training early, break out of its loop (or return); to end the program, call "
-                       "sys.exit(). A KeyboardInterrupt of the program's own looks like a Ctrl-C to everything "
-                       "around it.")
+    return user_code_finding(
+        site.function, "KeyboardInterrupt", "", file=site.file or target, line=site.line,
+        traceback_text=site.traceback_text, severity="warning" if trained else "error",
+        message=f"{describe_statement(site.function)} raised KeyboardInterrupt{inside}: the program ended "
+                f"there, as it does after a Ctrl-C, and the statements after it did not run; {covered}.",
+        evidence={"reason": "interrupted"},
+        fix="To stop the training early, break out of its loop (or return); to end the program, call "
+            "sys.exit(). A KeyboardInterrupt of the program's own looks like a Ctrl-C to everything "
+            "around it.")
 
 
 def _file_data(probe: Probe) -> list[DataSet]:
