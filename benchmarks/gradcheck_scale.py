@@ -223,14 +223,29 @@ def judged(result, bug: Planted | None) -> tuple[bool, str]:
 
 # --- measuring ---------------------------------------------------------------------------------------
 
+SAMPLE = 0.05  # seconds: a timed sample repeats a call until it lasts this long (timeit's autorange)
+
+
+def per_call(fn, calls: int | None = None) -> tuple[float, int]:
+    """(time per call, calls) of one sample: ``fn`` called ``calls`` times, or as many times as it
+    takes to last SAMPLE seconds. A check of a few milliseconds timed once is at the mercy of one
+    preemption or timer tick; a sample of 50 ms is not."""
+    if calls is None:
+        calls, start = 0, CLOCK()
+        while True:
+            fn()
+            calls += 1
+            if CLOCK() - start >= SAMPLE:
+                return (CLOCK() - start) / calls, calls
+    start = CLOCK()
+    for _ in range(calls):
+        fn()
+    return (CLOCK() - start) / calls, calls
+
+
 def median_time(fn, runs: int) -> float:
     fn()
-    times = []
-    for _ in range(runs):
-        start = CLOCK()
-        fn()
-        times.append(CLOCK() - start)
-    return statistics.median(times)
+    return statistics.median(per_call(fn)[0] for _ in range(runs))
 
 
 def peak_memory(fn) -> int:
@@ -249,7 +264,7 @@ def peak_memory(fn) -> int:
 @dataclass
 class Line:
     label: str
-    times: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # per round: time over that round's forward+backward
     evaluations: str = "-"
     memory: float | None = None
     right: bool | None = None
@@ -290,58 +305,54 @@ def torch_gradcheck(torch, X, Y, params, L):
 
 
 def bench(net: Net, rounds: int, torch, kinds: tuple[str, ...]) -> list[str]:
+    """Every line is timed in every round, right after the unit: a ratio per round, and the
+    table gives each line's median ratio (a machine whose load drifts moves both sides alike)."""
     X, Y, source = data(net)
     params = he_init(net.dims, 1)
     n_params = sum(v.size for v in params.values())
     param_bytes = sum(v.nbytes for v in params.values())
     _, grad_fn = functions(X, Y, net.layers)
-    unit_runs = []
     clean = Line("nndoctor, correct network")
     torch_line = Line("torch gradcheck(fast_mode=True)")
     torch_run = torch_gradcheck(torch, X, Y, params, net.layers) if torch is not None else None
-    check(X, Y, params, net, None)  # warm-up: lazy imports, first-call set-up
-    result = None
-    for _ in range(rounds):  # interleaved: the unit, nndoctor, torch, in every round
-        unit_runs.append(median_time(lambda: grad_fn(params), 3))
-        start = CLOCK()
-        result = check(X, Y, params, net, None)
-        clean.times.append(CLOCK() - start)
-        if torch_run is not None:
-            start = CLOCK()
-            torch_run()
-            torch_line.times.append(CLOCK() - start)
-    unit = statistics.median(unit_runs)
+    bugs = [bug for bug in planted(net, params, X, Y) if bug.kind in kinds]
+    timed: list[tuple[Line, Callable[[], object]]] = [(clean, lambda: check(X, Y, params, net, None))]
+    if torch_run is not None:
+        timed.append((torch_line, torch_run))
+    lines = {bug.kind: Line(f"nndoctor, planted {bug.kind} in {bug.block}") for bug in bugs}
+    timed += [(lines[bug.kind], lambda bug=bug: check(X, Y, params, net, bug)) for bug in bugs]
+    for _, fn in timed:
+        fn()  # warm-up: lazy imports, first-call set-up
+    unit_runs = []
+    for _ in range(rounds):  # interleaved: the unit, then every line, in every round
+        unit = median_time(lambda: grad_fn(params), 3)
+        unit_runs.append(unit)
+        for line, fn in timed:
+            line.times.append(per_call(fn)[0] / unit)
+    result = check(X, Y, params, net, None)
     clean.evaluations = f"{result.evaluations} (+{result.gradient_calls} grad)"
     clean.right, clean.note = judged(result, None)
     user_peak = peak_memory(lambda: grad_fn(params)) / param_bytes  # what one forward+backward itself takes
     clean.memory = peak_memory(lambda: check(X, Y, params, net, None)) / param_bytes
-    lines = [clean]
     if torch_run is not None:
         # no memory figure: tracemalloc does not see torch's own allocator
         torch_line.note = "pass/fail only, for torch's own autograd (memory: not seen by tracemalloc)"
     else:
         torch_line.note = "not measured: torch is not installed (pip install torch==2.13.0)"
-    lines.append(torch_line)
-    for bug in planted(net, params, X, Y):
-        if bug.kind not in kinds:
-            continue
-        line = Line(f"nndoctor, planted {bug.kind} in {bug.block}")
-        for _ in range(rounds):
-            start = CLOCK()
-            result = check(X, Y, params, net, bug)
-            line.times.append(CLOCK() - start)
+    for bug in bugs:
+        line = lines[bug.kind]
+        result = check(X, Y, params, net, bug)
         line.evaluations = f"{result.evaluations} (+{result.gradient_calls} grad)"
         line.right, line.note = judged(result, bug)
         line.memory = peak_memory(lambda bug=bug: check(X, Y, params, net, bug)) / param_bytes
-        lines.append(line)
     out = [f"\n== {net.name}: {net.dims}, m = {net.m}, {n_params:,} parameters ({param_bytes / 1e6:.1f} MB), data: {source}",
-           f"   one forward+backward = {unit * 1e3:.2f} ms (median of {len(unit_runs)} rounds x 3); its own peak "
-           f"memory = {user_peak:.2f} x the parameters"]
-    out += table(lines, unit, net.name.startswith(("cat", "1e", "L")), user_peak)
+           f"   one forward+backward = {statistics.median(unit_runs) * 1e3:.2f} ms (median of {len(unit_runs)} rounds x 3 "
+           f"samples of >= {SAMPLE * 1e3:.0f} ms); its own peak memory = {user_peak:.2f} x the parameters"]
+    out += table([clean, torch_line, *lines.values()], net.name.startswith(("cat", "1e", "L")), user_peak)
     return out
 
 
-def table(lines: list[Line], unit: float, targets: bool, user_peak: float) -> list[str]:
+def table(lines: list[Line], targets: bool, user_peak: float) -> list[str]:
     """Peak memory is given whole, then beyond what one forward+backward of the user's code takes
     by itself (its gradients, activations, temporaries): the part the check adds."""
     rows = [("check", "x fwd+bwd", "cost evals", "peak mem / params (beyond fwd+bwd)", "result")]
@@ -349,7 +360,7 @@ def table(lines: list[Line], unit: float, targets: bool, user_peak: float) -> li
         if not line.times:
             rows.append((line.label, "-", "-", "-", line.note))
             continue
-        ratio = statistics.median(line.times) / unit
+        ratio = statistics.median(line.times)
         target = TARGET_CLEAN if "correct" in line.label else TARGET_FAILURE
         mark = "" if "torch" in line.label or not targets else ("" if ratio <= target else "  (over target)")
         verdict = "" if line.right is None else ("OK: " if line.right else "WRONG: ")

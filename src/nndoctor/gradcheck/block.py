@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nndoctor.gradcheck.joint import ruled_out, steady
-from nndoctor.gradcheck.numeric import Probe, probe, threshold
+from nndoctor.gradcheck.numeric import SIGNIFICANCE, Line, Probe, look, probe, threshold
 from nndoctor.gradcheck.point import Point
 
 MAX_ATTEMPTS = 6  # directions and steps tried per block
@@ -33,6 +33,14 @@ class Planned:
     sign: float
     step: float
     analytic: float | None = None
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a combined measurement says block b carries along one direction, with its bound."""
+
+    discrepancy: float
+    bound: float
 
 
 @dataclass
@@ -65,13 +73,14 @@ class BlockResult:
 
 
 def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: bool = True,
-                expected: dict[int, float] | None = None) -> BlockResult:
+                expected: dict[int, Expected] | None = None) -> BlockResult:
     """Measure block b along ``plan``, then along fresh directions (``more``) until it is decided.
 
     ``wanted``: the relative error (in reference norms) a pass must rule out. ``expected``: per
     direction, the discrepancy the combined measurement says this block carries (a disagreement
     confirmed steady there): a disagreement of the block alone that matches it needs no steadiness
-    check of its own.
+    check of its own, and when that measurement was clean, a look that matches it is measurement
+    enough (`_confirmed_look`).
     """
     before = point.ev.evaluations
     result = BlockResult("inconclusive")
@@ -90,10 +99,13 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
         u = point.directions.block(planned.k, b)
         analytic = planned.analytic if planned.analytic is not None else point.projection_of(b, u)
         line = point.block_line(b, u, planned.sign, analytic)
-        pr = probe(line, planned.step, point.precision.eps)
+        known = (expected or {}).get(planned.k)
+        pr = _confirmed_look(line, planned.step, point.precision.eps, known) if known is not None else None
+        if pr is None:
+            pr = probe(line, planned.step, point.precision.eps)  # reuses the look's two evaluations
         scale = point.ref[b]
         outcome = pr.verdict(scale, point.precision.tol)
-        if outcome == "mismatch" and not steady_confirmed and _carries(pr, (expected or {}).get(planned.k)):
+        if outcome == "mismatch" and not steady_confirmed and _carries(pr, known):
             steady_confirmed = True  # it is the combined disagreement, already confirmed steady
         if outcome == "mismatch" and not steady_confirmed:
             if steady(line, pr, point.precision.eps, classic):
@@ -132,11 +144,27 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
     return result
 
 
-def _carries(pr: Probe, expected: float | None) -> bool:
+def _carries(pr: Probe, expected: Expected | None) -> bool:
     """The block's own discrepancy is the combined one's (to its bound plus 10 %)."""
     if expected is None:
         return False
-    return abs(pr.discrepancy - expected) <= 4.0 * pr.bound + 0.1 * abs(expected)
+    return abs(pr.discrepancy - expected.discrepancy) <= 4.0 * pr.bound + 0.1 * abs(expected.discrepancy)
+
+
+def _confirmed_look(line: Line, t: float, eps: float, expected: Expected) -> Probe | None:
+    """A look (2 evaluations) standing in for a probe (4), or None.
+
+    The combined probe that found the disagreement bounded its kinks and truncation; when that
+    bound is within the look's own round-off and the look gives the same discrepancy, the look has
+    crossed no kink either (a kink would move it off by its jump), and the two measurements
+    together bound it: its round-off, the combined bound and the gap between them."""
+    seen = look(line, t, eps)
+    if not seen.finite or expected.bound > SIGNIFICANCE * seen.noise:
+        return None
+    gap = abs(seen.discrepancy - expected.discrepancy)
+    if gap > SIGNIFICANCE * seen.noise + expected.bound:
+        return None
+    return Probe(seen.analytic, seen.numeric, seen.noise + expected.bound + gap, t, 0.0, expected.bound + gap, seen.noise)
 
 
 def _vouched(point: Point, b: int, result: BlockResult) -> float:
@@ -144,4 +172,4 @@ def _vouched(point: Point, b: int, result: BlockResult) -> float:
     return ruled_out([threshold(m.probe.bound, scale, point.precision.tol) / scale for m in result.matches])
 
 
-__all__ = ["BlockResult", "Measurement", "Planned", "check_block"]
+__all__ = ["BlockResult", "Expected", "Measurement", "Planned", "check_block"]

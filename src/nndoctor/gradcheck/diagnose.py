@@ -62,12 +62,13 @@ def diagnose(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], 
     found = Found(diag, directional={"analytic": first.analytic, "numeric": first.numeric, "error_bound": first.bound})
     t_entry = point.eps_step if point.eps_step is not None else point.caps[b]
     if diag.predicts and not diag.numeric_is_zero:
+        factor = diag.kind in ("scale", "sign")
         entries, agree = confirm_predicted(point, b, g, predicted(diag, g, theta, shape), shape, t_entry, k,
-                                           point.precision.tol.passes_below)
+                                           point.precision.tol.passes_below, central_first=factor)
         if not agree:  # the entries contradict the hypothesis: say less, not something wrong
             diag.kind, diag.factor, diag.coefficient, diag.predicts = "other", None, None, False
-        elif diag.kind in ("scale", "sign") and entries:
-            _refine_factor(diag, entries)
+        elif factor and entries:
+            _refine_factor(diag, entries[:1])  # the one measured by a central difference
         found.worst = entries
     else:
         found.worst = bisect(point, b, g, shape, result.step or t_entry, t_entry, k)
@@ -82,9 +83,9 @@ def diagnose(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], 
 
 
 def _refine_factor(diag: Diagnosis, entries: list[WorstEntry]) -> None:
-    """A wrong factor, fitted again on the verified entries: each is measured at a step of its own,
-    with the largest values of the block, so the fit is sharper than the random directions' (on a
-    noisy cost those give the factor to a few parts in a thousand only)."""
+    """A wrong factor, fitted again on verified entries: each is measured at a step of its own, with
+    the largest values of the block, so the fit is sharper than the random directions' (on a noisy
+    cost those give the factor to a few parts in a thousand only)."""
     numeric = np.array([w.numeric for w in entries])
     analytic = np.array([w.analytic for w in entries])
     if not np.any(numeric):

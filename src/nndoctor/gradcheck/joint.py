@@ -17,10 +17,10 @@ not pass is measured fully (2 more, for the error bound) before anything is conc
 - one that changes with the step, or a bound dominated by a kink, comes from ReLU kinks crossed
   by the steps: the direction is tried again with the blocks' signs redrawn (the kinks a direction
   crosses move with it; round-off does not), at a step halved once;
-- the first measurement that is not clean also checks that the cost is the same at the same point
-  (a random cost that was not replayed) and measures the cost's round-off, which raises the
-  tolerance when the cost is noisier than its dtype (computed in float32 inside, log(1 - A) with A
-  near 1).
+- the first measurement that is neither clean nor a steady disagreement also checks that the
+  cost is the same at the same point (a random cost that was not replayed) and measures the
+  cost's round-off, which raises the tolerance when the cost is noisier than its dtype (computed
+  in float32 inside, log(1 - A) with A near 1).
 """
 
 from __future__ import annotations
@@ -171,13 +171,17 @@ class Joint:
                 # take shares from, not a doubt to settle (a kink in it only sends the search on)
                 return _decided(d, "mismatch", seen.discrepancy, seen.noise)
             pr = probe(line, step, p.precision.eps)
-            if not self.inspected:
+            outcome = pr.verdict(1.0, p.precision.tol)
+            real = outcome == "mismatch" and (self.confirmed or self._steady(line, pr))
+            if not self.inspected and (not real or quantized(line)):
+                # a disagreement steady over three steps is neither float64 round-off nor an
+                # unreplayed random cost (both move with the step), unless the cost moves in coarse
+                # steps: flat over the small steps, it stays off by the whole slope at each of them
                 self.inspected = True
                 if self._inspect(line, pr):  # the cost is noisier than assumed: start again in its units
                     step, attempts = p.first_step, 0
                     continue
-            outcome = pr.verdict(1.0, p.precision.tol)
-            if outcome == "mismatch" and (self.confirmed or self._steady(line, pr)):
+            if real:
                 # one direction's disagreement seen to hold at other steps: the gradient is wrong
                 # somewhere, and the next directions' disagreements are measurements, not doubts
                 d.confirmed = not self.confirmed
@@ -187,11 +191,13 @@ class Joint:
                 self.step = step
                 return _decided(d, "match", pr.discrepancy, pr.bound, pr)
             reason = "non-finite" if not pr.finite else ("kink" if outcome == "mismatch" else pr.dominant_error)
-            # the kinks a direction crosses move with it; round-off does not
-            signs = {b: float(s) for b, s in zip(blocks, p.rng.choice([-1.0, 1.0], size=len(blocks)))}
+            signs = self._redrawn(blocks)  # the kinks a direction crosses move with it; round-off does not
             if reason != "roundoff" and step / 2.0 >= SMALLEST_STEP * p.first_step:
                 step /= 2.0
         return Direction(k, signs, step, "undecided", reason=reason, attempts=tries)
+
+    def _redrawn(self, blocks: list[int]) -> dict[int, float]:
+        return {b: float(s) for b, s in zip(blocks, self.point.rng.choice([-1.0, 1.0], size=len(blocks)))}
 
     def _steady(self, line: Line, pr: Probe) -> bool:
         return steady(line, pr, self.point.precision.eps, self.point.natural)
@@ -228,7 +234,8 @@ def steady(line: Line, pr: Probe, eps: float, classic: float) -> bool:
     """Is a disagreement real? It must be the same at an 8 times smaller step (2 if at 8 it would
     drown in round-off; none if at 2 already), and at a larger one,
     the classic step eps^(1/3) of the parameters or 8 times the step, within that measurement's
-    own bound (2 + 4 evaluations, for a disagreement about to be believed).
+    own bound (2 + 2 evaluations, 2 more when the look at the larger step disagrees, for a
+    disagreement about to be believed).
 
     A wrong gradient gives the same discrepancy at any step. Noise and kinks crowded near 0 give
     one that moves with the step, and a smaller step shows it. A term that loses precision (log(1 -
@@ -250,8 +257,22 @@ def steady(line: Line, pr: Probe, eps: float, classic: float) -> bool:
         return False  # closer, it is no disagreement of its own: the probe's was a kink it crossed
     if _kink_at_zero(line, pr.step, small.step, small.noise):
         return False
-    wide = probe(line, max(classic, STEADY_SHRINK * pr.step), eps)
+    far = max(classic, STEADY_SHRINK * pr.step)
+    glimpse = look(line, far, eps)  # a look first: agreeing within its round-off, it confirms as a probe would
+    if glimpse.finite and _agree(pr.discrepancy, pr.bound, glimpse.discrepancy, SIGNIFICANCE * glimpse.noise):
+        return True
+    wide = probe(line, far, eps)
     return not wide.finite or _agree(pr.discrepancy, pr.bound, wide.discrepancy, wide.bound)
+
+
+def quantized(line: Line) -> bool:
+    """Does the cost move in steps coarser than float64's along the line: the same value at two
+    different steps (a flat stretch), or every value a float32 number? A smooth float64 cost
+    does neither but by a chance of about 2**-29 per value."""
+    values = np.fromiter(line.values.values(), dtype=np.float64)
+    if np.unique(values).size < values.size:
+        return True
+    return bool(np.all(np.isfinite(values)) and np.array_equal(values.astype(np.float32).astype(np.float64), values))
 
 
 def _kink_at_zero(line: Line, t: float, closer: float, noise: float) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nndoctor.gradcheck.block import BlockResult, Planned, check_block
+from nndoctor.gradcheck.block import BlockResult, Expected, Planned, check_block
 from nndoctor.gradcheck.diagnose import Found, diagnose
 from nndoctor.gradcheck.joint import (
     MAX_DIRECTIONS,
@@ -170,7 +170,7 @@ def _check(point: Point, blocks: list[int], decided: list[Direction], results: d
     for b in blocks:
         plan = [Planned(d.k, d.signs[b], point.block_step(b, d.step)) for d in decided if b in d.signs]
         # a single carrier of a confirmed combined disagreement carries all of it: w_b d_b = D
-        expected = ({d.k: d.signs[b] * d.discrepancy / point.w[b] * d.signs[b] for d in decided
+        expected = ({d.k: Expected(d.discrepancy / point.w[b], d.bound / point.w[b]) for d in decided
                      if d.confirmed and b in d.signs} if len(blocks) == 1 else None)
         results[b] = check_block(point, b, plan, wanted, expected=expected)
 
