@@ -106,6 +106,59 @@ def test_single_wrong_entry_is_localized_exactly():
 
 
 @pytest.mark.planted("gradient-mismatch")
+def test_one_wrong_entry_among_100000_is_zoomed_in_on(monkeypatch):
+    """A ramp along the bisection's sign vector says where a lone wrong entry sits: a few range
+    measurements instead of the 17 halvings of 100,000 entries."""
+    from nndoctor.gradcheck import localize
+
+    ranges = []
+    measure = localize._range_discrepancy
+    monkeypatch.setattr(localize, "_range_discrepancy", lambda *a, **k: ranges.append(1) or measure(*a, **k))
+    X, Y, p = nets.problem([2000, 50, 1], 30, seed=1)
+    result = check_gradients(*nets.functions(X, Y, bug=("entry", 1, 54321)), p, seed=0)
+    assert set(flagged(result)) == {"W1"} and result["W1"].kind == "other"
+    assert result["W1"].worst_entries[0].index == np.unravel_index(54321, (50, 2000))
+    assert len(ranges) <= 7
+
+
+@pytest.mark.planted("gradient-mismatch")
+def test_two_wrong_entries_fall_back_to_bisection_and_the_larger_is_found(monkeypatch):
+    from nndoctor.gradcheck import localize
+
+    ranges = []
+    measure = localize._range_discrepancy
+    monkeypatch.setattr(localize, "_range_discrepancy", lambda *a, **k: ranges.append(1) or measure(*a, **k))
+    X, Y, p = nets.problem([2000, 50, 1], 30, seed=1)
+    cost_fn, grad_fn = nets.functions(X, Y, bug=("entry", 1, 54321))
+
+    def two_wrong(params):
+        grads = grad_fn(params)
+        dW1 = grads["dW1"].copy()
+        dW1.flat[777] += 0.3 * (abs(dW1.flat[777]) + 1e-2)
+        return {**grads, "dW1": dW1}
+
+    result = check_gradients(cost_fn, two_wrong, p, seed=0)
+    assert set(flagged(result)) == {"W1"}
+    assert result["W1"].worst_entries[0].index == np.unravel_index(54321, (50, 2000))
+    assert len(ranges) > 16  # the zoom saw more than one entry and handed over to the halvings
+
+
+def test_a_cost_moving_in_coarse_steps_is_seen_along_a_line():
+    from nndoctor.gradcheck.joint import quantized
+    from nndoctor.gradcheck.numeric import Line
+
+    smooth = Line(lambda s: 0.6931471805599453 + 0.37 * s + 0.01 * s * s, 0.37, 0.6931471805599453)
+    flat = Line(lambda s: 0.6931471805599453, 0.37, 0.6931471805599453)
+    narrow = Line(lambda s: float(np.float32(0.6931472 + 0.37 * s)), 0.37, float(np.float32(0.6931472)))
+    for line in (smooth, flat, narrow):
+        for t in (1e-7, -1e-7, 2e-7, -2e-7):
+            line.at(t)
+    assert not quantized(smooth)
+    assert quantized(flat)  # the same value at different steps
+    assert quantized(narrow)  # every value a float32 number
+
+
+@pytest.mark.planted("gradient-mismatch")
 def test_flat_bias_gradient_is_a_shape_finding():
     result = run(bug=("flat-db", 1))
     b1 = result["b1"]
@@ -325,6 +378,18 @@ def test_evaluations_do_not_grow_with_parameter_count():
     assert deep.ok and len(deep.parameters) == 26
     for result in (small, large, deep):
         assert 1 + 2 <= result.evaluations <= 1 + 2 * 2 and result.gradient_calls == 1
+
+
+@pytest.mark.parametrize("bug", [("scale", 2, 2.0), ("sign", 1), ("entry", 1, 3)])
+def test_a_wrong_block_is_localized_and_named_in_few_evaluations(bug):
+    """The cost of a failure: the joint test, its confirmation, the search, the block alone, the
+    kind and the worst entries, about 25 evaluations whatever the seed (it was 34-52 before the
+    confirmations were made cheaper, docs/gradient-check.md)."""
+    X, Y, p = nets.problem([40, 30, 4, 1], 20, seed=1)
+    for seed in range(4):
+        result = check_gradients(*nets.functions(X, Y, bug=bug), p, seed=seed)
+        assert result.verdict == "fail" and len(flagged(result)) == 1
+        assert result.evaluations <= 30 and result.gradient_calls <= 2
 
 
 # --- bad input -------------------------------------------------------------------------------

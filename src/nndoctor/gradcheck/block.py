@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from nndoctor.gradcheck.directions import dot, dot_transposed
 from nndoctor.gradcheck.joint import ruled_out, steady
 from nndoctor.gradcheck.numeric import SIGNIFICANCE, Line, Probe, look, probe, threshold
 from nndoctor.gradcheck.point import Point
@@ -49,6 +52,10 @@ class Measurement:
     sign: float
     probe: Probe
     verdict: str
+    # a disagreement's direction projected on theta and on g_a.T (a square matrix), taken while the
+    # direction is at hand for classify.py, which would otherwise draw it again
+    theta: float | None = None
+    transposed: float | None = None
 
 
 @dataclass
@@ -125,7 +132,10 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
                 else:
                     last_step = planned.step * 0.25
             continue
-        result.measurements.append(Measurement(planned.k, planned.sign, pr, outcome))
+        measurement = Measurement(planned.k, planned.sign, pr, outcome)
+        if outcome == "mismatch":
+            _project(point, b, u, measurement)
+        result.measurements.append(measurement)
         if outcome == "mismatch" and len(result.mismatches) >= 2:
             break
         if outcome == "match" and result.mismatches:
@@ -142,6 +152,15 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
         if result.status == "inconclusive" and not result.reason:
             result.reason = result.matches[-1].probe.dominant_error
     return result
+
+
+def _project(point: Point, b: int, u: np.ndarray, m: Measurement) -> None:
+    """<theta, v> and, for a square matrix, <g_a.T, v>, v the signed direction (u, turned in place
+    by block_line)."""
+    m.theta = dot(point.ev.bases[b], u)
+    shape = tuple(point.ev.shapes[b])
+    if len(shape) == 2 and shape[0] == shape[1] > 1 and b in point.grads:
+        m.transposed = dot_transposed(point.grads[b], shape, u)
 
 
 def _carries(pr: Probe, expected: Expected | None) -> bool:

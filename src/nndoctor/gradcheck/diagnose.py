@@ -47,8 +47,11 @@ def name(point: Point, b: int, result: BlockResult, shape: tuple[int, ...]) -> D
     if len(result.mismatches) >= 2:
         measured = []
         for m in result.mismatches:
-            u = point.directions.block(m.k, b)
-            measured.append(Measured(m.probe, m.sign * dot(theta, u), m.sign * dot_transposed(g, shape, u) if square else None))
+            if m.theta is None or (square and m.transposed is None):
+                u = point.directions.block(m.k, b)  # not projected when measured: drawn again
+                m.theta = m.sign * dot(theta, u)
+                m.transposed = m.sign * dot_transposed(g, shape, u) if square else None
+            measured.append(Measured(m.probe, m.theta, m.transposed if square else None))
         return classify(norms, measured)
     return Diagnosis("other", estimated_error([m.probe for m in result.measurements], norm_g))
 
