@@ -65,13 +65,15 @@ def diagnose(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], 
     found = Found(diag, directional={"analytic": first.analytic, "numeric": first.numeric, "error_bound": first.bound})
     t_entry = point.eps_step if point.eps_step is not None else point.caps[b]
     if diag.predicts and not diag.numeric_is_zero:
-        factor = diag.kind in ("scale", "sign")
+        fitted = diag.kind in ("scale", "sign", "missing-term")  # a number to state: fit it on the entries too
         entries, agree = confirm_predicted(point, b, g, predicted(diag, g, theta, shape), shape, t_entry, k,
-                                           point.precision.tol.passes_below, central_first=factor)
+                                           point.precision.tol.passes_below, central_first=fitted)
         if not agree:  # the entries contradict the hypothesis: say less, not something wrong
             diag.kind, diag.factor, diag.coefficient, diag.predicts = "other", None, None, False
-        elif factor and entries:
+        elif diag.kind in ("scale", "sign") and entries:
             _refine_factor(diag, entries[:1])  # the one measured by a central difference
+        elif diag.kind == "missing-term" and entries:
+            _refine_coefficient(diag, entries[0], theta, shape)
         found.worst = entries
     else:
         found.worst = bisect(point, b, g, shape, result.step or t_entry, t_entry, k)
@@ -97,6 +99,17 @@ def _refine_factor(diag: Diagnosis, entries: list[WorstEntry]) -> None:
     diag.factor = c
     diag.kind = "sign" if abs(c + 1.0) <= 10 * AGREEMENT else "scale"
     diag.relative_error = abs(c - 1.0) / (abs(c) + 1.0)
+
+
+def _refine_coefficient(diag: Diagnosis, entry: WorstEntry, theta: np.ndarray, shape: tuple[int, ...]) -> None:
+    """A missing term's coefficient, fitted again on the entry with the largest predicted error
+    (the largest |theta|), measured by a central difference: numeric - analytic = lam * theta there.
+    The random directions give it to about 1e-4 only, where the measurement is a look matched to
+    the combined probe rather than a probe of its own."""
+    value = float(theta[np.ravel_multi_index(entry.index, shape)] if shape else theta[0])
+    if value == 0.0:
+        return
+    diag.coefficient = (entry.numeric - entry.analytic) / value
 
 
 def estimated_error(probes: list[Probe], norm_ga: float) -> float:

@@ -191,13 +191,11 @@ class Joint:
                 self.step = step
                 return _decided(d, "match", pr.discrepancy, pr.bound, pr)
             reason = "non-finite" if not pr.finite else ("kink" if outcome == "mismatch" else pr.dominant_error)
-            signs = self._redrawn(blocks)  # the kinks a direction crosses move with it; round-off does not
+            # the kinks a direction crosses move with it; round-off does not
+            signs = {b: float(s) for b, s in zip(blocks, p.rng.choice([-1.0, 1.0], size=len(blocks)))}
             if reason != "roundoff" and step / 2.0 >= SMALLEST_STEP * p.first_step:
                 step /= 2.0
         return Direction(k, signs, step, "undecided", reason=reason, attempts=tries)
-
-    def _redrawn(self, blocks: list[int]) -> dict[int, float]:
-        return {b: float(s) for b, s in zip(blocks, self.point.rng.choice([-1.0, 1.0], size=len(blocks)))}
 
     def _steady(self, line: Line, pr: Probe) -> bool:
         return steady(line, pr, self.point.precision.eps, self.point.natural)
