@@ -296,6 +296,26 @@ def test_dropout_network_is_checked_with_replayed_masks():
     assert set(flagged(result)) == {"W2"} and result["W2"].kind == "scale"
 
 
+@pytest.mark.planted("stochastic-cost")
+@pytest.mark.parametrize("cached_normal", [False, True])
+def test_draws_from_numpys_global_state_are_seen_even_from_a_cached_normal(cached_normal):
+    """Whether numpy's global state moved is read from its MT19937 words in place; a normal cached
+    by an earlier randn() is drawn without moving them, and that draw is seen too."""
+    X, Y, p = nets.problem(DIMS, 30, seed=1)
+    cost_fn, grad_fn = nets.functions(X, Y)
+    np.random.seed(5)
+    if cached_normal:
+        np.random.randn()  # leaves the second normal of the pair cached
+    state = np.random.get_state()
+    noisy = check_gradients(lambda q: cost_fn(q) + 1e-3 * np.random.randn(), grad_fn, p, seed=0)
+    assert noisy.stochastic and [f.rule for f in noisy.findings] == ["stochastic-cost"]
+    assert noisy.ok and noisy.findings[0].evidence["replayed"] is True  # seen at once, so replayed
+    quiet = check_gradients(cost_fn, grad_fn, p, seed=0)
+    assert not quiet.stochastic and quiet.ok
+    after = np.random.get_state()
+    assert np.array_equal(after[1], state[1]) and after[2:] == state[2:]
+
+
 @pytest.mark.planted("stochastic-cost", "gradient-mismatch")
 def test_a_generator_the_cost_keeps_is_replayed_and_left_as_it_was():
     """Dropout masks drawn from a generator the functions keep (a closure, self.rng) are replayed at

@@ -10,6 +10,7 @@ from costs nothing per call.
 
 from __future__ import annotations
 
+import ctypes
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,17 +26,65 @@ class _Source:
     put: Callable[[Any], None]
     saved: Any = None
 
+    def snapshot(self) -> None:
+        self.saved = self.get()
+
     def advanced(self) -> bool:
         return not _same(self.get(), self.saved)
 
     def rewind(self) -> None:
         self.put(self.saved)
 
+    def restore(self) -> None:
+        self.rewind()
+
+
+class _NumpyGlobal(_Source):
+    """numpy's global state, whose get_state() and set_state() take about 0.1 ms each (a large
+    share of a check of a small network, which asks several times). Whether it moved is read from
+    the MT19937 words and position in place (their address is numpy's public ctypes interface):
+    a few microseconds. Only a cached normal (has_gauss) can be drawn without moving them, so
+    with one cached the full state is compared, as before."""
+
+    def __init__(self) -> None:
+        super().__init__("numpy's global random state", np.random.get_state, np.random.set_state)
+        self._words = _mt19937_words()
+        self._saved_words: np.ndarray | None = None
+
+    def snapshot(self) -> None:
+        super().snapshot()
+        self._saved_words = None if self._words is None else self._words.copy()
+
+    def advanced(self) -> bool:
+        if self._words is None or self._saved_words is None or self.saved[3]:
+            return super().advanced()
+        return not np.array_equal(self._words, self._saved_words)
+
+    def restore(self) -> None:
+        if self.advanced():
+            self.rewind()
+
+
+def _mt19937_words() -> np.ndarray | None:
+    """A view of the global MT19937's 624 words and position, or None where it cannot be had."""
+    try:
+        bits = np.random.mtrand._rand._bit_generator
+        if type(bits) is not np.random.MT19937:
+            return None
+        size = 625 * 4  # uint32 key[624]; int pos (numpy's mt19937_state)
+        view = np.frombuffer((ctypes.c_char * size).from_address(bits.ctypes.state_address), dtype=np.uint32)
+        state = np.random.get_state()
+        if not (np.array_equal(view[:624], state[1]) and int(view[624]) == state[2]):
+            return None  # not the layout expected: the slow way
+        return view
+    except Exception:  # noqa: BLE001 - any surprise here only means the slow way
+        return None
+
 
 class RandomState:
     def __init__(self, generators: list[Any]) -> None:
         self.sources = [
-            _Source("numpy's global random state", np.random.get_state, np.random.set_state),
+            _NumpyGlobal(),
             _Source("the random module", random.getstate, random.setstate),
         ]
         for gen in generators:
@@ -43,7 +92,7 @@ class RandomState:
             if source is not None:
                 self.sources.append(source)
         for source in self.sources:
-            source.saved = source.get()
+            source.snapshot()
         self.drawn: list[_Source] = []  # sources the user's functions were seen to draw from
         self.replaying = True
 
@@ -64,7 +113,7 @@ class RandomState:
 
     def restore(self) -> None:
         for source in self.sources:
-            source.rewind()
+            source.restore()
 
 
 def _source_of(gen: Any) -> _Source | None:
