@@ -53,7 +53,10 @@ class _NumpyGlobal(_Source):
 
     def snapshot(self) -> None:
         super().snapshot()
-        self._saved_words = None if self._words is None else self._words.copy()
+        words = self._words
+        if words is not None and not (np.array_equal(words[:624], self.saved[1]) and int(words[624]) == self.saved[2]):
+            words = self._words = None  # not the layout expected: the slow way
+        self._saved_words = None if words is None else words.copy()
 
     def advanced(self) -> bool:
         if self._words is None or self._saved_words is None or self.saved[3]:
@@ -66,17 +69,14 @@ class _NumpyGlobal(_Source):
 
 
 def _mt19937_words() -> np.ndarray | None:
-    """A view of the global MT19937's 624 words and position, or None where it cannot be had."""
+    """A view of the global MT19937's 624 words and position, or None where it cannot be had
+    (checked against get_state() at the snapshot)."""
     try:
         bits = np.random.mtrand._rand._bit_generator
         if type(bits) is not np.random.MT19937:
             return None
         size = 625 * 4  # uint32 key[624]; int pos (numpy's mt19937_state)
-        view = np.frombuffer((ctypes.c_char * size).from_address(bits.ctypes.state_address), dtype=np.uint32)
-        state = np.random.get_state()
-        if not (np.array_equal(view[:624], state[1]) and int(view[624]) == state[2]):
-            return None  # not the layout expected: the slow way
-        return view
+        return np.frombuffer((ctypes.c_char * size).from_address(bits.ctypes.state_address), dtype=np.uint32)
     except Exception:  # noqa: BLE001 - any surprise here only means the slow way
         return None
 
