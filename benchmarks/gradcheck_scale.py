@@ -14,8 +14,10 @@ zero biases, float64, examples as columns, written out here, not imported from t
 - 1e5, 1e6, 1e7: [n, h, h, 1] with about that many parameters, m = 64 standard normal examples;
 - L10, L20: 10 and 20 layers, [256, 64, ..., 64, 1], m = 64.
 
-Per network, in units of one forward+backward pass of the same network (the user's own grad_fn,
-warm, median of several), measured side by side in interleaved rounds on one BLAS thread:
+Per network, in units of one forward+backward pass of the same network as a training iteration
+runs it (forward, cost, backward; with the L2 term for the network that has one), warm, measured
+side by side in interleaved rounds on one BLAS thread, each line's ratio taken in every round
+against that round's unit, the median over rounds given:
 
 - nndoctor clean: ratio, cost evaluations (+ gradient calls), peak extra memory / parameter bytes;
 - torch.autograd.gradcheck(fast_mode=True) on the same cost written in torch, when torch is
@@ -150,6 +152,19 @@ def functions(X, Y, L, lambd=0.0, corrupt: Corruption | None = None):
         return corrupt(grads, params) if corrupt else grads
 
     return cost_fn, grad_fn
+
+
+def training_step(X, Y, L, lambd=0.0):
+    """One forward+backward as a training iteration runs it: the forward, the cost (with its L2
+    term when the network has one) and the backward. The unit of every ratio: for a network
+    with an L2 term, the cost's sum of squares over every weight is part of its step (at 1e7
+    parameters it costs about as much as a third of the forward)."""
+    def step(params):
+        AL, caches = forward(X, params, L)
+        cost(AL, Y, params, L, lambd)
+        return backward(AL, Y, caches, params, L, lambd)
+
+    return step
 
 
 def data(net: Net, seed: int = 2) -> tuple[np.ndarray, np.ndarray, str]:
@@ -311,24 +326,26 @@ def bench(net: Net, rounds: int, torch, kinds: tuple[str, ...]) -> list[str]:
     params = he_init(net.dims, 1)
     n_params = sum(v.size for v in params.values())
     param_bytes = sum(v.nbytes for v in params.values())
+    steps = {lambd: training_step(X, Y, net.layers, lambd) for lambd in (0.0, L2_LAMBDA)}
     _, grad_fn = functions(X, Y, net.layers)
     clean = Line("nndoctor, correct network")
     torch_line = Line("torch gradcheck(fast_mode=True)")
     torch_run = torch_gradcheck(torch, X, Y, params, net.layers) if torch is not None else None
     bugs = [bug for bug in planted(net, params, X, Y) if bug.kind in kinds]
-    timed: list[tuple[Line, Callable[[], object]]] = [(clean, lambda: check(X, Y, params, net, None))]
+    # (line, what it times, the lambda of its network: its unit is that network's training step)
+    timed: list[tuple[Line, Callable[[], object], float]] = [(clean, lambda: check(X, Y, params, net, None), 0.0)]
     if torch_run is not None:
-        timed.append((torch_line, torch_run))
+        timed.append((torch_line, torch_run, 0.0))
     lines = {bug.kind: Line(f"nndoctor, planted {bug.kind} in {bug.block}") for bug in bugs}
-    timed += [(lines[bug.kind], lambda bug=bug: check(X, Y, params, net, bug)) for bug in bugs]
-    for _, fn in timed:
+    timed += [(lines[bug.kind], lambda bug=bug: check(X, Y, params, net, bug), bug.lambd) for bug in bugs]
+    for _, fn, _ in timed:
         fn()  # warm-up: lazy imports, first-call set-up
     unit_runs = []
-    for _ in range(rounds):  # interleaved: the unit, then every line, in every round
-        unit = median_time(lambda: grad_fn(params), 3)
-        unit_runs.append(unit)
-        for line, fn in timed:
-            line.times.append(per_call(fn)[0] / unit)
+    for _ in range(rounds):  # interleaved: the units, then every line, in every round
+        units = {lambd: median_time(lambda step=step: step(params), 3) for lambd, step in steps.items()}
+        unit_runs.append(units[0.0])
+        for line, fn, lambd in timed:
+            line.times.append(per_call(fn)[0] / units[lambd])
     result = check(X, Y, params, net, None)
     clean.evaluations = f"{result.evaluations} (+{result.gradient_calls} grad)"
     clean.right, clean.note = judged(result, None)
@@ -346,7 +363,7 @@ def bench(net: Net, rounds: int, torch, kinds: tuple[str, ...]) -> list[str]:
         line.right, line.note = judged(result, bug)
         line.memory = peak_memory(lambda bug=bug: check(X, Y, params, net, bug)) / param_bytes
     out = [f"\n== {net.name}: {net.dims}, m = {net.m}, {n_params:,} parameters ({param_bytes / 1e6:.1f} MB), data: {source}",
-           f"   one forward+backward = {statistics.median(unit_runs) * 1e3:.2f} ms (median of {len(unit_runs)} rounds x 3 "
+           f"   one forward+backward (forward, cost, backward) = {statistics.median(unit_runs) * 1e3:.2f} ms (median of {len(unit_runs)} rounds x 3 "
            f"samples of >= {SAMPLE * 1e3:.0f} ms); its own peak memory = {user_peak:.2f} x the parameters"]
     out += table([clean, torch_line, *lines.values()], net.name.startswith(("cat", "1e", "L")), user_peak)
     return out

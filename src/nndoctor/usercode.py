@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import io
 import os
@@ -69,6 +70,21 @@ def assignment_line(func: Any, key: str) -> int | None:
     ``key`` (``dW2 = ...``, ``grads["dW2"] = ...``, ``"dW2": ...``), or None when it is not written
     out literally."""
     target = func if inspect.iscode(func) else getattr(inspect.unwrap(func), "__func__", func)
+    code = getattr(target, "__code__", target)
+    if inspect.iscode(code):
+        return _assignment_line_of_code(code, key)
+    return _assignment_line(target, key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _assignment_line_of_code(code: Any, key: str) -> int | None:
+    """`assignment_line` of a code object, once per code object and key: reading a function's
+    source tokenizes its module (about a millisecond), and a check that fails asks again and
+    again. A code object's lines are those it was compiled from, whatever the file holds later."""
+    return _assignment_line(code, key)
+
+
+def _assignment_line(target: Any, key: str) -> int | None:
     try:
         lines, start = inspect.getsourcelines(target)
     except (TypeError, OSError):
