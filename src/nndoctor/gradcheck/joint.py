@@ -173,10 +173,15 @@ class Joint:
             pr = probe(line, step, p.precision.eps)
             outcome = pr.verdict(1.0, p.precision.tol)
             real = outcome == "mismatch" and (self.confirmed or self._steady(line, pr))
-            if not self.inspected and (not real or quantized(line)):
-                # a disagreement steady over three steps is neither float64 round-off nor an
+            coarse = quantized(line)
+            if not self.inspected and (not real or coarse) and (wide or not self.confirmed or coarse):
+                # A disagreement steady over three steps is neither float64 round-off nor an
                 # unreplayed random cost (both move with the step), unless the cost moves in coarse
-                # steps: flat over the small steps, it stays off by the whole slope at each of them
+                # steps: flat over the small steps, it stays off by the whole slope at each of them.
+                # Once one is confirmed, measurements of some blocks only (the others' share,
+                # halves) are not inspected unless the cost moves in coarse steps: an undecided one
+                # is then most often a kink, which the next signs avoid, while the grid, where kinks
+                # are dense (a deep ReLU network), would read them as noise and widen every bound.
                 self.inspected = True
                 if self._inspect(line, pr):  # the cost is noisier than assumed: start again in its units
                     step, attempts = p.first_step, 0

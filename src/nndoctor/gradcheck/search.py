@@ -13,7 +13,7 @@ its own: nothing is concluded here, the per-block checks decide.
 from __future__ import annotations
 
 from nndoctor.gradcheck.joint import Direction, Joint
-from nndoctor.gradcheck.numeric import SIGNIFICANCE, glance
+from nndoctor.gradcheck.numeric import SIGNIFICANCE, glance, look
 
 MAX_LOOKS = 48  # past this many measurements, every block still in question is checked on its own
 
@@ -29,7 +29,8 @@ def carriers(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, 
     if d.probe is not None and d.probe.samples is not None:
         m2, m1, p1, p2 = d.probe.samples.costs
         # a forward difference is off by phi'' t / 2: the whole direction's second difference over 2t
-        # bounds it for any part of it (a part's curvature is a part of the whole's)
+        # is the typical size of that for its parts (not a bound: a part's curvature can exceed
+        # the whole's, whose cross terms may cancel; `_split` looks where that would mislead it)
         rough = d.probe.kink + d.probe.truncation + abs(p1 - 2.0 * d.probe.samples.cost0 + m1) / (2.0 * d.step)
     return _split(joint, d, blocks, discrepancy, noise, budget, rough)
 
@@ -41,10 +42,19 @@ def _split(joint: Joint, d: Direction, blocks: list[int], discrepancy: float, no
     budget[0] -= 1
     half = len(blocks) // 2
     left, right = blocks[:half], blocks[half:]
-    first = glance(joint.line(d, left), d.step, joint.point.precision.eps)
+    line = joint.line(d, left)
+    first = glance(line, d.step, joint.point.precision.eps)
     if not first.finite:
         return list(blocks)
     shares = ((left, first.discrepancy, first.noise), (right, discrepancy - first.discrepancy, noise + first.noise))
+    if all(_significant(joint, share, part_noise, rough) for _, share, part_noise in shares):
+        # both halves would be followed: the glance's truncation (the half's own curvature, which
+        # the whole direction's need not bound: its cross terms can cancel) may have split one
+        # disagreement in two. A look at the half (1 more evaluation) has none.
+        first = look(line, d.step, joint.point.precision.eps)
+        if not first.finite:
+            return list(blocks)
+        shares = ((left, first.discrepancy, first.noise), (right, discrepancy - first.discrepancy, noise + first.noise))
     found: list[int] = []
     for part, share, part_noise in shares:
         if _significant(joint, share, part_noise, rough):
