@@ -205,8 +205,6 @@ def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direct
     if len(blocks) == 1:
         _check(point, blocks, decided, results, fetch)
         return {}
-    if any(b not in point.grads for b in blocks):
-        fetch(blocks)  # one call for every block the halving may check alone
     passed = dict(passed or {})
     measured: list[Direction] = []
     for k in range(1, directions_needed(point.precision.tol) + 1):
@@ -235,6 +233,8 @@ def _certify(point: Point, joint: Joint, blocks: list[int], decided: list[Direct
         point.ev.release_work()
         _check(point, found, decided, results, fetch)
         return _certify(point, joint, [b for b in blocks if b not in found], decided, results, fetch, passed)
+    if any(b not in point.grads for b in blocks):
+        fetch(blocks)  # one call for every block the halving may check alone
     half = len(blocks) // 2
     return {**_certify(point, joint, blocks[:half], decided, results, fetch, passed),
             **_certify(point, joint, blocks[half:], decided, results, fetch, passed)}
