@@ -96,7 +96,9 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
     for _ in range(SEARCH_ROUNDS if vouched_by is None else 0):
         if not rest or not decided:
             break
-        shares = [_share(point, joint, d, results, rest) for d in decided]
+        # a direction whose combined probe was dominated by kinks has the rest's parts cross them
+        # too at its step: it comes last, when another direction may have found a step that passes
+        shares = [_share(point, joint, d, results, rest) for d in sorted(decided, key=_kinked)]
         pointing = next(((d, sh) for d, sh in shares if sh[2] == "mismatch"), None)
         if pointing is None:
             matched = [(d, sh) for d, sh in shares if sh[2] == "match"]
@@ -256,6 +258,10 @@ def _share(point: Point, joint: Joint, d: Direction, results: dict[int, BlockRes
     joint.release()
     outcome = "inconclusive" if own.outcome == "undecided" else own.outcome
     return own, (own.discrepancy, own.bound, outcome)
+
+
+def _kinked(d: Direction) -> bool:
+    return d.probe is not None and d.probe.dominant_error == "kink"
 
 
 def _unsettled(blocks: list[int], results: dict[int, BlockResult]) -> list[int]:
