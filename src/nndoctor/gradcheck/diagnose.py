@@ -71,7 +71,7 @@ def diagnose(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], 
         if not agree:  # the entries contradict the hypothesis: say less, not something wrong
             diag.kind, diag.factor, diag.coefficient, diag.predicts = "other", None, None, False
         elif diag.kind in ("scale", "sign") and entries:
-            _refine_factor(diag, entries[:1])  # the one measured by a central difference
+            _refine_factor(diag, entries[:1])  # the largest, measured by a central difference
         elif diag.kind == "missing-term" and entries:
             _refine_coefficient(diag, entries[0], theta, shape)
         found.worst = entries
