@@ -72,15 +72,16 @@ def assignment_line(func: Any, key: str) -> int | None:
     target = func if inspect.iscode(func) else getattr(inspect.unwrap(func), "__func__", func)
     code = getattr(target, "__code__", target)
     if inspect.iscode(code):
-        return _assignment_line_of_code(code, key)
+        return _assignment_line_of_code(code.co_filename, code.co_firstlineno, code, key)
     return _assignment_line(target, key)
 
 
 @functools.lru_cache(maxsize=1024)
-def _assignment_line_of_code(code: Any, key: str) -> int | None:
+def _assignment_line_of_code(filename: str, first: int, code: Any, key: str) -> int | None:
     """`assignment_line` of a code object, once per code object and key: reading a function's
     source tokenizes its module (about a millisecond), and a check that fails asks again and
-    again. A code object's lines are those it was compiled from, whatever the file holds later."""
+    again. The file and first line are part of the key because code objects compiled from
+    different files compare equal when their bytecode does (two submissions of one exercise)."""
     return _assignment_line(code, key)
 
 

@@ -107,10 +107,10 @@ def check_block(point: Point, b: int, plan: list[Planned], wanted: float, more: 
         analytic = planned.analytic if planned.analytic is not None else point.projection_of(b, u)
         line = point.block_line(b, u, planned.sign, analytic)
         known = (expected or {}).get(planned.k)
-        pr = _confirmed_look(line, planned.step, point.precision.eps, known) if known is not None else None
-        if pr is None:
-            pr = probe(line, planned.step, point.precision.eps)  # reuses the look's two evaluations
         scale = point.ref[b]
+        pr = _confirmed_look(line, planned.step, point.precision.eps, known) if known is not None else None
+        if pr is None or pr.verdict(scale, point.precision.tol) != "mismatch":
+            pr = probe(line, planned.step, point.precision.eps)  # reuses the look's two evaluations
         outcome = pr.verdict(scale, point.precision.tol)
         if outcome == "mismatch" and not steady_confirmed and _carries(pr, known):
             steady_confirmed = True  # it is the combined disagreement, already confirmed steady
@@ -176,14 +176,17 @@ def _confirmed_look(line: Line, t: float, eps: float, expected: Expected) -> Pro
     The combined probe that found the disagreement bounded its kinks and truncation; when that
     bound is within the look's own round-off and the look gives the same discrepancy, the look has
     crossed no kink either (a kink would move it off by its jump), and the two measurements
-    together bound it: its round-off, the combined bound and the gap between them."""
+    together bound it: its round-off, the combined bound and the gap between them. Only a
+    disagreement stands in for the probe (the caller probes otherwise)."""
     seen = look(line, t, eps)
     if not seen.finite or expected.bound > SIGNIFICANCE * seen.noise:
         return None
     gap = abs(seen.discrepancy - expected.discrepancy)
     if gap > SIGNIFICANCE * seen.noise + expected.bound:
         return None
-    return Probe(seen.analytic, seen.numeric, seen.noise + expected.bound + gap, t, 0.0, expected.bound + gap, seen.noise)
+    # the combined bound and the gap are what the look may be off by beyond its round-off: a
+    # truncation-like allowance, not a kink seen (a kink would send the block to be measured off it)
+    return Probe(seen.analytic, seen.numeric, seen.noise + expected.bound + gap, t, expected.bound + gap, 0.0, seen.noise)
 
 
 def _vouched(point: Point, b: int, result: BlockResult) -> float:

@@ -66,14 +66,14 @@ def diagnose(point: Point, b: int, result: BlockResult, shape: tuple[int, ...], 
     t_entry = point.eps_step if point.eps_step is not None else point.caps[b]
     if diag.predicts and not diag.numeric_is_zero:
         fitted = diag.kind in ("scale", "sign", "missing-term")  # a number to state: fit it on the entries too
-        entries, agree = confirm_predicted(point, b, g, predicted(diag, g, theta, shape), shape, t_entry, k,
-                                           point.precision.tol.passes_below, central_first=fitted)
+        entries, agree, largest = confirm_predicted(point, b, g, predicted(diag, g, theta, shape), shape, t_entry,
+                                                    k, point.precision.tol.passes_below, central_first=fitted)
         if not agree:  # the entries contradict the hypothesis: say less, not something wrong
             diag.kind, diag.factor, diag.coefficient, diag.predicts = "other", None, None, False
-        elif diag.kind in ("scale", "sign") and entries:
-            _refine_factor(diag, entries[:1])  # the largest, measured by a central difference
-        elif diag.kind == "missing-term" and entries:
-            _refine_coefficient(diag, entries[0], theta, shape)
+        elif diag.kind in ("scale", "sign") and largest is not None:
+            _refine_factor(diag, [largest])  # the largest predicted error, measured by a central difference
+        elif diag.kind == "missing-term" and largest is not None:
+            _refine_coefficient(diag, largest, theta, shape)
         found.worst = entries
     else:
         found.worst = bisect(point, b, g, shape, result.step or t_entry, t_entry, k)

@@ -32,6 +32,8 @@ ENTRY_RTOL = 1e-3
 PREDICTION_RTOL = 0.05
 # Up to this many largest entries are picked by repeated argmax, more by a partition (`top`).
 FEW = 16
+# How far a float32 ramp value can be from (i + 1/2) / size, as a fraction of the range.
+RAMP_RESOLUTION = 2.0 ** -22
 # A zoomed-in range must carry the whole discrepancy but this fraction of it (`_zoom`).
 ZOOM_SHARE = 0.01
 
@@ -114,15 +116,16 @@ def top(values: Callable[[int, int], np.ndarray], n: int, k: int) -> list[int]:
 
 def confirm_predicted(point: Point, b: int, g: np.ndarray, error: Callable[[int, int], np.ndarray],
                       shape: tuple[int, ...], t: float, k: int, rtol: float, central_first: bool = False
-                      ) -> tuple[list[WorstEntry], bool]:
+                      ) -> tuple[list[WorstEntry], bool, WorstEntry | None]:
     """Check the k entries the hypothesis says are worst; second value: did they agree with it.
 
     Only entries that really disagree are returned (beyond the round-off and ``rtol``): a worst
     entry whose analytic and numeric values agree is no evidence of anything. ``central_first``:
     the first entry (the largest predicted error) is always measured by a central difference,
-    for a fit sharper than a forward difference allows (`diagnose._refine_factor`).
+    for a fit sharper than a forward difference allows (`diagnose._refine_factor`); it comes back
+    as the third value, whether it disagrees or not.
     """
-    entries, agree = [], True
+    entries, agree, first = [], True, None
     for n, flat in enumerate(top(error, g.size, k)):
         analytic = float(g[flat])
         e = float(error(flat, flat + 1)[0])
@@ -133,11 +136,13 @@ def confirm_predicted(point: Point, b: int, g: np.ndarray, error: Callable[[int,
         entry_noise = 2.0 * noise(point.cost0, point.precision.eps, t)
         if not abs(numeric - expected) <= _tolerance(e, analytic, entry_noise) or (central_first and n == 0):
             numeric, entry_noise = central(point, b, flat, t, plus), noise(point.cost0, point.precision.eps, t)
+            if n == 0:
+                first = WorstEntry(_index(flat, shape), analytic, numeric)
         if abs(numeric - expected) > _tolerance(e, analytic, entry_noise):
             agree = False
         if differ(analytic, numeric, entry_noise, rtol):
             entries.append(WorstEntry(_index(flat, shape), analytic, numeric))
-    return entries, agree
+    return entries, agree, first
 
 
 def _tolerance(error: float, analytic: float, entry_noise: float) -> float:
@@ -198,7 +203,8 @@ def _zoom(point: Point, b: int, g: np.ndarray, v: np.ndarray, lo: int, hi: int, 
         ramp = (np.arange(size, dtype=np.float32) + np.float32(0.5)) / np.float32(size)
         ramp *= v[lo:hi]
         place = _range_discrepancy(point, b, g, ramp, lo, hi, t, offset=lo) / parent
-        spread = SIGNIFICANCE * sigma * (1.0 + abs(place)) / abs(parent)
+        # the ramp is float32: above 2**23 entries its values are a few entries apart
+        spread = SIGNIFICANCE * sigma * (1.0 + abs(place)) / abs(parent) + RAMP_RESOLUTION
         if not -spread <= place <= 1.0 + spread:
             break  # not one entry's ratio
         # entry i has place (i - lo + 1/2) / size: the range holds floor(place * size) whatever the spread
