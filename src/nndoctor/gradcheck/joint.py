@@ -111,7 +111,7 @@ class Joint:
         self.fetch(self.blocks)
         for k in list(self.vectors):
             self.add(k, self.blocks)
-        self.point.release_gradients()
+        self.point.release_for_moves()
 
     def add(self, k: int, blocks: list[int]) -> None:
         self.drawn.add(k)

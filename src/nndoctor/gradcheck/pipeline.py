@@ -62,7 +62,7 @@ class Outcome:
 def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tuple[int, ...]], worst: int) -> dict[int, Outcome]:
     joint = Joint(point, fetch)
     joint.prepare(blocks, directions_needed(point.precision.tol))
-    point.release_gradients()
+    point.release_for_moves()
     directions: list[Direction] = []
     k = 0
     while len(directions) < directions_needed(point.precision.tol) and k < MAX_DIRECTIONS:
@@ -70,7 +70,7 @@ def examine(point: Point, blocks: list[int], fetch: Fetch, shapes: dict[int, tup
         if k not in joint.vectors:  # the cost turned out noisier than its dtype: one more direction
             fetch(blocks)
             joint.add(k, blocks)
-            point.release_gradients()
+            point.release_for_moves()
         units = joint.units
         d = joint.measure(k, blocks, wide=True)
         if joint.units != units:

@@ -41,6 +41,9 @@ from nndoctor.gradcheck.numeric import (
     value_jump,
 )
 
+# Up to this many parameter entries (4 MB in float64) the analytic gradients are kept through the
+# joint test (`Point.release_for_moves`): a few MB at most, one gradient call less on a failure.
+HOLD_GRADIENTS = 500_000
 # The round-off of the first look, as a fraction of the tolerance floor (sets the first step).
 START_NOISE = 0.25
 # The first step never moves a typical block by more than its natural step, nor by less than this
@@ -258,6 +261,13 @@ class Point:
         self.ref[b] = max(self.norms[b], min(self.ref.values(), default=1.0))
         self.w[b] = self._weight(b)
         self.heft[b] = self.w[b] * self.ref[b]
+
+    def release_for_moves(self) -> None:
+        """Drop the gradients before the combined directions are measured, unless the parameters
+        are small (HOLD_GRADIENTS): then they are kept, and a block found wrong is measured and
+        diagnosed without a second call of the gradient function (about one forward+backward)."""
+        if sum(self.ev.sizes) > HOLD_GRADIENTS:
+            self.release_gradients()
 
     def release_gradients(self, blocks: list[int] | None = None) -> None:
         """Drop the analytic gradients (of ``blocks``, default all; their norms and projections
